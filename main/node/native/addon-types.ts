@@ -1,0 +1,275 @@
+// The shape of the native addon (native/build/Release/iommuscope.node).
+// This file is the one description of the JS/C++ boundary: the C++ side
+// (native/src) implements exactly this, and the core only talks to it here.
+//
+// Errors: every function throws a NativeError (an Error with `code` set to the
+// errno name, e.g. 'ENOENT', 'EACCES', 'EINVAL', plus `errno` and `syscall`,
+// e.g. 'open /dev/iommu' or 'ioctl IOMMU_HWPT_ALLOC') on failure. Argument
+// errors throw a TypeError with code 'EARG'.
+
+/** Size of one struct iommu_hwpt_pgfault record and one response. */
+export const FAULT_RECORD_BYTES = 40;
+export const RESPONSE_BYTES = 8;
+
+export interface NativeError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+}
+
+/** IOMMU_GET_HW_INFO result. `data` is the type-specific blob (VT-d: cap/ecap). */
+export interface HwInfo {
+  dataType: number;
+  maxPasidLog2: number;
+  capabilities: bigint;
+  data: ArrayBuffer;
+}
+
+export interface IovaRange {
+  start: bigint;
+  last: bigint;
+}
+
+export interface HwptAllocArgs {
+  devId: number;
+  ptId: number;
+  flags: number; // IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_FAULT_ID_VALID ...
+  dataType?: number; // IOMMU_HWPT_DATA_*, 0xdead for the selftest
+  data?: ArrayBuffer; // type-specific data, e.g. struct iommu_hwpt_selftest
+  faultId?: number;
+}
+
+export interface MockDomain {
+  stdevId: number;
+  hwptId: number;
+  idevId: number;
+}
+
+/** One automatic-answer rule, evaluated natively in order; first match wins. */
+export interface NativeRule {
+  devId?: number;
+  pasidMin?: number;
+  pasidMax?: number;
+  addrMin?: bigint;
+  addrMax?: bigint; // inclusive
+  /** Match when every bit in permAll is requested. */
+  permAll?: number;
+  /** Match when no bit in permNone is requested. */
+  permNone?: number;
+  action: NativeAction;
+}
+
+export type NativeAction =
+  | { kind: 'hold' }
+  | { kind: 'success' }
+  | { kind: 'invalid' }
+  | { kind: 'delay'; ns: number; code: 0 | 1 }
+  | { kind: 'map' };
+
+export interface NativePolicy {
+  rules: NativeRule[];
+  /** Used when no rule matches. */
+  fallback: NativeAction;
+}
+
+/** Who answered a group. */
+export const AnsweredBy = {
+  User: 0,
+  Policy: 1,
+  Drain: 2,
+  Kernel: 3, // detach/close answered it INVALID on the kernel side
+} as const;
+export type AnsweredBy = (typeof AnsweredBy)[keyof typeof AnsweredBy];
+
+/**
+ * One flush of the fault queue, delivered to JS as a single call (no per-fault
+ * callbacks). All arrays are fresh and owned by JS.
+ */
+export interface FaultBatch {
+  /** n * 40 bytes of raw struct iommu_hwpt_pgfault, in read order. */
+  records: ArrayBuffer;
+  /** Per record: CLOCK_MONOTONIC nanoseconds when read() returned it, as a double. */
+  readNs: Float64Array;
+  /** Groups answered since the last flush (by policy, user, drain or kernel). */
+  answered: {
+    cookies: Uint32Array;
+    codes: Uint8Array; // 0 success, 1 invalid
+    by: Uint8Array; // AnsweredBy
+    rule: Int16Array; // index of the matching rule, -1 fallback or not a policy
+    latencyNs: Float64Array; // from read of the group's last page to write()
+  };
+  /** Write or map failures since the last flush; a failed group stays pending. */
+  errors: { cookie: number; code: string; errno: number; op: string; message: string }[];
+  /** Records read but not delivered to JS because the JS-side buffer was full. */
+  overflow: number;
+  /** Totals since the queue started. */
+  totals: QueueTotals;
+}
+
+export interface QueueTotals {
+  faults: number; // page requests read
+  groups: number; // groups complete (LAST_PAGE seen)
+  answered: number;
+  success: number;
+  invalid: number;
+  pending: number; // groups read and not yet answered
+  errors: number;
+  overflow: number;
+  malformed: number; // records rejected by the decoder (bad size, reserved bits)
+  reads: number; // read() calls that returned data
+}
+
+export interface RespondResult {
+  /** Cookies the kernel accepted. */
+  ok: number[];
+  /** Cookies refused, each with the reason; unknown cookies give code 'ESTALE'. */
+  failed: { cookie: number; code: string; errno: number; message: string }[];
+}
+
+export interface PendingGroup {
+  cookie: number;
+  devId: number;
+  pasid: number; // 0xffffffff when PASID_VALID is not set
+  grpid: number;
+  readNs: number;
+  /** The group's records, 40 bytes each. */
+  records: ArrayBuffer;
+}
+
+/** Injection, natively paced. For sim: generated records; for mock: TRIGGER_IOPF. */
+export interface InjectSpec {
+  count: number; // total page requests
+  rate: number; // per second, 0 = as fast as possible
+  pasidMin: number;
+  pasidMax: number;
+  devices: number; // sim: number of simulated devices (dev ids 1..N)
+  groupPages: number; // sim: pages per group (mock: always 1)
+  perm: number; // IOMMU_PGFAULT_PERM_* bits
+  addr: bigint; // first address; each request one page after the last
+}
+
+export interface InjectProgress {
+  injected: number;
+  failed: number;
+  done: boolean;
+  lastError?: string;
+}
+
+export type FaultQueueOptions =
+  | {
+      kind: 'kernel';
+      /** The fault FD from IOMMU_FAULT_QUEUE_ALLOC. The queue takes ownership. */
+      faultFd: number;
+      /** iommufd and IOAS used by the 'map' action; omit to disable it. */
+      iommufd?: number;
+      ioasId?: number;
+      /** For mock injection (TRIGGER_IOPF) on the selftest device. */
+      mockDevId?: number;
+      /** Max records buffered for JS before counting overflow. */
+      jsBufferRecords?: number;
+      /** Minimum ms between flushes to JS (coalescing). Default 10. */
+      flushIntervalMs?: number;
+    }
+  | {
+      kind: 'sim';
+      jsBufferRecords?: number;
+      flushIntervalMs?: number;
+      /** Max groups outstanding on the simulated device before it stalls (PRI credit). */
+      outstandingLimit?: number;
+    };
+
+/**
+ * A fault queue read on a native thread. The same reader serves the kernel
+ * fault FD and the simulator, which emulates the kernel's fault FD semantics.
+ */
+export interface NativeFaultQueue {
+  /** Start reading; onBatch is called at most once per flush interval. */
+  start(onBatch: (batch: FaultBatch) => void): void;
+  setPolicy(policy: NativePolicy): void;
+  respond(cookies: number[] | Uint32Array, code: 0 | 1): RespondResult;
+  /** Answer every pending group with `code`; returns how many were answered. */
+  drain(code: 0 | 1): number;
+  pending(): PendingGroup[];
+  totals(): QueueTotals;
+  inject(spec: InjectSpec): void;
+  injectProgress(): InjectProgress;
+  stopInject(): void;
+  /**
+   * sim only: detach the simulated domain; pending groups are answered
+   * INVALID as the kernel does on detach (reported with AnsweredBy.Kernel).
+   */
+  simDetach(): number;
+  /** Stop the thread and close the fd. Does not answer anything: drain first. */
+  close(): void;
+  readonly closed: boolean;
+}
+
+/** sysfs reading: raw file contents; decoding lives in TypeScript. */
+export interface SysfsEntry {
+  path: string;
+  /** File contents, or absent when it could not be read (see error). */
+  text?: string;
+  bytes?: ArrayBuffer; // for binary files such as PCI config space
+  error?: { code: string; message: string };
+  /** For symlinks, the resolved target relative to the link's directory. */
+  link?: string;
+}
+
+export interface NativeAddon {
+  // --- iommufd ---
+  openIommufd(path: string): number;
+  close(fd: number): void;
+  getHwInfo(iommufd: number, devId: number): HwInfo;
+  ioasAlloc(iommufd: number): number;
+  /** Map anonymous memory owned by the addon; returns the IOVA used. */
+  ioasMapAnon(
+    iommufd: number,
+    ioasId: number,
+    length: bigint,
+    iova: bigint | null,
+    flags: number,
+  ): bigint;
+  ioasUnmap(iommufd: number, ioasId: number, iova: bigint, length: bigint): bigint;
+  ioasIovaRanges(iommufd: number, ioasId: number): { ranges: IovaRange[]; alignment: bigint };
+  hwptAlloc(iommufd: number, args: HwptAllocArgs): number;
+  faultQueueAlloc(iommufd: number): { faultId: number; faultFd: number };
+  destroy(iommufd: number, id: number): void;
+
+  // --- VFIO device cdev ---
+  openVfioDevice(path: string): number;
+  vfioBindIommufd(deviceFd: number, iommufd: number): number; // returns dev id
+  /** pasid: uses the PASID flag; kernels before it (6.12) fail with EINVAL. */
+  vfioAttachPt(deviceFd: number, ptId: number, pasid?: number): number;
+  vfioDetachPt(deviceFd: number, pasid?: number): void;
+
+  // --- iommufd selftest (CONFIG_IOMMUFD_TEST) ---
+  /** True when IOMMU_TEST_CMD exists on this kernel (probed, not assumed). */
+  testCmdAvailable(iommufd: number): boolean;
+  mockDomain(iommufd: number, ioasId: number): MockDomain;
+  mockDomainReplace(iommufd: number, stdevId: number, ptId: number): number;
+  triggerIopf(
+    iommufd: number,
+    devId: number,
+    pasid: number,
+    grpid: number,
+    perm: number,
+    addr: bigint,
+  ): void;
+
+  // --- fault queues ---
+  createFaultQueue(options: FaultQueueOptions): NativeFaultQueue;
+
+  // --- sysfs ---
+  /**
+   * Read many sysfs files in one call. `files` are paths relative to `root`;
+   * directories listed in `dirs` are returned as entries with `text` holding
+   * the newline-separated names. Nothing throws per file: errors are per entry.
+   */
+  readSysfs(
+    root: string,
+    files: string[],
+    dirs: string[],
+    links: string[],
+    binary: string[],
+  ): SysfsEntry[];
+}
