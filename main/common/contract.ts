@@ -6,6 +6,7 @@
 import {
   array,
   literal,
+  nullable,
   number,
   object,
   optional,
@@ -186,7 +187,7 @@ export const requests = {
   },
   'topology.objects': {
     params: object({}),
-    result: trusted<IommufdObjects | null>('IommufdObjects'),
+    result: nullable(trusted<IommufdObjects>('IommufdObjects')),
   },
   /** `spec` uses the CLI's --policy grammar: a word or JSON rules. */
   'policy.set': {
@@ -206,7 +207,7 @@ export const requests = {
   },
   'faults.detail': {
     params: object({ cookie: u32, index: optional(number({ int: true, min: 0 })) }),
-    result: trusted<FaultDetail | null>('FaultDetail'),
+    result: nullable(trusted<FaultDetail>('FaultDetail')),
   },
   'faults.respond': {
     params: object({ cookies: array(u32, { max: 65536 }), code }),
@@ -233,7 +234,7 @@ export const events = {
   frame: frameSchema,
   'host.changed': trusted<TopologyUpdate>('TopologyUpdate'),
   'session.changed': trusted<SessionState>('SessionState'),
-  'topology.changed': trusted<IommufdObjects | null>('IommufdObjects'),
+  'topology.changed': nullable(trusted<IommufdObjects>('IommufdObjects')),
   /** Something the user should see: a failed answer, a lost device, a quit prompt. */
   notice: object({
     level: literal('info', 'warning', 'error'),
