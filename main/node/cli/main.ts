@@ -1,0 +1,67 @@
+// `iommuscope` entry point: a table of subcommands. Other subcommands are
+// added with one line each in `commands` below.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { UsageError } from './args';
+import { watchCommand } from './watch';
+
+export interface Subcommand {
+  name: string;
+  summary: string;
+  run(argv: string[]): Promise<number>;
+}
+
+const commands: Subcommand[] = [watchCommand];
+
+function version(): string {
+  const pkg = JSON.parse(
+    readFileSync(path.resolve(__dirname, '..', '..', '..', '..', 'package.json'), 'utf8'),
+  ) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+export function usage(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'usage: iommuscope <command> [options]',
+    '',
+    'commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    '`iommuscope <command> --help` shows the options of one command.',
+    'options: --help, --version',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    (first === undefined ? process.stderr : process.stdout).write(`${usage()}\n`);
+    return first === undefined ? 2 : 0;
+  }
+  if (first === '--version' || first === '-V') {
+    process.stdout.write(`iommuscope ${version()}\n`);
+    return 0;
+  }
+  const cmd = commands.find((c) => c.name === first);
+  if (!cmd) {
+    process.stderr.write(`iommuscope: unknown command '${first}'\n\n${usage()}\n`);
+    return 2;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(
+        `iommuscope ${cmd.name}: ${err.message}\n(see iommuscope ${cmd.name} --help)\n`,
+      );
+      return 2;
+    }
+    process.stderr.write(
+      `iommuscope ${cmd.name}: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
+    return 1;
+  }
+}

@@ -1,0 +1,134 @@
+// Output of `iommuscope watch`: NDJSON events (one write per batch) or a
+// human live summary, and the final summary line.
+import { flagNames, formatAddr, permString, FaultFlag } from '../../common/fault-record';
+import type { DecodedBatch, SessionSummary } from '../session/fault-session';
+import type { QueueTotals } from '../native/addon-types';
+
+const byName = ['user', 'policy', 'drain', 'kernel'];
+const codeName = (c: number): string => (c === 0 ? 'success' : c === 1 ? 'invalid' : `code${c}`);
+
+/** NDJSON lines for one batch: every fault, every response, every error. */
+export function batchToNdjson(b: DecodedBatch): string {
+  const lines: string[] = [];
+  for (let i = 0; i < b.count; i++) {
+    const flags = b.flags[i]!;
+    lines.push(
+      JSON.stringify({
+        type: 'fault',
+        cookie: b.cookie[i],
+        dev: b.devId[i],
+        pasid: flags & FaultFlag.PasidValid ? b.pasid[i] : null,
+        grpid: b.grpid[i],
+        perm: permString(b.perm[i]!),
+        addr: formatAddr(b.addrHi[i]!, b.addrLo[i]!),
+        length: b.length[i],
+        flags: flagNames(flags),
+        readNs: b.readNs[i],
+      }),
+    );
+  }
+  const a = b.answered;
+  for (let i = 0; i < a.count; i++) {
+    lines.push(
+      JSON.stringify({
+        type: 'response',
+        cookie: a.cookie[i],
+        code: codeName(a.code[i]!),
+        by: byName[a.by[i]!] ?? `by${a.by[i]}`,
+        rule: a.rule[i],
+        latencyNs: a.latencyNs[i],
+      }),
+    );
+  }
+  for (const e of b.errors) lines.push(JSON.stringify({ type: 'error', ...e }));
+  if (b.overflow) lines.push(JSON.stringify({ type: 'overflow', records: b.overflow }));
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+export interface Rates {
+  elapsedMs: number;
+  faultsPerSec: number;
+}
+
+export function statsLine(t: QueueTotals, r: Rates): string {
+  return `${JSON.stringify({ type: 'stats', elapsedMs: Math.round(r.elapsedMs), faultsPerSec: Math.round(r.faultsPerSec), ...t })}\n`;
+}
+
+/** One human line: used as the refreshing TTY status and as periodic lines. */
+export function humanStatus(t: QueueTotals, r: Rates): string {
+  return (
+    `${(r.elapsedMs / 1000).toFixed(1)}s  faults ${t.faults} (${Math.round(r.faultsPerSec)}/s)  ` +
+    `groups ${t.groups}  answered ${t.answered} (ok ${t.success}, invalid ${t.invalid})  ` +
+    `pending ${t.pending}  errors ${t.errors}${t.overflow ? `  overflow ${t.overflow}` : ''}`
+  );
+}
+
+export interface WatchSummary {
+  type: 'summary';
+  source: string;
+  faults: number;
+  groups: number;
+  answered: number;
+  success: number;
+  invalid: number;
+  pending: number;
+  errors: number;
+  overflow: number;
+  malformed: number;
+  answeredBy: SessionSummary['by'];
+  injected?: number;
+  injectFailed?: number;
+  injectError?: string;
+  stopReason: string;
+  durationMs: number;
+  teardownErrors: string[];
+  error?: string;
+  clean: boolean;
+}
+
+export function buildSummary(
+  source: string,
+  s: SessionSummary | undefined,
+  stopReason: string,
+  durationMs: number,
+  error?: string,
+): WatchSummary {
+  const zero = {
+    faults: 0,
+    groups: 0,
+    answered: 0,
+    success: 0,
+    invalid: 0,
+    pending: 0,
+    errors: 0,
+    overflow: 0,
+    malformed: 0,
+  };
+  const t = s ?? { ...zero, by: { user: 0, policy: 0, drain: 0, kernel: 0 }, teardownErrors: [] };
+  const errors = t.errors + (error ? 1 : 0) + (s?.inject?.failed ?? 0) + t.teardownErrors.length;
+  const out: WatchSummary = {
+    type: 'summary',
+    source,
+    faults: t.faults,
+    groups: t.groups,
+    answered: t.answered,
+    success: t.success,
+    invalid: t.invalid,
+    pending: t.pending,
+    errors,
+    overflow: t.overflow,
+    malformed: t.malformed,
+    answeredBy: t.by,
+    stopReason,
+    durationMs: Math.round(durationMs),
+    teardownErrors: t.teardownErrors,
+    clean: errors === 0 && t.pending === 0,
+  };
+  if (s?.inject) {
+    out.injected = s.inject.injected;
+    out.injectFailed = s.inject.failed;
+    if (s.inject.lastError) out.injectError = s.inject.lastError;
+  }
+  if (error) out.error = error;
+  return out;
+}

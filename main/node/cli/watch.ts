@@ -1,0 +1,267 @@
+// `iommuscope watch`: open a fault source, answer page requests by policy,
+// print them (NDJSON with --json), stop on --count / --duration / end of
+// injection / Ctrl-C, drain what is pending, print one summary line.
+import { readFileSync } from 'node:fs';
+import { GrammarError } from '../../common/grammar-error';
+import { parseInject, type InjectSpec } from '../../common/inject';
+import { parsePolicy, parsePolicyRules, POLICY_USAGE, type PolicySpec } from '../../common/policy';
+import { INJECT_USAGE } from '../../common/inject';
+import { PASID_MAX } from '../../common/inject';
+import type { FaultSourceKind } from '../../common/iommufd-objects';
+import { FaultSession } from '../session/fault-session';
+import { policyCanHold } from '../session/native-specs';
+import { flagHelp, numberFlag, parseFlags, UsageError, type FlagSpec } from './args';
+import type { Subcommand } from './main';
+import { batchToNdjson, buildSummary, humanStatus, statsLine, type Rates } from './watch-output';
+
+const flagSpec = {
+  source: {
+    type: 'string',
+    value: 'sim|mock|iommufd',
+    help: 'where page requests come from (default sim)',
+  },
+  device: {
+    type: 'string',
+    value: '/dev/vfio/devices/vfioN',
+    help: 'iommufd: the VFIO device cdev',
+  },
+  pasid: { type: 'string', value: 'N', help: 'iommufd: attach to this PASID of the device' },
+  inject: { type: 'string', value: 'SPEC', help: `sim/mock: inject ${INJECT_USAGE}` },
+  policy: {
+    type: 'string',
+    value: 'POLICY',
+    help: `automatic answers: ${POLICY_USAGE} (default invalid)`,
+  },
+  'drain-code': {
+    type: 'string',
+    value: 'invalid|success',
+    help: 'answer for groups still pending at exit (default invalid)',
+  },
+  count: { type: 'string', value: 'N', help: 'stop after N page requests were read' },
+  duration: { type: 'string', value: 'S', help: 'stop after S seconds' },
+  json: { type: 'boolean', help: 'NDJSON events (fault, response, stats) on stdout' },
+  'flush-ms': {
+    type: 'string',
+    value: 'MS',
+    help: 'minimum ms between batches from the reader (default 10)',
+  },
+  verbose: { type: 'boolean', help: 'print each kernel set-up step on stderr' },
+  help: { type: 'boolean', help: 'this help' },
+} satisfies FlagSpec;
+
+export interface WatchOptions {
+  source: FaultSourceKind;
+  device?: string;
+  pasid?: number;
+  inject?: InjectSpec;
+  policy: PolicySpec;
+  drainCode: 0 | 1;
+  count?: number;
+  durationS?: number;
+  json: boolean;
+  flushMs: number;
+  verbose: boolean;
+}
+
+export function watchHelp(): string {
+  return [
+    'usage: iommuscope watch [--source sim|mock|iommufd] [options]',
+    '',
+    'Reads page requests from a fault queue, answers them by policy, and prints them.',
+    'On exit (and on Ctrl-C) pending groups are drained, then one {"type":"summary"} line is printed;',
+    'the exit status is non-zero when a fault went unanswered or a kernel call failed.',
+    '',
+    flagHelp(flagSpec),
+    '',
+    'examples:',
+    '  iommuscope watch --source sim --inject count=1000,rate=500,pasids=1-4,devices=2,group=4 --policy success',
+    '  iommuscope watch --source mock --inject count=1000 --policy success --json',
+    '  iommuscope watch --source iommufd --device /dev/vfio/devices/vfio0 --policy @rules.json',
+  ].join('\n');
+}
+
+function readPolicy(text: string): PolicySpec {
+  if (!text.startsWith('@')) return parsePolicy(text);
+  const file = text.slice(1);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(
+      `--policy ${text}: cannot read the rules file: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  return parsePolicyRules(json, file);
+}
+
+/** argv → options; every problem is a UsageError (exit 2). */
+export function parseWatchArgs(argv: string[]): WatchOptions | 'help' {
+  const { flags, positionals } = parseFlags(argv, flagSpec);
+  if (flags.help) return 'help';
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  const source = flags.source ?? 'sim';
+  if (source !== 'sim' && source !== 'mock' && source !== 'iommufd') {
+    throw new UsageError(`--source '${source}' must be sim, mock or iommufd`);
+  }
+  if (source === 'iommufd' && !flags.device)
+    throw new UsageError('--source iommufd needs --device /dev/vfio/devices/vfioN');
+  if (source !== 'iommufd' && flags.device)
+    throw new UsageError('--device is only for --source iommufd');
+  if (source !== 'iommufd' && flags.pasid)
+    throw new UsageError('--pasid is only for --source iommufd');
+  if (source === 'iommufd' && flags.inject) {
+    throw new UsageError(
+      '--inject works with --source sim or mock (a real device cannot be made to fault from here)',
+    );
+  }
+  const drain = flags['drain-code'] ?? 'invalid';
+  if (drain !== 'invalid' && drain !== 'success')
+    throw new UsageError(`--drain-code '${drain}' must be invalid or success`);
+  try {
+    const opts: WatchOptions = {
+      source,
+      policy: readPolicy(flags.policy ?? 'invalid'),
+      drainCode: drain === 'success' ? 0 : 1,
+      json: flags.json ?? false,
+      flushMs: flags['flush-ms']
+        ? numberFlag('flush-ms', flags['flush-ms'], { integer: true, min: 1, max: 10_000 })
+        : 10,
+      verbose: flags.verbose ?? false,
+    };
+    if (flags.device) opts.device = flags.device;
+    if (flags.pasid)
+      opts.pasid = numberFlag('pasid', flags.pasid, { integer: true, min: 0, max: PASID_MAX });
+    if (flags.inject) opts.inject = parseInject(flags.inject);
+    if (flags.count) opts.count = numberFlag('count', flags.count, { integer: true, min: 1 });
+    if (flags.duration) opts.durationS = numberFlag('duration', flags.duration, { min: 0.001 });
+    if (
+      opts.inject &&
+      source === 'mock' &&
+      (opts.inject.groupPages !== 1 || opts.inject.devices !== 1)
+    ) {
+      throw new UsageError(
+        '--inject group=K and devices=K need --source sim (the mock device makes one-page groups on one device)',
+      );
+    }
+    return opts;
+  } catch (err) {
+    if (err instanceof GrammarError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+export async function runWatch(opts: WatchOptions): Promise<number> {
+  const out = process.stdout;
+  const started = performance.now();
+  const log = opts.verbose ? (s: string) => process.stderr.write(`iommuscope: ${s}\n`) : undefined;
+  let session: FaultSession;
+  try {
+    session = FaultSession.open({
+      source: opts.source,
+      ...(opts.device ? { device: opts.device } : {}),
+      ...(opts.pasid !== undefined ? { pasid: opts.pasid } : {}),
+      flushIntervalMs: opts.flushMs,
+      policy: opts.policy,
+      ...(log ? { log } : {}),
+    });
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`iommuscope watch: ${msg}\n`);
+    out.write(
+      `${JSON.stringify(buildSummary(opts.source, undefined, 'error', performance.now() - started, msg))}\n`,
+    );
+    return 1;
+  }
+
+  let stopReason = '';
+  let wake: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => (wake = resolve));
+  const stop = (reason: string): void => {
+    if (stopReason) return;
+    stopReason = reason;
+    wake();
+  };
+  const onSignal = (sig: NodeJS.Signals): void => stop(sig);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const tty = !opts.json && out.isTTY === true;
+  const rates = (): Rates => {
+    const elapsedMs = performance.now() - started;
+    return { elapsedMs, faultsPerSec: (session.totals().faults * 1000) / Math.max(elapsedMs, 1) };
+  };
+  const canHold = policyCanHold(opts.policy);
+  const checkDone = (): void => {
+    const t = session.totals();
+    if (opts.count !== undefined && t.faults >= opts.count) return stop('count');
+    if (opts.durationS !== undefined && performance.now() - started >= opts.durationS * 1000)
+      return stop('duration');
+    if (opts.inject && opts.count === undefined && opts.durationS === undefined) {
+      const p = session.injectProgress();
+      // Everything injected has been read, and answered unless the policy holds (then the drain answers).
+      if (p?.done && t.faults >= p.injected && (t.pending === 0 || canHold || t.errors > 0))
+        stop('injection done');
+    }
+  };
+  session.on('batch', (b) => {
+    if (opts.json) {
+      const text = batchToNdjson(b);
+      if (text) out.write(text);
+    }
+    checkDone();
+  });
+  const statsTimer = setInterval(() => {
+    const t = session.totals();
+    if (opts.json) out.write(statsLine(t, rates()));
+    else if (!tty) out.write(`${humanStatus(t, rates())}\n`);
+  }, 1000);
+  const ttyTimer = tty
+    ? setInterval(() => out.write(`\r\x1b[K${humanStatus(session.totals(), rates())}`), 200)
+    : undefined;
+  const tick = setInterval(checkDone, 50);
+
+  let runError: string | undefined;
+  try {
+    if (opts.inject) session.inject(opts.inject);
+    checkDone();
+    await stopped;
+  } catch (err) {
+    runError = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`iommuscope watch: ${runError}\n`);
+    stop('error');
+  } finally {
+    clearInterval(statsTimer);
+    clearInterval(tick);
+    if (ttyTimer) clearInterval(ttyTimer);
+  }
+  // Every path ends here: drain, detach, tear down.
+  const summary = await session.close({ drainCode: opts.drainCode });
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  if (tty) out.write(`\r\x1b[K${humanStatus(summary, rates())}\n`);
+  else if (!opts.json) out.write(`${humanStatus(summary, rates())}\n`);
+  for (const e of summary.teardownErrors)
+    process.stderr.write(`iommuscope watch: teardown: ${e}\n`);
+  const final = buildSummary(
+    opts.source,
+    summary,
+    stopReason,
+    performance.now() - started,
+    runError,
+  );
+  out.write(`${JSON.stringify(final)}\n`);
+  return final.clean ? 0 : 1;
+}
+
+export const watchCommand: Subcommand = {
+  name: 'watch',
+  summary: 'read, answer and print page requests from a fault queue (sim, mock or a VFIO device)',
+  async run(argv) {
+    const opts = parseWatchArgs(argv);
+    if (opts === 'help') {
+      process.stdout.write(`${watchHelp()}\n`);
+      return 0;
+    }
+    return runWatch(opts);
+  },
+};

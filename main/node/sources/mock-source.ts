@@ -1,0 +1,220 @@
+// The kernel's iommufd selftest mock device behind an IOPF-capable nested
+// HWPT (the sequence of tools/testing/selftests/iommu, _test_cmd_trigger_iopf):
+//   IOAS_ALLOC → MOCK_DOMAIN on the IOAS → HWPT_ALLOC NEST_PARENT →
+//   FAULT_QUEUE_ALLOC → HWPT_ALLOC nested (data 0xdead, FAULT_ID_VALID) →
+//   MOCK_DOMAIN_REPLACE to the nested HWPT.
+// Injection is IOMMU_TEST_OP_TRIGGER_IOPF, one single-page group per request.
+import { IommufdObjectGraph, objectKey } from '../../common/iommufd-objects';
+import type { InjectSpec } from '../../common/inject';
+import type { NativeAddon, NativeFaultQueue } from '../native/addon-types';
+import { explain, IommuscopeError } from '../errors';
+import { teardown, type FaultSource, type QueueTuning } from './fault-source';
+import { HwptFlag, HWPT_DATA_SELFTEST, selftestHwptData } from './uapi-constants';
+
+export interface MockSourceOptions extends QueueTuning {
+  iommuPath?: string;
+  /** Progress of each kernel step, for -v output. */
+  log?: (step: string) => void;
+}
+
+export class MockSource implements FaultSource {
+  readonly kind = 'mock' as const;
+  readonly canInject = true;
+  readonly queue: NativeFaultQueue;
+  private readonly graph = new IommufdObjectGraph('mock');
+  private closed = false;
+  private detached = false;
+
+  private constructor(
+    private readonly addon: NativeAddon,
+    private readonly iommufd: number,
+    private readonly ids: {
+      ioas: number;
+      stdev: number;
+      idev: number;
+      mockHwpt: number;
+      parent: number;
+      nested: number;
+      fault: number;
+    },
+    queue: NativeFaultQueue,
+  ) {
+    this.queue = queue;
+    const g = this.graph;
+    const { ioas, idev, mockHwpt, parent, nested, fault } = ids;
+    g.add({ type: 'ioas', key: objectKey.ioas(ioas), id: ioas, state: 'live', mappings: [] });
+    g.add({
+      type: 'hwpt',
+      key: objectKey.hwpt(mockHwpt),
+      id: mockHwpt,
+      state: 'live',
+      kind: 'paging',
+      iopf: false,
+      dataType: 0,
+    });
+    g.add({
+      type: 'hwpt',
+      key: objectKey.hwpt(parent),
+      id: parent,
+      state: 'live',
+      kind: 'nest-parent',
+      iopf: false,
+      dataType: 0,
+    });
+    g.add({
+      type: 'hwpt',
+      key: objectKey.hwpt(nested),
+      id: nested,
+      state: 'live',
+      kind: 'nested',
+      iopf: true,
+      dataType: HWPT_DATA_SELFTEST,
+    });
+    g.add({ type: 'fault', key: objectKey.fault(fault), id: fault, state: 'live' });
+    g.add({
+      type: 'device',
+      key: objectKey.device(idev),
+      id: idev,
+      state: 'live',
+      label: 'iommufd selftest mock device',
+      origin: 'mock',
+    });
+    g.link(objectKey.hwpt(mockHwpt), objectKey.ioas(ioas), 'parent');
+    g.link(objectKey.hwpt(parent), objectKey.ioas(ioas), 'parent');
+    g.link(objectKey.hwpt(nested), objectKey.hwpt(parent), 'parent');
+    g.link(objectKey.hwpt(nested), objectKey.fault(fault), 'fault');
+    g.link(objectKey.device(idev), objectKey.hwpt(nested), 'attached');
+  }
+
+  /** Build the object chain; on any failure everything created so far is released. */
+  static open(addon: NativeAddon, opts: MockSourceOptions = {}): MockSource {
+    const log = opts.log ?? (() => {});
+    const path = opts.iommuPath ?? '/dev/iommu';
+    let fd: number;
+    try {
+      fd = addon.openIommufd(path);
+    } catch (err) {
+      throw explain(err, 'open-iommufd', path);
+    }
+    let faultFd = -1;
+    try {
+      if (!addon.testCmdAvailable(fd)) {
+        throw explain(
+          { code: 'ENOTTY', message: 'IOMMU_TEST_CMD is not available' },
+          'mock-test-cmd',
+        );
+      }
+      const step = <T>(what: string, ctx: Parameters<typeof explain>[1], fn: () => T): T => {
+        try {
+          const r = fn();
+          log(
+            `${what}: ${JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))}`,
+          );
+          return r;
+        } catch (err) {
+          throw explain(err, ctx, what);
+        }
+      };
+      const ioas = step('IOAS_ALLOC', 'ioas-alloc', () => addon.ioasAlloc(fd));
+      const md = step('MOCK_DOMAIN', 'mock-domain', () => addon.mockDomain(fd, ioas));
+      const parent = step('HWPT_ALLOC nest-parent', 'hwpt-alloc', () =>
+        addon.hwptAlloc(fd, { devId: md.idevId, ptId: ioas, flags: HwptFlag.NestParent }),
+      );
+      const fq = step('FAULT_QUEUE_ALLOC', 'fault-queue-alloc', () => addon.faultQueueAlloc(fd));
+      faultFd = fq.faultFd;
+      const nested = step('HWPT_ALLOC nested IOPF', 'iopf-hwpt-alloc', () =>
+        addon.hwptAlloc(fd, {
+          devId: md.idevId,
+          ptId: parent,
+          flags: HwptFlag.FaultIdValid,
+          dataType: HWPT_DATA_SELFTEST,
+          data: selftestHwptData(),
+          faultId: fq.faultId,
+        }),
+      );
+      step('MOCK_DOMAIN_REPLACE', 'iopf-attach', () =>
+        addon.mockDomainReplace(fd, md.stdevId, nested),
+      );
+      const queue = addon.createFaultQueue({
+        kind: 'kernel',
+        faultFd: fq.faultFd,
+        iommufd: fd,
+        ioasId: ioas,
+        mockDevId: md.idevId,
+        ...(opts.jsBufferRecords !== undefined ? { jsBufferRecords: opts.jsBufferRecords } : {}),
+        ...(opts.flushIntervalMs !== undefined ? { flushIntervalMs: opts.flushIntervalMs } : {}),
+      });
+      faultFd = -1; // owned by the queue now
+      return new MockSource(
+        addon,
+        fd,
+        {
+          ioas,
+          stdev: md.stdevId,
+          idev: md.idevId,
+          mockHwpt: md.hwptId,
+          parent,
+          nested,
+          fault: fq.faultId,
+        },
+        queue,
+      );
+    } catch (err) {
+      // Closing the iommufd destroys every object made so far.
+      if (faultFd >= 0) teardown([['close fault fd', () => addon.close(faultFd)]]);
+      teardown([['close iommufd', () => addon.close(fd)]]);
+      throw err instanceof IommuscopeError ? err : explain(err, 'mock-domain');
+    }
+  }
+
+  objects() {
+    return this.graph.snapshot();
+  }
+
+  checkInject(spec: InjectSpec): void {
+    const bad = (what: string): never => {
+      throw new IommuscopeError(
+        'inject',
+        'EINVAL',
+        `the mock source cannot inject ${what}`,
+        'use --source sim for that',
+      );
+    };
+    if (spec.groupPages !== 1)
+      bad(`group=${spec.groupPages}: TRIGGER_IOPF makes one single-page group per request`);
+    if (spec.devices !== 1) bad(`devices=${spec.devices}: there is one mock device`);
+  }
+
+  /** MOCK_DOMAIN_REPLACE back to the nest parent: the kernel answers pending groups INVALID. */
+  detach(): number {
+    if (this.detached) return 0;
+    try {
+      this.addon.mockDomainReplace(this.iommufd, this.ids.stdev, this.ids.parent);
+    } catch (err) {
+      throw explain(err, 'attach', 'MOCK_DOMAIN_REPLACE to the nest parent');
+    }
+    this.detached = true;
+    this.graph.unlink(objectKey.device(this.ids.idev), 'attached');
+    this.graph.link(objectKey.device(this.ids.idev), objectKey.hwpt(this.ids.parent), 'attached');
+    // The kernel answered what the reader still had pending: record them so
+    // (AnsweredBy.Kernel) instead of answering them again on drain.
+    return this.queue.simDetach();
+  }
+
+  close(): string[] {
+    if (this.closed) return [];
+    this.closed = true;
+    const failures = teardown([
+      ['close the fault queue', () => this.queue.close()],
+      // Closing the iommufd destroys the HWPTs, the FAULT object, the mock device and the IOAS;
+      // the kernel answers anything still queued INVALID.
+      ['close iommufd', () => this.addon.close(this.iommufd)],
+    ]);
+    for (const id of [this.ids.nested, this.ids.parent, this.ids.mockHwpt])
+      this.graph.setState(objectKey.hwpt(id), 'destroyed');
+    this.graph.setState(objectKey.fault(this.ids.fault), 'destroyed');
+    this.graph.setState(objectKey.device(this.ids.idev), 'destroyed');
+    this.graph.setState(objectKey.ioas(this.ids.ioas), 'destroyed');
+    return failures;
+  }
+}

@@ -1,0 +1,62 @@
+// Factory: command-line / IPC options → an open FaultSource.
+import type { FaultSourceKind } from '../../common/iommufd-objects';
+import type { NativeAddon } from '../native/addon-types';
+import { loadAddon } from '../native/load';
+import { explain } from '../errors';
+import type { FaultSource, QueueTuning } from './fault-source';
+import { IommufdSource } from './iommufd-source';
+import { MockSource } from './mock-source';
+import { SimSource } from './sim-source';
+
+export interface OpenSourceOptions extends QueueTuning {
+  source: FaultSourceKind;
+  /** iommufd: the VFIO device cdev. */
+  device?: string;
+  /** iommufd: attach to this PASID. */
+  pasid?: number;
+  /** iommufd: anonymous memory to map into the IOAS. */
+  mapBytes?: number;
+  /** sim: PRI credit per device. */
+  outstandingLimit?: number;
+  /** Default /dev/iommu. */
+  iommuPath?: string;
+  log?: (step: string) => void;
+  /** For tests; default: the built addon. */
+  addon?: NativeAddon;
+}
+
+export function openSource(opts: OpenSourceOptions): FaultSource {
+  let addon: NativeAddon;
+  try {
+    addon = opts.addon ?? loadAddon();
+  } catch (err) {
+    throw explain(err, 'addon');
+  }
+  const tuning: QueueTuning = {
+    ...(opts.jsBufferRecords !== undefined ? { jsBufferRecords: opts.jsBufferRecords } : {}),
+    ...(opts.flushIntervalMs !== undefined ? { flushIntervalMs: opts.flushIntervalMs } : {}),
+  };
+  const common = {
+    ...tuning,
+    ...(opts.iommuPath !== undefined ? { iommuPath: opts.iommuPath } : {}),
+    ...(opts.log !== undefined ? { log: opts.log } : {}),
+  };
+  switch (opts.source) {
+    case 'sim':
+      return new SimSource(addon, {
+        ...tuning,
+        ...(opts.outstandingLimit !== undefined ? { outstandingLimit: opts.outstandingLimit } : {}),
+      });
+    case 'mock':
+      return MockSource.open(addon, common);
+    case 'iommufd':
+      if (!opts.device)
+        throw new TypeError('the iommufd source needs a device (/dev/vfio/devices/vfioN)');
+      return IommufdSource.open(addon, {
+        ...common,
+        device: opts.device,
+        ...(opts.pasid !== undefined ? { pasid: opts.pasid } : {}),
+        ...(opts.mapBytes !== undefined ? { mapBytes: opts.mapBytes } : {}),
+      });
+  }
+}

@@ -1,0 +1,92 @@
+// Simulated PRI devices: the native simulator emulates the kernel fault FD
+// (whole groups per read, cookies, EINVAL on unknown cookie or bad code,
+// INVALID on detach), so everything above the queue runs unchanged.
+import { IommufdObjectGraph, objectKey } from '../../common/iommufd-objects';
+import type { InjectSpec } from '../../common/inject';
+import type { NativeAddon, NativeFaultQueue } from '../native/addon-types';
+import { teardown, type FaultSource, type QueueTuning } from './fault-source';
+
+export interface SimSourceOptions extends QueueTuning {
+  /** Max groups outstanding per simulated device before it stalls (PRI credit). */
+  outstandingLimit?: number;
+}
+
+// Made-up object ids so the topology view shows the same shape as mock.
+const SIM_IOAS = 1;
+const SIM_HWPT = 2;
+const SIM_FAULT = 3;
+
+export class SimSource implements FaultSource {
+  readonly kind = 'sim' as const;
+  readonly canInject = true;
+  readonly queue: NativeFaultQueue;
+  private readonly graph = new IommufdObjectGraph('sim');
+  private devices = 0;
+  private closed = false;
+
+  constructor(addon: NativeAddon, opts: SimSourceOptions = {}) {
+    this.queue = addon.createFaultQueue({ kind: 'sim', ...opts });
+    const g = this.graph;
+    g.add({
+      type: 'ioas',
+      key: objectKey.ioas(SIM_IOAS),
+      id: SIM_IOAS,
+      state: 'live',
+      mappings: [],
+    });
+    g.add({
+      type: 'hwpt',
+      key: objectKey.hwpt(SIM_HWPT),
+      id: SIM_HWPT,
+      state: 'live',
+      kind: 'paging',
+      iopf: true,
+      dataType: 0,
+    });
+    g.add({ type: 'fault', key: objectKey.fault(SIM_FAULT), id: SIM_FAULT, state: 'live' });
+    g.link(objectKey.hwpt(SIM_HWPT), objectKey.ioas(SIM_IOAS), 'parent');
+    g.link(objectKey.hwpt(SIM_HWPT), objectKey.fault(SIM_FAULT), 'fault');
+  }
+
+  objects() {
+    return this.graph.snapshot();
+  }
+
+  checkInject(spec: InjectSpec): void {
+    // Every simulated device the injection uses appears in the topology.
+    for (let dev = this.devices + 1; dev <= spec.devices; dev++) {
+      const key = objectKey.device(dev);
+      this.graph.add({
+        type: 'device',
+        key,
+        id: dev,
+        state: 'live',
+        label: `sim device ${dev}`,
+        origin: 'sim',
+      });
+      this.graph.link(key, objectKey.hwpt(SIM_HWPT), 'attached');
+    }
+    this.devices = Math.max(this.devices, spec.devices);
+  }
+
+  detach(): number {
+    const n = this.queue.simDetach();
+    for (let dev = 1; dev <= this.devices; dev++)
+      this.graph.unlink(objectKey.device(dev), 'attached');
+    return n;
+  }
+
+  close(): string[] {
+    if (this.closed) return [];
+    this.closed = true;
+    const failures = teardown([['close the simulated queue', () => this.queue.close()]]);
+    for (const key of [
+      objectKey.hwpt(SIM_HWPT),
+      objectKey.fault(SIM_FAULT),
+      objectKey.ioas(SIM_IOAS),
+    ]) {
+      this.graph.setState(key, 'destroyed');
+    }
+    return failures;
+  }
+}
