@@ -1,0 +1,119 @@
+// `iommuscope serve`: the dashboard in a browser. Prints the URL (with the
+// access token) as the first line of stdout, serves until SIGINT/SIGTERM,
+// then drains what is pending (drain-code setting), closes the session and
+// prints one {"type":"summary"} line.
+import type { Subcommand } from './main';
+import {
+  dashboardHelp,
+  isLoopback,
+  parseDashboardArgs,
+  type DashboardOptions,
+} from './dashboard-args';
+import { CoreService } from '../dashboard/core-service';
+import { packageVersion } from '../dashboard/version';
+import { startDashboardServer } from '../server/dashboard-server';
+import { defaultRendererDir } from '../server/static-files';
+import { makeToken } from '../server/token';
+
+const SUMMARY =
+  'Serves the dashboard over HTTP + WebSocket (token-protected, loopback by default).';
+
+export const serveCommand: Subcommand = {
+  name: 'serve',
+  summary: 'the dashboard in a web browser (prints the URL with its access token)',
+  run: async (argv) => {
+    const opts = parseDashboardArgs(argv);
+    if (opts === 'help') {
+      process.stdout.write(`${dashboardHelp('serve', SUMMARY)}\n`);
+      return 0;
+    }
+    return runServe(opts);
+  },
+};
+
+function say(line: string): void {
+  process.stderr.write(`iommuscope serve: ${line}\n`);
+}
+
+export async function runServe(opts: DashboardOptions): Promise<number> {
+  if (!isLoopback(opts.host)) {
+    say(
+      `WARNING: listening on ${opts.host}, not loopback: anyone who can reach this address ` +
+        'and learns the token can answer page requests. Use --host 127.0.0.1 unless you need this.',
+    );
+  }
+  const core = new CoreService({
+    version: packageVersion(),
+    mode: 'browser',
+    drainCode: opts.drainCode,
+    policy: opts.policy,
+    ...(opts.sysfsRoot ? { sysfsRoot: opts.sysfsRoot } : {}),
+    sessionDefaults: { flushIntervalMs: opts.flushMs },
+    log: say,
+  });
+  core.startHost().catch((err: unknown) => {
+    say(`host topology scan failed: ${err instanceof Error ? err.message : String(err)}`);
+  });
+  let server;
+  try {
+    server = await startDashboardServer({
+      core,
+      host: opts.host,
+      port: opts.port,
+      token: makeToken(),
+      rendererDir: defaultRendererDir(),
+      ...(opts.verbose ? { log: say } : {}),
+    });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    say(
+      `cannot listen on ${opts.host}:${opts.port} (${e.code ?? e.message}): ` +
+        (e.code === 'EADDRINUSE'
+          ? 'the port is taken; pick another with --port (0 = any free port)'
+          : e.message),
+    );
+    await core.close();
+    return 1;
+  }
+  // The first stdout line is the URL: scripts and tests read it.
+  process.stdout.write(`${server.url}\n`);
+
+  if (opts.session) {
+    const s = opts.session;
+    try {
+      core.openSession({
+        source: s.source,
+        ...(s.device ? { device: s.device } : {}),
+        ...(s.pasid !== undefined ? { pasid: s.pasid } : {}),
+        policy: s.policy,
+        ...(opts.verbose ? { log: say } : {}),
+      });
+      if (s.inject) core.startInject(s.inject);
+    } catch (err) {
+      // The dashboard shows it too (session state lastError); the server keeps running.
+      say(`the session could not start: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  const onAgain = (): void => say('still draining; pending groups must be answered before exit');
+  process.on('SIGINT', onAgain);
+  process.on('SIGTERM', onAgain);
+  const pending = core.pendingCount();
+  say(
+    `${signal}: draining ${pending} pending group(s) as ${core.drainCode === 0 ? 'success' : 'invalid'}, closing`,
+  );
+  await core.close();
+  await server.close();
+  process.off('SIGINT', onAgain);
+  process.off('SIGTERM', onAgain);
+  const s = core.lastSessionSummary;
+  const summary = s
+    ? { type: 'summary', signal, ...s }
+    : { type: 'summary', signal, session: false, pending: 0 };
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+  return s && s.pending !== 0 ? 1 : 0;
+}

@@ -1,0 +1,519 @@
+// The core side of the contract: one typed handler per request of
+// contract.ts and the events, whichever transport carries them (Electron IPC
+// or the browser-mode WebSocket). It owns the FaultSession, the fault log
+// fed by the session's batches, the chart aggregates, the frame schedule and
+// the host topology watcher. State lives here, so a renderer that reloads or
+// reconnects loses nothing: stream.resync sends it all again.
+import type {
+  AppInfo,
+  EventEnvelope,
+  EventName,
+  EventPayload,
+  Frame,
+  SessionState,
+  Totals,
+} from '../../common/contract';
+import type { HostTopology, TopologyUpdate } from '../../common/host-topology';
+import type { IommufdObjects } from '../../common/iommufd-objects';
+import { parseInject, type InjectSpec } from '../../common/inject';
+import type { PolicySpec } from '../../common/policy';
+import { AnsweredBy, type QueueTotals } from '../native/addon-types';
+import {
+  FaultSession,
+  type DecodedBatch,
+  type FaultSessionOptions,
+  type SessionSummary,
+} from '../session/fault-session';
+import { TopologyWatcher } from '../topology/watcher';
+import { probeAppInfo } from './app-info';
+import { RequestError, type Handlers, type RequestContext } from './dispatch';
+import { FaultLog } from './fault-log';
+import { FrameBuilder, type Clock, type FrameContent } from './frame-builder';
+import { LatencyHistogram } from './latency-histogram';
+import { formatPolicyText, parsePolicyText } from './policy-text';
+import { RateWindow } from './rate-window';
+
+/** Lines per rate chart; the rest are summed into 'other'. */
+export const MAX_RATE_SERIES = 8;
+/** Rows in Frame.newest. */
+export const NEWEST_ROWS = 20;
+/** Errors carried per frame; more are counted in totals.errors only. */
+export const MAX_FRAME_ERRORS = 50;
+
+/** Where host.snapshot and host.changed come from (the topology watcher, or a test double). */
+export interface HostFeed {
+  start(): Promise<HostTopology>;
+  readonly topology: HostTopology | undefined;
+  onUpdate(fn: (u: TopologyUpdate) => void): () => void;
+  onError(fn: (err: Error) => void): () => void;
+  stop(): void;
+}
+
+export interface CoreServiceOptions {
+  version: string;
+  mode: AppInfo['mode'];
+  /** Answer for groups pending at close/quit; default 1 (INVALID). */
+  drainCode?: 0 | 1;
+  /** Policy of the next session.open without one; default hold. */
+  policy?: PolicySpec;
+  sysfsRoot?: string;
+  /** Host topology rescan interval (ms); default 1000. */
+  hostIntervalMs?: number;
+  host?: HostFeed;
+  /** Session options every open gets (tuning, iommuPath, test addon). */
+  sessionDefaults?: Partial<FaultSessionOptions>;
+  logMaxGroups?: number;
+  logMaxRawRecords?: number;
+  clock?: Clock;
+  /** Diagnostics (stderr in the CLI). */
+  log?: (line: string) => void;
+  appInfo?: () => AppInfo;
+}
+
+type Listener = (envelope: EventEnvelope) => void;
+
+const monoNs = (): number => Number(process.hrtime.bigint());
+
+function toTotals(q: QueueTotals | undefined): Totals {
+  return {
+    faults: q?.faults ?? 0,
+    groups: q?.groups ?? 0,
+    answered: q?.answered ?? 0,
+    success: q?.success ?? 0,
+    invalid: q?.invalid ?? 0,
+    pending: q?.pending ?? 0,
+    errors: q?.errors ?? 0,
+    overflow: q?.overflow ?? 0,
+    malformed: q?.malformed ?? 0,
+  };
+}
+
+/** What one session leaves behind for the dashboard (kept after it closes). */
+class SessionView {
+  readonly log: FaultLog;
+  readonly byDevice = new RateWindow();
+  readonly byPasid = new RateWindow();
+  readonly latency = new LatencyHistogram();
+  readonly startNs = monoNs();
+  readonly startedAt = Date.now();
+  totals: QueueTotals | undefined;
+  errors: Frame['errors'] = [];
+  /** (ms, faults) samples of the last second or so, for faultRate. */
+  private samples: [number, number][] = [];
+
+  constructor(opts: { maxGroups?: number; maxRaw?: number }) {
+    this.log = new FaultLog({
+      startNs: this.startNs,
+      ...(opts.maxGroups !== undefined ? { maxGroups: opts.maxGroups } : {}),
+      ...(opts.maxRaw !== undefined ? { maxRawRecords: opts.maxRaw } : {}),
+    });
+  }
+
+  nowMs(): number {
+    return (monoNs() - this.startNs) / 1e6;
+  }
+
+  ingest(b: DecodedBatch): void {
+    this.log.ingest(b);
+    this.totals = b.totals;
+    const tMs = b.count > 0 ? (b.readNs[b.count - 1]! - this.startNs) / 1e6 : this.nowMs();
+    // Aggregate per batch first: one Map update per key, not per fault.
+    const perDev = new Map<number, number>();
+    const perPasid = new Map<number, number>();
+    for (let i = 0; i < b.count; i++) {
+      const dev = b.devId[i]!;
+      perDev.set(dev, (perDev.get(dev) ?? 0) + 1);
+      if (b.flags[i]! & 1) {
+        const k = dev * 0x100000 + (b.pasid[i]! & 0xfffff);
+        perPasid.set(k, (perPasid.get(k) ?? 0) + 1);
+      }
+    }
+    for (const [dev, n] of perDev) this.byDevice.add(`dev:${dev}`, `dev ${dev}`, tMs, n);
+    for (const [k, n] of perPasid) {
+      const dev = Math.floor(k / 0x100000);
+      const pasid = k % 0x100000;
+      this.byPasid.add(`pasid:${dev}:${pasid}`, `dev ${dev} · PASID ${pasid}`, tMs, n);
+    }
+    const a = b.answered;
+    for (let i = 0; i < a.count; i++) {
+      if (a.by[i] === AnsweredBy.Policy) this.latency.add(a.latencyNs[i]! / 1e3);
+    }
+    for (const e of b.errors) {
+      if (this.errors.length >= MAX_FRAME_ERRORS) break;
+      this.errors.push({ at: this.nowMs(), cookie: e.cookie, code: e.code, message: e.message });
+    }
+  }
+
+  faultRate(nowMs: number): number {
+    const faults = this.totals?.faults ?? 0;
+    this.samples.push([nowMs, faults]);
+    while (this.samples.length > 2 && this.samples[1]![0] <= nowMs - 1000) this.samples.shift();
+    const [t0, f0] = this.samples[0]!;
+    const dt = nowMs - t0;
+    return dt > 0 ? Math.round(((faults - f0) * 1000) / dt) : 0;
+  }
+}
+
+export class CoreService {
+  readonly handlers: Handlers;
+  readonly frames: FrameBuilder;
+  private readonly listeners = new Set<Listener>();
+  private session: FaultSession | undefined;
+  private view: SessionView | undefined;
+  private state: SessionState;
+  private policy: PolicySpec;
+  private readonly host: HostFeed;
+  private hostStarted: Promise<HostTopology> | undefined;
+  private lastHostUpdate: TopologyUpdate | undefined;
+  private closing: Promise<void> | undefined;
+  private opening = false;
+  private lastSummary: SessionSummary | undefined;
+
+  constructor(private readonly opts: CoreServiceOptions) {
+    this.policy = opts.policy ?? { rules: [], fallback: { kind: 'hold' } };
+    this.state = {
+      source: null,
+      device: null,
+      pasid: null,
+      policy: formatPolicyText(this.policy),
+      drainCode: opts.drainCode ?? 1,
+      canInject: false,
+      startedAt: null,
+      lastError: null,
+    };
+    this.host =
+      opts.host ??
+      new TopologyWatcher({
+        ...(opts.sysfsRoot ? { sysfsRoot: opts.sysfsRoot } : {}),
+        intervalMs: opts.hostIntervalMs ?? 1000,
+      });
+    this.host.onUpdate((u) => {
+      this.lastHostUpdate = u;
+      this.broadcast('host.changed', u);
+    });
+    this.host.onError((err) =>
+      this.notice('warning', `host topology rescan failed: ${err.message}`),
+    );
+    this.frames = new FrameBuilder({
+      source: { frame: (withCharts) => this.frameContent(withCharts) },
+      send: (frame) => this.broadcast('frame', frame),
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    });
+    this.handlers = this.makeHandlers();
+  }
+
+  // --- events ---------------------------------------------------------------
+
+  /** Every event goes to every subscriber (each WebSocket client, the Electron window). */
+  subscribe(fn: Listener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private broadcast<N extends EventName>(event: N, payload: EventPayload<N>): void {
+    const envelope: EventEnvelope = { event, payload };
+    for (const fn of this.listeners) {
+      try {
+        fn(envelope);
+      } catch (err) {
+        this.opts.log?.(
+          `event listener failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
+  }
+
+  private notice(level: 'info' | 'warning' | 'error', message: string): void {
+    this.broadcast('notice', { level, message: message.slice(0, 4096) });
+  }
+
+  private setState(patch: Partial<SessionState>): void {
+    this.state = { ...this.state, ...patch };
+    this.broadcast('session.changed', this.sessionState());
+  }
+
+  sessionState(): SessionState {
+    return { ...this.state };
+  }
+
+  // --- lifecycle --------------------------------------------------------------
+
+  /** Start the host topology watcher (first scan); failures become a notice. */
+  startHost(): Promise<HostTopology> {
+    this.hostStarted ??= this.host.start();
+    return this.hostStarted;
+  }
+
+  /** Groups read and not answered yet (what a quit must drain). */
+  pendingCount(): number {
+    if (!this.session || this.session.closed) return 0;
+    return this.session.totals().pending;
+  }
+
+  get drainCode(): 0 | 1 {
+    return this.state.drainCode;
+  }
+
+  get lastSessionSummary(): SessionSummary | undefined {
+    return this.lastSummary;
+  }
+
+  /** Open a session (used by session.open and by `serve --source`). */
+  openSession(opts: FaultSessionOptions & { policyText?: string }): SessionState {
+    if (this.closing) throw new RequestError('ECLOSING', 'the core is shutting down');
+    if (this.session || this.opening) {
+      throw new RequestError(
+        'EBUSY',
+        'a session is already open: close it (session.close drains what is pending) before opening another',
+      );
+    }
+    const policy = opts.policy ?? this.policy;
+    this.opening = true;
+    let session: FaultSession;
+    try {
+      session = FaultSession.open({
+        ...this.opts.sessionDefaults,
+        ...opts,
+        policy,
+      });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.setState({ lastError: message });
+      throw err;
+    } finally {
+      this.opening = false;
+    }
+    this.policy = policy;
+    this.session = session;
+    const view = new SessionView({
+      ...(this.opts.logMaxGroups !== undefined ? { maxGroups: this.opts.logMaxGroups } : {}),
+      ...(this.opts.logMaxRawRecords !== undefined ? { maxRaw: this.opts.logMaxRawRecords } : {}),
+    });
+    this.view = view;
+    session.on('batch', (b) => {
+      view.ingest(b);
+      if (b.count > 0 || b.answered.count > 0 || b.errors.length > 0 || b.overflow > 0) {
+        this.frames.changed();
+      }
+    });
+    session.on('closed', (summary) => this.onSessionClosed(session, summary));
+    this.setState({
+      source: session.source.kind,
+      device: opts.device ?? null,
+      pasid: opts.pasid ?? null,
+      policy: formatPolicyText(policy),
+      canInject: session.source.canInject,
+      startedAt: view.startedAt,
+      lastError: null,
+    });
+    this.broadcast('topology.changed', session.objects());
+    this.frames.setActive(true);
+    this.frames.changed();
+    return this.sessionState();
+  }
+
+  private onSessionClosed(session: FaultSession, summary: SessionSummary): void {
+    if (this.session !== session) return;
+    this.session = undefined;
+    this.lastSummary = summary;
+    if (this.view) this.view.totals = summary;
+    this.frames.setActive(false);
+    const problems = summary.teardownErrors;
+    this.setState({
+      source: null,
+      device: null,
+      pasid: null,
+      canInject: false,
+      startedAt: null,
+      lastError: problems.length ? problems.join('; ') : this.state.lastError,
+    });
+    if (problems.length) this.notice('warning', `session teardown: ${problems.join('; ')}`);
+    this.broadcast('topology.changed', null);
+    this.frames.changed();
+  }
+
+  /** Drain with `code` (default: the drain-code setting), tear down; pending is 0 after. */
+  async closeSession(code: 0 | 1 = this.state.drainCode): Promise<SessionSummary | undefined> {
+    const session = this.session;
+    if (!session) return undefined;
+    const summary = await session.close({ drainCode: code });
+    // 'closed' listeners already ran; make sure the state is final even if not.
+    this.onSessionClosed(session, summary);
+    return summary;
+  }
+
+  /** Shut down: close the session (draining), stop the watcher and frames. Idempotent. */
+  close(code: 0 | 1 = this.state.drainCode): Promise<void> {
+    this.closing ??= (async () => {
+      try {
+        await this.closeSession(code);
+      } finally {
+        this.host.stop();
+        this.frames.dispose();
+      }
+    })();
+    return this.closing;
+  }
+
+  /** Start natively paced injection on the open session (sim, mock). */
+  startInject(spec: InjectSpec): void {
+    const session = this.requireSession('inject.start');
+    if (!session.source.canInject) {
+      throw new RequestError(
+        'ENOTSUP',
+        `inject.start: the ${session.source.kind} source cannot inject (use sim or mock)`,
+      );
+    }
+    session.inject(spec);
+    this.broadcast('topology.changed', session.objects());
+    this.frames.changed();
+  }
+
+  // --- frames ---------------------------------------------------------------
+
+  private frameContent(withCharts: boolean): FrameContent {
+    const v = this.view;
+    const t = v ? v.nowMs() : 0;
+    const progress = this.session?.injectProgress();
+    const by = v?.log.answeredBy ?? [0, 0, 0, 0];
+    const content: FrameContent = {
+      t,
+      totals: toTotals(v?.totals),
+      faultRate: v && this.session ? v.faultRate(t) : 0,
+      answeredByUser: by[AnsweredBy.User]!,
+      answeredByPolicy: by[AnsweredBy.Policy]!,
+      answeredByDrain: by[AnsweredBy.Drain]!,
+      answeredByKernel: by[AnsweredBy.Kernel]!,
+      logSize: v?.log.size ?? 0,
+      logDropped: v?.log.dropped ?? 0,
+      newest: v?.log.newest(NEWEST_ROWS) ?? [],
+      injection: progress
+        ? {
+            injected: progress.injected,
+            failed: progress.failed,
+            done: progress.done,
+            lastError: progress.lastError ?? null,
+          }
+        : null,
+      errors: v ? v.errors.splice(0) : [],
+    };
+    if (withCharts) {
+      const win = v?.byDevice ?? new RateWindow();
+      content.rates = {
+        bucketMs: win.bucketMs,
+        byDevice: v ? v.byDevice.series(t, MAX_RATE_SERIES) : [],
+        byPasid: v ? v.byPasid.series(t, MAX_RATE_SERIES) : [],
+      };
+      content.latency = (v?.latency ?? new LatencyHistogram()).snapshot();
+    }
+    return content;
+  }
+
+  // --- requests -------------------------------------------------------------
+
+  private requireSession(what: string): FaultSession {
+    if (!this.session || this.session.closed) {
+      throw new RequestError(
+        'ENOSESSION',
+        `${what}: no fault session is open; open one first (session.open)`,
+      );
+    }
+    return this.session;
+  }
+
+  private makeHandlers(): Handlers {
+    return {
+      'app.info': async () =>
+        this.opts.appInfo?.() ?? probeAppInfo({ version: this.opts.version, mode: this.opts.mode }),
+
+      'host.snapshot': async () => this.host.topology ?? (await this.startHost()),
+
+      'session.state': async () => this.sessionState(),
+
+      'session.open': async (p) =>
+        this.openSession({
+          source: p.source,
+          ...(p.source === 'iommufd' ? { device: p.device } : {}),
+          ...(p.source === 'iommufd' && p.pasid !== undefined ? { pasid: p.pasid } : {}),
+          ...(p.policy !== undefined ? { policy: parsePolicyText(p.policy) } : {}),
+        }),
+
+      'session.close': async () => {
+        await this.closeSession();
+        return this.sessionState();
+      },
+
+      'session.setDrainCode': async (p) => {
+        this.setState({ drainCode: p.code });
+        return this.sessionState();
+      },
+
+      'topology.objects': async (): Promise<IommufdObjects | null> =>
+        this.session && !this.session.closed ? this.session.objects() : null,
+
+      'policy.set': async (p) => {
+        const spec = parsePolicyText(p.spec);
+        if (this.session && !this.session.closed) this.session.setPolicy(spec);
+        this.policy = spec;
+        this.setState({ policy: formatPolicyText(spec) });
+        return this.sessionState();
+      },
+
+      'inject.start': async (p) => {
+        this.startInject(parseInject(p.spec));
+        return { ok: true };
+      },
+
+      'inject.stop': async () => {
+        this.requireSession('inject.stop').stopInject();
+        this.frames.changed();
+        return { ok: true };
+      },
+
+      'faults.query': async (p) =>
+        this.view ? this.view.log.query(p.offset, p.limit, p.filter) : { total: 0, rows: [] },
+
+      'faults.detail': async (p) => this.view?.log.detail(p.cookie, p.index) ?? null,
+
+      'faults.respond': async (p) => {
+        const r = this.requireSession('faults.respond').respond(p.cookies, p.code);
+        this.frames.changed();
+        return {
+          ok: r.ok,
+          failed: r.failed.map((f) => ({ cookie: f.cookie, code: f.code, message: f.message })),
+        };
+      },
+
+      'faults.drain': async (p) => {
+        const session = this.requireSession('faults.drain');
+        let answered: number;
+        if (!p.filter) {
+          answered = session.drain(p.code);
+        } else {
+          const cookies = this.view!.log.pendingMatching(p.filter).map((g) => g.cookie);
+          answered = cookies.length ? session.drain(p.code, { cookies }) : 0;
+        }
+        this.frames.changed();
+        return { answered };
+      },
+
+      'stream.resync': async (_p, ctx: RequestContext) => {
+        ctx.emit('session.changed', this.sessionState());
+        ctx.emit(
+          'topology.changed',
+          this.session && !this.session.closed ? this.session.objects() : null,
+        );
+        const topo = this.host.topology;
+        if (topo) {
+          ctx.emit('host.changed', {
+            seq: this.lastHostUpdate?.seq ?? 0,
+            changes: [],
+            topology: topo,
+          });
+        }
+        ctx.emit('frame', this.frames.full());
+        return { ok: true };
+      },
+    };
+  }
+}

@@ -1,0 +1,53 @@
+// policy.set's `spec` is the CLI's --policy grammar minus the @file form (a
+// renderer must not name files on the core's machine): an action word, or
+// the rules file's JSON text. formatPolicyText is the inverse, so the
+// SessionState shows a policy the renderer can edit and send back.
+import { GrammarError } from '../../common/grammar-error';
+import { permString } from '../../common/fault-record';
+import {
+  formatAction,
+  parsePolicy,
+  parsePolicyRules,
+  type PolicyRule,
+  type PolicySpec,
+} from '../../common/policy';
+
+export function parsePolicyText(text: string): PolicySpec {
+  const t = text.trim();
+  if (t.startsWith('@')) {
+    throw new GrammarError(
+      'policy',
+      'the @file form is for the command line; send the rules file JSON text itself',
+    );
+  }
+  if (!t.startsWith('{')) return parsePolicy(t);
+  let json: unknown;
+  try {
+    json = JSON.parse(t);
+  } catch (err) {
+    throw new GrammarError(
+      'policy',
+      `rules JSON: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  return parsePolicyRules(json, 'policy');
+}
+
+function ruleToJson(r: PolicyRule): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (r.devId !== undefined) out.dev = r.devId;
+  if (r.pasidMin !== undefined) out.pasid = `${r.pasidMin}-${r.pasidMax ?? r.pasidMin}`;
+  if (r.addrMin !== undefined) out.addr = `${r.addrMin}-${r.addrMax ?? r.addrMin}`;
+  if (r.permAll !== undefined) out.perm = permString(r.permAll);
+  if (r.permNone !== undefined) out.notPerm = permString(r.permNone);
+  out.action = formatAction(r.action);
+  return out;
+}
+
+export function formatPolicyText(spec: PolicySpec): string {
+  if (spec.rules.length === 0) return formatAction(spec.fallback);
+  return JSON.stringify({
+    rules: spec.rules.map(ruleToJson),
+    default: formatAction(spec.fallback),
+  });
+}

@@ -1,0 +1,45 @@
+// Where the Electron binary is, without require('electron'): that module
+// tries to DOWNLOAD the binary when it is missing (a network fetch on every
+// `start`). We read the same path.txt it reads, honour the same
+// ELECTRON_OVERRIDE_DIST_PATH, and say why when there is no binary.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export type ElectronBinary = { ok: true; path: string } | { ok: false; why: string };
+
+export function findElectronBinary(): ElectronBinary {
+  let pkgDir: string;
+  try {
+    pkgDir = path.dirname(require.resolve('electron/package.json'));
+  } catch {
+    return {
+      ok: false,
+      why: 'the electron npm package is not installed (it is a devDependency: run npm install)',
+    };
+  }
+  const pathFile = path.join(pkgDir, 'path.txt');
+  const rel = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : '';
+  const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
+  if (override) {
+    const p = path.join(override, rel || 'electron');
+    return existsSync(p)
+      ? { ok: true, path: p }
+      : { ok: false, why: `ELECTRON_OVERRIDE_DIST_PATH names ${p}, which does not exist` };
+  }
+  if (!rel) {
+    return {
+      ok: false,
+      why:
+        `the Electron binary is not installed: the electron package's install step could not ` +
+        `download it (no ${pathFile}; offline or blocked network). Run \`npx install-electron\` ` +
+        'with network access, or set ELECTRON_OVERRIDE_DIST_PATH to an unpacked Electron',
+    };
+  }
+  const full = path.join(pkgDir, 'dist', rel);
+  return existsSync(full)
+    ? { ok: true, path: full }
+    : {
+        ok: false,
+        why: `the Electron binary ${full} is missing (re-run npm install with network access)`,
+      };
+}
