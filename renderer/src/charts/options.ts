@@ -1,0 +1,97 @@
+// ECharts options for the Live view, built from store data. Pure functions:
+// no animation, no symbols — the charts redraw about twice a second in
+// software rendering, so every drawn element counts.
+import type { RateWindow } from '../stores/rate-history';
+import type { LatencyHistogram } from '../stores/live';
+import { fmtCompact, fmtUs } from '../format';
+import { axisStyle, palette, type EChartsCoreOption } from './echarts';
+
+const textStyle = { color: '#c5ccd8', fontSize: 11 };
+
+function mmss(seconds: number): string {
+  const m = Math.floor(seconds / 60);
+  const s = Math.floor(seconds % 60);
+  return `${m}:${String(s).padStart(2, '0')}`;
+}
+
+export function rateOption(w: RateWindow): EChartsCoreOption {
+  return {
+    animation: false,
+    color: palette,
+    textStyle,
+    grid: { left: 52, right: 12, top: 28, bottom: 22 },
+    legend: {
+      type: 'scroll',
+      top: 0,
+      textStyle,
+      itemWidth: 10,
+      itemHeight: 8,
+      pageTextStyle: textStyle,
+    },
+    tooltip: {
+      trigger: 'axis',
+      confine: true,
+      valueFormatter: (v: unknown) => `${fmtCompact(Number(v))}/s`,
+    },
+    xAxis: {
+      type: 'category',
+      boundaryGap: false,
+      data: w.times.map(mmss),
+      ...axisStyle,
+      splitLine: { show: false },
+    },
+    yAxis: {
+      type: 'value',
+      ...axisStyle,
+      axisLabel: { ...axisStyle.axisLabel, formatter: (v: number) => fmtCompact(v) },
+    },
+    series: w.series.map((s) => ({
+      id: s.key,
+      name: s.label,
+      type: 'line',
+      stack: 'rate',
+      showSymbol: false,
+      sampling: 'lttb',
+      lineStyle: { width: 1 },
+      areaStyle: { opacity: 0.45 },
+      emphasis: { disabled: true },
+      data: s.values,
+    })),
+  };
+}
+
+/** Bucket i counts latencies ≤ edgesUs[i]; a last extra bucket counts the rest. */
+export function latencyOption(h: LatencyHistogram | null): EChartsCoreOption {
+  const edges = h?.edgesUs ?? [];
+  const counts = h?.counts ?? [];
+  const labels = counts.map((_, i) =>
+    i < edges.length ? `≤${fmtUs(edges[i] ?? 0)}` : `>${fmtUs(edges[edges.length - 1] ?? 0)}`,
+  );
+  return {
+    animation: false,
+    textStyle,
+    grid: { left: 52, right: 12, top: 10, bottom: 38 },
+    tooltip: { trigger: 'axis', confine: true },
+    xAxis: {
+      type: 'category',
+      data: labels,
+      ...axisStyle,
+      axisLabel: { ...axisStyle.axisLabel, rotate: 30 },
+    },
+    yAxis: {
+      type: 'value',
+      ...axisStyle,
+      axisLabel: { ...axisStyle.axisLabel, formatter: (v: number) => fmtCompact(v) },
+    },
+    series: [
+      {
+        id: 'latency',
+        type: 'bar',
+        data: counts,
+        itemStyle: { color: '#5b9bd5' },
+        barCategoryGap: '15%',
+        emphasis: { disabled: true },
+      },
+    ],
+  };
+}

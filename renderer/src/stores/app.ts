@@ -1,0 +1,44 @@
+// App-wide state: what the core reported about itself, the active tab and
+// transient notices (failed answers, lost devices, core messages).
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { AppInfo } from '../../../main/common/contract';
+import { useCore } from '../transport';
+
+export const tabs = ['Host', 'Live', 'Faults', 'Topology', 'Session'] as const;
+export type TabName = (typeof tabs)[number];
+
+export interface Notice {
+  id: number;
+  level: 'info' | 'warning' | 'error';
+  message: string;
+  at: number;
+}
+
+/** Notices kept on screen at once; older ones fall off. */
+const MAX_NOTICES = 6;
+const DISMISS_MS = { info: 6000, warning: 12000, error: 0 } as const;
+
+export const useAppStore = defineStore('app', () => {
+  const info = ref<AppInfo | null>(null);
+  const tab = ref<TabName>('Host');
+  const notices = ref<Notice[]>([]);
+  let nextNotice = 1;
+
+  async function load(): Promise<void> {
+    info.value = await useCore().request('app.info', {});
+  }
+
+  function notify(level: Notice['level'], message: string): void {
+    const notice = { id: nextNotice++, level, message, at: Date.now() };
+    notices.value = [...notices.value, notice].slice(-MAX_NOTICES);
+    const after = DISMISS_MS[level];
+    if (after) setTimeout(() => dismiss(notice.id), after);
+  }
+
+  function dismiss(id: number): void {
+    notices.value = notices.value.filter((n) => n.id !== id);
+  }
+
+  return { info, tab, notices, load, notify, dismiss };
+});

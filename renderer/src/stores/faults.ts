@@ -1,0 +1,322 @@
+// The fault table's data: a window of rows fetched with faults.query around
+// what is on screen (never the whole log), the filter, cursor, selection,
+// expanded groups and the detail pane. Rows are cached in pages; the visible
+// pages are re-fetched (at most a few times a second) when frames say the log
+// or the answers moved.
+import { defineStore } from 'pinia';
+import { computed, ref, shallowRef, triggerRef } from 'vue';
+import {
+  faultFilter,
+  type FaultDetail,
+  type FaultFilter,
+  type FaultRow,
+  type Frame,
+} from '../../../main/common/contract';
+import { validate } from '../../../main/common/schema';
+import { useCore } from '../transport';
+import { errorMessage } from '../format';
+import { useAppStore } from './app';
+
+export const PAGE_ROWS = 200;
+/** Cached pages beyond this are evicted, furthest from the screen first. */
+const MAX_CACHED_PAGES = 40;
+/** Visible rows are re-fetched at most this often while faults stream in. */
+const REFRESH_MS = 300;
+/** Scrolling settles this long before missing pages are fetched. */
+const FETCH_DEBOUNCE_MS = 30;
+
+export interface ExpandedGroup {
+  index: number;
+  cookie: number;
+  pages: FaultDetail['pages'] | null;
+  error: string | null;
+}
+
+export type DrainScope = 'pending' | 'filter';
+
+export const useFaultsStore = defineStore('faults', () => {
+  const filter = ref<FaultFilter>({});
+  const total = ref(0);
+  const pages = shallowRef(new Map<number, FaultRow[]>());
+  const follow = ref(true);
+  const cursor = ref(0);
+  /** Selected groups: log index → cookie. */
+  const selected = ref(new Map<number, number>());
+  /** Expanded groups by table position. */
+  const expanded = ref(new Map<number, ExpandedGroup>());
+  const detail = shallowRef<FaultDetail | null>(null);
+  const detailError = ref<string | null>(null);
+  const loading = ref(false);
+
+  let visibleFirst = 0;
+  let visibleLast = 0;
+  /** Bumped on filter change so answers to older queries are dropped. */
+  let generation = 0;
+  const inFlight = new Set<number>();
+  let fetchTimer: ReturnType<typeof setTimeout> | null = null;
+  let refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  let lastRefresh = 0;
+  let lastSeen = { logSize: -1, answered: -1, dropped: -1 };
+
+  const hasFilter = computed(() => Object.keys(filter.value).length > 0);
+
+  function rowAt(pos: number): FaultRow | undefined {
+    return pages.value.get(Math.floor(pos / PAGE_ROWS))?.[pos % PAGE_ROWS];
+  }
+
+  async function fetchPage(page: number): Promise<void> {
+    if (inFlight.has(page)) return;
+    inFlight.add(page);
+    const gen = generation;
+    try {
+      const f = filter.value;
+      const res = await useCore().request('faults.query', {
+        offset: page * PAGE_ROWS,
+        limit: PAGE_ROWS,
+        ...(Object.keys(f).length ? { filter: f } : {}),
+      });
+      if (gen !== generation) return;
+      pages.value.set(page, res.rows);
+      total.value = res.total;
+      evict();
+      triggerRef(pages);
+    } catch (err) {
+      if (gen === generation) useAppStore().notify('warning', `faults.query: ${errorMessage(err)}`);
+    } finally {
+      inFlight.delete(page);
+    }
+  }
+
+  function visiblePages(): number[] {
+    const out: number[] = [];
+    const last = Math.min(visibleLast, Math.max(0, total.value - 1));
+    for (let p = Math.floor(visibleFirst / PAGE_ROWS); p <= Math.floor(last / PAGE_ROWS); p++) {
+      out.push(p);
+    }
+    return out;
+  }
+
+  function evict(): void {
+    const map = pages.value;
+    if (map.size <= MAX_CACHED_PAGES) return;
+    const centre = Math.floor(visibleFirst / PAGE_ROWS);
+    const byDistance = [...map.keys()].sort((a, b) => Math.abs(b - centre) - Math.abs(a - centre));
+    for (const p of byDistance.slice(0, map.size - MAX_CACHED_PAGES)) map.delete(p);
+  }
+
+  /** The table reports which positions are on screen. */
+  function setVisible(first: number, last: number): void {
+    visibleFirst = Math.max(0, first);
+    visibleLast = Math.max(visibleFirst, last);
+    if (fetchTimer) clearTimeout(fetchTimer);
+    fetchTimer = setTimeout(() => {
+      fetchTimer = null;
+      for (const p of visiblePages()) if (!pages.value.has(p)) void fetchPage(p);
+    }, FETCH_DEBOUNCE_MS);
+  }
+
+  /** Re-fetch what is on screen (throttled): answers and new rows show up. */
+  function refresh(now = false): void {
+    if (refreshTimer) return;
+    const wait = now ? 0 : Math.max(0, lastRefresh + REFRESH_MS - Date.now());
+    refreshTimer = setTimeout(() => {
+      refreshTimer = null;
+      lastRefresh = Date.now();
+      const visible = visiblePages();
+      if (visible.length === 0) visible.push(0);
+      for (const p of visible) void fetchPage(p);
+    }, wait);
+  }
+
+  function onFrame(f: Frame): void {
+    if (!hasFilter.value && f.logSize !== total.value) total.value = f.logSize;
+    const seen = { logSize: f.logSize, answered: f.totals.answered, dropped: f.logDropped };
+    if (
+      seen.logSize !== lastSeen.logSize ||
+      seen.answered !== lastSeen.answered ||
+      seen.dropped !== lastSeen.dropped
+    ) {
+      lastSeen = seen;
+      refresh();
+    }
+  }
+
+  function reload(): void {
+    generation++;
+    pages.value = new Map();
+    expanded.value = new Map();
+    lastSeen = { logSize: -1, answered: -1, dropped: -1 };
+    refresh(true);
+  }
+
+  /** Returns an error message when the filter is invalid (nothing changes then). */
+  function applyFilter(next: FaultFilter): string | null {
+    try {
+      validate(faultFilter, next, 'filter');
+    } catch (err) {
+      return errorMessage(err);
+    }
+    filter.value = next;
+    cursor.value = 0;
+    selected.value = new Map();
+    total.value = 0;
+    reload();
+    return null;
+  }
+
+  function moveCursor(delta: number): void {
+    const max = Math.max(0, total.value - 1);
+    cursor.value = Math.min(max, Math.max(0, cursor.value + delta));
+    if (delta < 0) follow.value = false;
+  }
+
+  function toggleSelect(pos: number): void {
+    const row = rowAt(pos);
+    if (!row) return;
+    const next = new Map(selected.value);
+    if (next.has(row.index)) next.delete(row.index);
+    else next.set(row.index, row.cookie);
+    selected.value = next;
+  }
+
+  /** Selected groups, or the one under the cursor when nothing is selected. */
+  function targetCookies(): number[] {
+    if (selected.value.size) return [...selected.value.values()];
+    const row = rowAt(cursor.value);
+    return row && row.state === 'pending' ? [row.cookie] : [];
+  }
+
+  async function respond(code: 0 | 1): Promise<void> {
+    const app = useAppStore();
+    const cookies = targetCookies();
+    if (cookies.length === 0) {
+      app.notify('info', 'Nothing to answer: select pending groups (x or space) first.');
+      return;
+    }
+    try {
+      const out = await useCore().request('faults.respond', { cookies, code });
+      const word = code === 0 ? 'Success' : 'Invalid';
+      if (out.ok.length) app.notify('info', `Answered ${out.ok.length} group(s) ${word}.`);
+      for (const f of out.failed.slice(0, 3)) {
+        app.notify('error', `Cookie ${f.cookie} not answered: ${f.message} (${f.code})`);
+      }
+      if (out.failed.length > 3)
+        app.notify('error', `${out.failed.length - 3} more answers failed.`);
+      const answered = new Set(out.ok);
+      selected.value = new Map([...selected.value].filter(([, c]) => !answered.has(c)));
+    } catch (err) {
+      app.notify('error', `faults.respond: ${errorMessage(err)}`);
+    }
+    refresh(true);
+  }
+
+  async function drain(code: 0 | 1, scope: DrainScope): Promise<void> {
+    const app = useAppStore();
+    try {
+      const params =
+        scope === 'filter' && hasFilter.value ? { code, filter: filter.value } : { code };
+      const out = await useCore().request('faults.drain', params);
+      app.notify('info', `Drained ${out.answered} group(s) ${code === 0 ? 'Success' : 'Invalid'}.`);
+      selected.value = new Map();
+    } catch (err) {
+      app.notify('error', `faults.drain: ${errorMessage(err)}`);
+    }
+    refresh(true);
+  }
+
+  async function openDetail(pos: number): Promise<void> {
+    const row = rowAt(pos);
+    if (!row) return;
+    detailError.value = null;
+    try {
+      const d = await useCore().request('faults.detail', { cookie: row.cookie, index: row.index });
+      detail.value = d;
+      if (!d) detailError.value = `Group #${row.index} is no longer in the fault log.`;
+    } catch (err) {
+      detailError.value = errorMessage(err);
+    }
+  }
+
+  function closeDetail(): void {
+    detail.value = null;
+    detailError.value = null;
+  }
+
+  async function toggleExpand(pos: number): Promise<void> {
+    const row = rowAt(pos);
+    if (!row) return;
+    const next = new Map(expanded.value);
+    if (next.has(pos)) {
+      next.delete(pos);
+      expanded.value = next;
+      return;
+    }
+    const entry: ExpandedGroup = { index: row.index, cookie: row.cookie, pages: null, error: null };
+    next.set(pos, entry);
+    expanded.value = next;
+    try {
+      const d = await useCore().request('faults.detail', { cookie: row.cookie, index: row.index });
+      if (d) entry.pages = d.pages;
+      else entry.error = 'no longer in the fault log';
+    } catch (err) {
+      entry.error = errorMessage(err);
+    }
+    expanded.value = new Map(expanded.value);
+  }
+
+  /** Lines the table shows: one per group plus one per page of an expanded group. */
+  const displayCount = computed(() => {
+    let extra = 0;
+    for (const e of expanded.value.values()) extra += e.pages?.length ?? 1;
+    return total.value + extra;
+  });
+
+  /** Display line → table position and page (-1 = the group line itself). */
+  function lineAt(line: number): { pos: number; page: number } {
+    let shift = 0;
+    for (const [pos, e] of [...expanded.value].sort((a, b) => a[0] - b[0])) {
+      const extra = e.pages?.length ?? 1;
+      if (line <= pos + shift) break;
+      if (line <= pos + shift + extra) return { pos, page: line - pos - shift - 1 };
+      shift += extra;
+    }
+    return { pos: line - shift, page: -1 };
+  }
+
+  /** Table position → its display line. */
+  function lineOf(pos: number): number {
+    let shift = 0;
+    for (const [p, e] of expanded.value) if (p < pos) shift += e.pages?.length ?? 1;
+    return pos + shift;
+  }
+
+  return {
+    filter,
+    total,
+    pages,
+    follow,
+    cursor,
+    selected,
+    expanded,
+    detail,
+    detailError,
+    loading,
+    hasFilter,
+    displayCount,
+    rowAt,
+    setVisible,
+    refresh,
+    onFrame,
+    reload,
+    applyFilter,
+    moveCursor,
+    toggleSelect,
+    respond,
+    drain,
+    openDetail,
+    closeDetail,
+    toggleExpand,
+    lineAt,
+    lineOf,
+  };
+});
