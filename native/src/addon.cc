@@ -1,0 +1,16 @@
+// Module init: each part of the addon registers its functions.
+#include <napi.h>
+
+#include "addon_init.h"
+#include "sysfs.h"
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  InitIommufd(env, exports);
+  InitVfio(env, exports);
+  InitSelftest(env, exports);
+  InitFaultQueue(env, exports);
+  InitSysfs(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(iommuscope, Init)

@@ -1,0 +1,166 @@
+// FaultQueueCore, answer side: batched page responses with the kernel's
+// partial-write semantics, user/drain/policy/delay answers, the 'map' action.
+#include <errno.h>
+#include <string.h>
+
+#include <set>
+
+#include "anon_memory.h"
+#include "errors.h"
+#include "fault_core.h"
+#include "uapi.h"
+
+namespace {
+constexpr size_t kMaxErrorsPerBatch = 1024;  // totals.errors counts every one
+constexpr uint64_t kMinAnsweredBuffer = 65536;
+constexpr uint64_t kPage = 4096;
+}  // namespace
+
+void FaultQueueCore::SetPolicy(Policy p) {
+  std::lock_guard<std::mutex> lock(mu_);
+  policy_ = std::move(p);  // applies to groups read from now on
+}
+
+void FaultQueueCore::RecordAnsweredLocked(uint32_t cookie, uint32_t code, uint8_t by, int16_t rule,
+                                          double latency) {
+  totals_.answered++;
+  if (code == 0) totals_.success++;
+  else totals_.invalid++;
+  uint64_t cap = opts_.js_buffer_records > kMinAnsweredBuffer ? opts_.js_buffer_records
+                                                               : kMinAnsweredBuffer;
+  if (buf_.answered.size() < cap) {
+    buf_.answered.push_back({cookie, uint8_t(code), by, rule, latency});
+  } else {
+    buf_.answered_overflow++;
+  }
+}
+
+void FaultQueueCore::RecordErrorLocked(uint32_t cookie, int err, const std::string& op,
+                                       const std::string& msg) {
+  totals_.errors++;
+  if (buf_.errors.size() < kMaxErrorsPerBatch) buf_.errors.push_back({cookie, err, op, msg});
+}
+
+std::vector<uint32_t> FaultQueueCore::AnswerLocked(const std::vector<AnswerRequest>& req,
+                                                   uint8_t by, std::vector<AnswerFailure>* failed,
+                                                   bool report) {
+  std::vector<uint32_t> ok;
+  std::vector<iommu_hwpt_page_response> resp;
+  std::vector<int16_t> rules;
+  std::set<uint32_t> seen;
+  auto fail = [&](uint32_t cookie, int err, const std::string& msg) {
+    if (failed) failed->push_back({cookie, err, msg});
+    if (report) RecordErrorLocked(cookie, err, "write", msg);
+  };
+  for (const AnswerRequest& r : req) {
+    if (r.code > 1) {
+      fail(r.cookie, EINVAL, "cannot answer cookie " + std::to_string(r.cookie) + " with code " +
+                                 std::to_string(r.code) + ": use 0 (success) or 1 (invalid)");
+    } else if (!table_.count(r.cookie) || !seen.insert(r.cookie).second) {
+      fail(r.cookie, ESTALE,
+           "cookie " + std::to_string(r.cookie) +
+               " is not pending: it was never read from this queue or is already answered");
+    } else {
+      resp.push_back({r.cookie, r.code});
+      rules.push_back(r.rule);
+    }
+  }
+  size_t off = 0;
+  while (off < resp.size()) {
+    ssize_t n = channel_->Write(&resp[off], (resp.size() - off) * sizeof resp[0]);
+    double now = double(MonotonicNs());
+    if (n > 0) {
+      // The channel may accept only part of the batch: these went through.
+      size_t k = size_t(n) / sizeof resp[0];
+      for (size_t i = off; i < off + k; i++) {
+        auto it = table_.find(resp[i].cookie);
+        double latency = now - it->second.read_ns;
+        table_.erase(it);
+        RecordAnsweredLocked(resp[i].cookie, resp[i].code, by, rules[i], latency);
+        ok.push_back(resp[i].cookie);
+      }
+      off += k;
+      continue;
+    }
+    // The first response of the rest failed: report it, keep it pending, go on.
+    int err = n < 0 ? int(-n) : EIO;
+    uint32_t c = resp[off].cookie;
+    auto it = table_.find(c);
+    if (it != table_.end()) it->second.delayed = false;
+    fail(c, err, "the fault queue refused the answer for cookie " + std::to_string(c) + ": " +
+                     ErrnoText(err) +
+                     (err == EINVAL ? " (the kernel no longer knows this cookie, e.g. the "
+                                      "domain was detached); it stays pending here"
+                                    : "; it stays pending"));
+    off++;
+  }
+  return ok;
+}
+
+std::vector<uint32_t> FaultQueueCore::Answer(const std::vector<AnswerRequest>& req, uint8_t by,
+                                             std::vector<AnswerFailure>* failed) {
+  std::vector<uint32_t> ok;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ok = AnswerLocked(req, by, failed, false);
+  }
+  Wake();  // so the answers reach JS in the next flush
+  return ok;
+}
+
+size_t FaultQueueCore::Drain(uint32_t code) {
+  size_t n;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<AnswerRequest> req;
+    req.reserve(table_.size());
+    for (auto& kv : table_) req.push_back({kv.first, code, -1});
+    n = AnswerLocked(req, kByDrain, nullptr, true).size();
+  }
+  Wake();
+  return n;
+}
+
+void FaultQueueCore::FireDueDelays(uint64_t now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<AnswerRequest> due;
+  while (!delays_.empty() && delays_.top().due_ns <= now) {
+    Delayed d = delays_.top();
+    delays_.pop();
+    auto it = table_.find(d.cookie);
+    if (it != table_.end() && it->second.delayed) due.push_back({d.cookie, d.code, d.rule});
+  }
+  if (!due.empty()) AnswerLocked(due, kByPolicy, nullptr, true);
+}
+
+// Map a fresh page at each faulting page (FIXED_IOVA, permissions from the
+// request), then answer Success; any failure answers Invalid and is reported.
+void FaultQueueCore::MapGroupLocked(const PendingGroup& g, int16_t rule,
+                                    std::vector<AnswerRequest>* out) {
+  int err = 0;
+  uint64_t bad = 0;
+  for (const iommu_hwpt_pgfault& r : g.recs) {
+    uint32_t flags = IOMMU_IOAS_MAP_FIXED_IOVA;
+    if (r.perm & IOMMU_PGFAULT_PERM_READ) flags |= IOMMU_IOAS_MAP_READABLE;
+    if (r.perm & IOMMU_PGFAULT_PERM_WRITE) flags |= IOMMU_IOAS_MAP_WRITEABLE;
+    if (!(flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)))
+      flags |= IOMMU_IOAS_MAP_READABLE;  // exec-only requests still need a readable page
+    uint64_t iova = r.addr & ~(kPage - 1);
+    int rc = AnonMapIntoIoas(opts_.iommufd, opts_.ioas, kPage, &iova, flags);
+    if (rc == -EEXIST) continue;  // another page of this group (or an earlier fault) mapped it
+    if (rc != 0) {
+      err = -rc;
+      bad = r.addr;
+      break;
+    }
+  }
+  if (err) {
+    char addr[32];
+    snprintf(addr, sizeof addr, "0x%llx", static_cast<unsigned long long>(bad));
+    RecordErrorLocked(g.cookie, err, "map",
+                      "map action: IOMMU_IOAS_MAP at " + std::string(addr) + " for cookie " +
+                          std::to_string(g.cookie) + " failed: " + ErrnoText(err) +
+                          "; answering INVALID");
+  }
+  out->push_back({g.cookie, err ? 1u : 0u, rule});
+}

@@ -1,0 +1,125 @@
+// The fault queue engine behind the JS FaultQueue: a reader thread that
+// polls a FaultChannel, decodes groups into the pending table, answers them
+// by policy without waiting on JS, and flushes coalesced batches to JS.
+// One mutex (mu_) guards the table, the JS buffer and the totals; writes to
+// the channel happen under it so a cookie is never answered twice.
+#pragma once
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "batch.h"
+#include "fault_channel.h"
+#include "policy.h"
+#include "uapi.h"
+
+class SimChannel;
+
+struct QueueOptions {
+  bool sim = false;
+  int iommufd = -1;  // for the 'map' action and mock injection
+  bool has_ioas = false;
+  uint32_t ioas = 0;
+  bool has_mock_dev = false;
+  uint32_t mock_dev = 0;
+  uint64_t js_buffer_records = 1u << 20;
+  uint64_t flush_interval_ns = 10'000'000;
+};
+
+struct PendingGroup {
+  uint32_t cookie = 0, dev = 0, pasid = 0xffffffff, grpid = 0;
+  double read_ns = 0;
+  bool delayed = false;  // a delay action will answer it
+  std::vector<iommu_hwpt_pgfault> recs;
+};
+
+struct AnswerRequest {
+  uint32_t cookie;
+  uint32_t code;
+  int16_t rule;
+};
+
+struct AnswerFailure {
+  uint32_t cookie;
+  int err;  // ESTALE when it was not pending
+  std::string message;
+};
+
+// Who fills in a batch: the JS wrapper's thread-safe function. Returns false
+// when the batch could not be queued (the env is going away).
+using BatchSink = std::function<bool(Batch*)>;
+
+class FaultQueueCore {
+ public:
+  FaultQueueCore(std::unique_ptr<FaultChannel> channel, SimChannel* sim, QueueOptions opts);
+  ~FaultQueueCore();
+
+  int Start(BatchSink sink);  // 0 or -errno
+  void Stop();                // joins the reader, closes the channel; answers nothing
+  bool Started() const { return thread_.joinable(); }
+
+  void SetPolicy(Policy p);
+  // Answers `req` (all with `by`); returns the cookies accepted and fills failures.
+  std::vector<uint32_t> Answer(const std::vector<AnswerRequest>& req, uint8_t by,
+                               std::vector<AnswerFailure>* failed);
+  size_t Drain(uint32_t code);
+  std::vector<PendingGroup> Pending();
+  Totals GetTotals();
+  size_t SimDetach();
+  void FlushDone();  // JS consumed the batch in flight
+
+  const QueueOptions& options() const { return opts_; }
+  SimChannel* sim() const { return sim_; }
+
+ private:
+  struct Delayed {
+    uint64_t due_ns;
+    uint32_t cookie, code;
+    int16_t rule;
+    bool operator>(const Delayed& o) const { return due_ns > o.due_ns; }
+  };
+
+  void Run();
+  void ReadAvailable();
+  void ProcessLocked(const uint8_t* data, size_t len, double now);
+  void AddGroupLocked(PendingGroup&& g, std::vector<AnswerRequest>* auto_answers,
+                      std::vector<AnswerRequest>* map_answers);
+  void MapGroupLocked(const PendingGroup& g, int16_t rule, std::vector<AnswerRequest>* out);
+  std::vector<uint32_t> AnswerLocked(const std::vector<AnswerRequest>& req, uint8_t by,
+                                     std::vector<AnswerFailure>* failed, bool report);
+  void RecordAnsweredLocked(uint32_t cookie, uint32_t code, uint8_t by, int16_t rule,
+                            double latency);
+  void RecordErrorLocked(uint32_t cookie, int err, const std::string& op, const std::string& msg);
+  void FireDueDelays(uint64_t now);
+  void MaybeFlush(uint64_t now, bool final_flush);
+  void ArmTimer(uint64_t now);
+  void Wake();
+
+  std::unique_ptr<FaultChannel> channel_;
+  SimChannel* sim_;
+  QueueOptions opts_;
+
+  std::mutex mu_;
+  std::map<uint32_t, PendingGroup> table_;
+  Policy policy_;
+  std::priority_queue<Delayed, std::vector<Delayed>, std::greater<Delayed>> delays_;
+  Batch buf_;
+  Totals totals_;
+  std::vector<uint8_t> read_buf_;
+
+  BatchSink sink_;
+  std::atomic<bool> in_flight_{false};
+  std::atomic<bool> stop_{false};
+  uint64_t last_flush_ns_ = 0;
+  int epfd_ = -1, wakefd_ = -1, timerfd_ = -1;
+  bool channel_dead_ = false;
+  std::thread thread_;
+};
+
+uint64_t MonotonicNs();

@@ -1,0 +1,96 @@
+#include "injector.h"
+
+#include <errno.h>
+#include <time.h>
+
+#include <vector>
+
+#include "errors.h"
+#include "fault_core.h"
+#include "kernel_ioctls.h"
+#include "sim_channel.h"
+
+Injector::Injector(SimChannel* sim, int iommufd, uint32_t mock_dev)
+    : sim_(sim), iommufd_(iommufd), mock_dev_(mock_dev) {}
+
+Injector::~Injector() { Stop(); }
+
+int Injector::Start(const InjectSpec& spec) {
+  if (!done_) return -EBUSY;
+  if (thread_.joinable()) thread_.join();
+  stop_ = false;
+  done_ = false;
+  injected_ = 0;
+  failed_ = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_error_.clear();
+  }
+  thread_ = std::thread(&Injector::Run, this, spec);
+  return 0;
+}
+
+void Injector::Stop() {
+  stop_ = true;
+  if (sim_) sim_->WakeInjectors();
+  if (thread_.joinable()) thread_.join();
+}
+
+InjectProgress Injector::Progress() {
+  InjectProgress p;
+  p.injected = injected_;
+  p.failed = failed_;
+  p.done = done_;
+  std::lock_guard<std::mutex> lock(mu_);
+  p.last_error = last_error_;
+  return p;
+}
+
+void Injector::Fail(uint64_t n, const std::string& why) {
+  failed_ += n;
+  std::lock_guard<std::mutex> lock(mu_);
+  last_error_ = why;
+}
+
+// Sleep until due_ns in short slices so stopInject() is prompt.
+bool Injector::PaceUntil(uint64_t due_ns) {
+  for (;;) {
+    if (stop_) return false;
+    uint64_t now = MonotonicNs();
+    if (now >= due_ns) return true;
+    uint64_t slice = due_ns - now < 20000000ull ? due_ns - now : 20000000ull;
+    struct timespec ts = {time_t(slice / 1000000000ull), long(slice % 1000000000ull)};
+    nanosleep(&ts, nullptr);
+  }
+}
+
+void Injector::Run(InjectSpec spec) {
+  const uint64_t start = MonotonicNs();
+  const uint32_t span = spec.pasid_max - spec.pasid_min + 1;  // 0 means all 2^32
+  std::vector<uint32_t> dev_grpid(spec.devices + 1, 0);
+  uint64_t group = 0;
+  for (uint64_t i = 0; i < spec.count && !stop_; group++) {
+    if (spec.rate > 0 && !PaceUntil(start + uint64_t(double(i) * 1e9 / spec.rate))) break;
+    uint32_t pasid = span ? spec.pasid_min + uint32_t(group % span) : uint32_t(group);
+    uint64_t addr = spec.addr + i * 4096;
+    if (sim_) {
+      uint64_t left = spec.count - i;
+      uint32_t pages = left < spec.group_pages ? uint32_t(left) : spec.group_pages;
+      uint32_t dev = 1 + uint32_t(group % spec.devices);
+      int rc = sim_->InjectGroup(dev, pasid, dev_grpid[dev]++, spec.perm, addr, pages, &stop_);
+      if (rc == -ECANCELED) break;
+      if (rc == -ENODEV) {
+        Fail(spec.count - i, "the simulated domain is detached (simDetach): nothing to fault on");
+        break;
+      }
+      injected_ += pages;
+      i += pages;
+    } else {
+      int rc = TriggerIopf(iommufd_, mock_dev_, pasid, next_grpid_++, spec.perm, addr);
+      if (rc == 0) injected_++;
+      else Fail(1, "ioctl IOMMU_TEST_CMD(TRIGGER_IOPF) failed: " + ErrnoText(-rc));
+      i++;
+    }
+  }
+  done_ = true;
+}
