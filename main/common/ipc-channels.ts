@@ -14,3 +14,14 @@ export const ipcChannels = {
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'iommuscope';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
+
+/**
+ * The sandboxed preload cannot require our modules, so the main process hands
+ * it the channel names as one command-line switch (webPreferences
+ * .additionalArguments); the preload reads the switch with this prefix.
+ */
+export const CHANNEL_SWITCH = '--iommuscope-ipc=';
+
+export function channelSwitch(): string {
+  return `${CHANNEL_SWITCH}${JSON.stringify(ipcChannels)}`;
+}

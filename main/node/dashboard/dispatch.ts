@@ -106,7 +106,30 @@ export async function dispatchText(
   return dispatch(handlers, value, ctx);
 }
 
-/** An already-parsed message (Electron IPC structured clone, or dispatchText). */
+/** A structured-clone message (Electron IPC): the same size limit, measured as JSON. */
+export async function dispatchValue(
+  handlers: Handlers,
+  value: unknown,
+  ctx: RequestContext,
+): Promise<ResponseEnvelope> {
+  let bytes: number;
+  try {
+    bytes = utf8Length(JSON.stringify(value) ?? '');
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return fail(idOf(value), DispatchCode.Parse, `message: not representable as JSON (${why})`);
+  }
+  if (bytes > MAX_MESSAGE_BYTES) {
+    return fail(
+      idOf(value),
+      DispatchCode.TooBig,
+      `message: ${bytes} bytes is over the ${MAX_MESSAGE_BYTES}-byte limit`,
+    );
+  }
+  return dispatch(handlers, value, ctx);
+}
+
+/** An already-parsed message (after dispatchText or dispatchValue). */
 export async function dispatch(
   handlers: Handlers,
   value: unknown,

@@ -1,0 +1,132 @@
+// Electron main process: thin. It loads the core (CoreService, which owns the
+// fault session and the addon), registers app://, opens one hardened window
+// and bridges IPC. On quit with groups pending it asks how to answer them and
+// drains BEFORE the window closes; nothing is ever left pending.
+import { app, BrowserWindow, dialog, ipcMain, protocol, session } from 'electron';
+import path from 'node:path';
+import { CoreService } from '../node/dashboard/core-service';
+import { packageVersion } from '../node/dashboard/version';
+import { parseDashboardArgs, type DashboardOptions } from '../node/cli/dashboard-args';
+import { rootRefusal } from '../node/cli/start';
+import { defaultRendererDir } from '../node/server/static-files';
+import { registerIpc } from './ipc';
+import { registerAppScheme, serveAppScheme } from './protocol';
+import { appArgs, quitChoice, quitPrompt } from './quit';
+import { createMainWindow, guardWebContents, hardenSession } from './window';
+
+const log = (line: string): void => void process.stderr.write(`iommuscope: ${line}\n`);
+
+function fatal(message: string): never {
+  log(message);
+  app.exit(1);
+  process.exit(1);
+}
+
+function options(): DashboardOptions {
+  try {
+    const opts = parseDashboardArgs(appArgs(process.argv, __filename, app.isPackaged));
+    if (opts === 'help') fatal('usage: see `iommuscope start --help`');
+    return opts;
+  } catch (err) {
+    return fatal(err instanceof Error ? err.message : String(err));
+  }
+}
+
+const opts = options();
+if (process.getuid?.() === 0 && !opts.allowRoot) fatal(rootRefusal());
+if (!app.requestSingleInstanceLock()) {
+  // Another instance is running; it focuses its window (second-instance below).
+  app.exit(0);
+  process.exit(0);
+}
+
+registerAppScheme(protocol);
+
+let win: BrowserWindow | undefined;
+let shutdown: Promise<void> | undefined;
+let done = false;
+
+const core = new CoreService({
+  version: packageVersion(),
+  mode: 'electron',
+  drainCode: opts.drainCode,
+  policy: opts.policy,
+  ...(opts.sysfsRoot ? { sysfsRoot: opts.sysfsRoot } : {}),
+  sessionDefaults: { flushIntervalMs: opts.flushMs },
+  log,
+});
+
+app.on('second-instance', () => {
+  if (!win) return;
+  if (win.isMinimized()) win.restore();
+  win.focus();
+});
+
+app.on('web-contents-created', (_e, contents) => guardWebContents(contents, log));
+
+/** Ask (when groups are pending), drain, close the session; then let the app quit. */
+async function drainThenQuit(): Promise<void> {
+  const pending = core.pendingCount();
+  let code = core.drainCode;
+  if (pending > 0) {
+    const prompt = quitPrompt(pending, code);
+    const { response } =
+      win && !win.isDestroyed()
+        ? await dialog.showMessageBox(win, prompt)
+        : await dialog.showMessageBox(prompt);
+    const choice = quitChoice(response);
+    if (choice === 'cancel') return;
+    code = choice;
+  }
+  await core.close(code);
+  done = true;
+  app.quit();
+}
+
+function requestQuit(event: { preventDefault(): void }): void {
+  if (done) return;
+  event.preventDefault();
+  shutdown ??= drainThenQuit().finally(() => (shutdown = undefined));
+}
+
+app.on('before-quit', requestQuit);
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    log(`${sig}: draining ${core.pendingCount()} pending group(s)`);
+    void core.close().then(() => {
+      done = true;
+      app.exit(0);
+    });
+  });
+}
+
+void app.whenReady().then(() => {
+  hardenSession(session.defaultSession);
+  serveAppScheme(protocol, defaultRendererDir());
+  win = createMainWindow(BrowserWindow, log);
+  win.on('close', requestQuit);
+  win.on('closed', () => (win = undefined));
+  registerIpc(ipcMain, core, () => win?.webContents, log);
+  core.startHost().catch((err: unknown) => log(`host topology: ${String(err)}`));
+  if (opts.session) {
+    const s = opts.session;
+    try {
+      core.openSession({
+        source: s.source,
+        ...(s.device ? { device: s.device } : {}),
+        ...(s.pasid !== undefined ? { pasid: s.pasid } : {}),
+        policy: s.policy,
+      });
+      if (s.inject) core.startInject(s.inject);
+    } catch (err) {
+      log(`the session could not start: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+});
+
+app.on('window-all-closed', () => {
+  if (done) app.quit();
+});
+
+export const mainScript = path.basename(__filename);
