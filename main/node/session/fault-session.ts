@@ -8,9 +8,9 @@
 //
 // Exactly-once: the native queue answers each group once (policy, respond,
 // drain) and reports stale cookies instead of writing them twice. close()
-// drains everything still pending with the chosen code, then detaches the
-// fault-reporting domain (the kernel answers anything read after the drain
-// INVALID, counted as AnsweredBy.Kernel), then tears the objects down.
+// drains everything still pending with the chosen code (several rounds, so a
+// group read during a drain is drained too), detaches the fault-reporting
+// domain only if something is still pending, then tears the objects down.
 import { openSource, type OpenSourceOptions } from '../sources/open-source';
 import type { FaultSource } from '../sources/fault-source';
 import type { InjectSpec } from '../../common/inject';
@@ -231,11 +231,21 @@ export class FaultSession {
       await this.nextBatch(this.flushMs * 3 + 20);
       if (q.totals().pending === 0) break;
     }
-    // Anything read after the last drain is answered by the kernel on detach.
-    attempt('detach', () => this.source.detach());
-    await this.nextBatch(this.flushMs * 3 + 20);
+    // Still pending (a device faulting during the drain): detach, so the
+    // kernel (or simulator) answers them INVALID, counted as AnsweredBy.Kernel.
+    if (q.totals().pending > 0) {
+      attempt('detach', () => this.source.detach());
+      await this.nextBatch(this.flushMs * 3 + 20);
+    }
+    // Every answer and record counted natively is delivered in a batch before teardown.
+    const deadline = Date.now() + 1000;
+    while (!this.allDelivered(q.totals()) && Date.now() < deadline) {
+      await this.nextBatch(this.flushMs * 3 + 20);
+    }
     this.lastTotals = q.totals();
     teardownErrors.push(...this.source.close());
+    // A final flush made while stopping the reader runs as a queued callback: let it land.
+    await new Promise((r) => setImmediate(r));
     const summary: SessionSummary = {
       ...this.lastTotals,
       by: { ...this.by },
@@ -244,6 +254,12 @@ export class FaultSession {
     };
     for (const fn of this.closedListeners) fn(summary);
     return summary;
+  }
+
+  /** True when the last delivered batch's totals include every fault and answer in `t`. */
+  private allDelivered(t: QueueTotals): boolean {
+    const d = this.lastTotals;
+    return d.faults === t.faults && d.answered === t.answered && d.errors === t.errors;
   }
 
   private onBatch(raw: FaultBatch): void {

@@ -6,7 +6,12 @@ import { IommufdObjectGraph, objectKey } from '../../common/iommufd-objects';
 import type { InjectSpec } from '../../common/inject';
 import type { NativeAddon, NativeFaultQueue } from '../native/addon-types';
 import { explain, IommuscopeError, type ErrorContext } from '../errors';
-import { teardown, type FaultSource, type QueueTuning } from './fault-source';
+import {
+  kernelDetachUnsupported,
+  teardown,
+  type FaultSource,
+  type QueueTuning,
+} from './fault-source';
 import { HwptFlag, IoasMapFlag } from './uapi-constants';
 
 export interface IommufdSourceOptions extends QueueTuning {
@@ -25,7 +30,6 @@ export class IommufdSource implements FaultSource {
   readonly canInject = false;
   private readonly graph = new IommufdObjectGraph('iommufd');
   private closed = false;
-  private detached = false;
 
   private constructor(
     private readonly addon: NativeAddon,
@@ -176,30 +180,17 @@ export class IommufdSource implements FaultSource {
     );
   }
 
-  /** Detach the device (or PASID): the kernel answers pending groups INVALID. */
+  /** See MockSource.detach: needs native support to keep exactly-once answering. */
   detach(): number {
-    if (this.detached) return 0;
-    try {
-      this.addon.vfioDetachPt(this.fds.device, this.pasid);
-    } catch (err) {
-      throw explain(err, this.pasid === undefined ? 'attach' : 'pasid-attach', 'detach');
-    }
-    this.detached = true;
-    const from =
-      this.pasid === undefined
-        ? objectKey.device(this.ids.dev)
-        : objectKey.pasid(this.ids.dev, this.pasid);
-    this.graph.unlink(from, 'attached');
-    return this.queue.simDetach();
+    throw kernelDetachUnsupported();
   }
 
   close(): string[] {
     if (this.closed) return [];
     this.closed = true;
     const steps: [string, () => void][] = [['close the fault queue', () => this.queue.close()]];
-    if (!this.detached)
-      steps.push(['detach', () => this.addon.vfioDetachPt(this.fds.device, this.pasid)]);
     steps.push(
+      ['detach', () => this.addon.vfioDetachPt(this.fds.device, this.pasid)],
       ['destroy the IOPF HWPT', () => this.addon.destroy(this.fds.iommufd, this.ids.hwpt)],
       ['close the device', () => this.addon.close(this.fds.device)],
       ['close iommufd', () => this.addon.close(this.fds.iommufd)],

@@ -8,7 +8,12 @@ import { IommufdObjectGraph, objectKey } from '../../common/iommufd-objects';
 import type { InjectSpec } from '../../common/inject';
 import type { NativeAddon, NativeFaultQueue } from '../native/addon-types';
 import { explain, IommuscopeError } from '../errors';
-import { teardown, type FaultSource, type QueueTuning } from './fault-source';
+import {
+  kernelDetachUnsupported,
+  teardown,
+  type FaultSource,
+  type QueueTuning,
+} from './fault-source';
 import { HwptFlag, HWPT_DATA_SELFTEST, selftestHwptData } from './uapi-constants';
 
 export interface MockSourceOptions extends QueueTuning {
@@ -23,7 +28,6 @@ export class MockSource implements FaultSource {
   readonly queue: NativeFaultQueue;
   private readonly graph = new IommufdObjectGraph('mock');
   private closed = false;
-  private detached = false;
 
   private constructor(
     private readonly addon: NativeAddon,
@@ -185,20 +189,13 @@ export class MockSource implements FaultSource {
     if (spec.devices !== 1) bad(`devices=${spec.devices}: there is one mock device`);
   }
 
-  /** MOCK_DOMAIN_REPLACE back to the nest parent: the kernel answers pending groups INVALID. */
+  /**
+   * The kernel would answer pending groups INVALID on MOCK_DOMAIN_REPLACE, but
+   * the native queue cannot yet record answers made kernel-side (simDetach()
+   * is sim-only), so it would later answer them a second time: refuse clearly.
+   */
   detach(): number {
-    if (this.detached) return 0;
-    try {
-      this.addon.mockDomainReplace(this.iommufd, this.ids.stdev, this.ids.parent);
-    } catch (err) {
-      throw explain(err, 'attach', 'MOCK_DOMAIN_REPLACE to the nest parent');
-    }
-    this.detached = true;
-    this.graph.unlink(objectKey.device(this.ids.idev), 'attached');
-    this.graph.link(objectKey.device(this.ids.idev), objectKey.hwpt(this.ids.parent), 'attached');
-    // The kernel answered what the reader still had pending: record them so
-    // (AnsweredBy.Kernel) instead of answering them again on drain.
-    return this.queue.simDetach();
+    throw kernelDetachUnsupported();
   }
 
   close(): string[] {
