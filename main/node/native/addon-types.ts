@@ -204,15 +204,35 @@ export interface NativeFaultQueue {
   readonly closed: boolean;
 }
 
-/** sysfs reading: raw file contents; decoding lives in TypeScript. */
-export interface SysfsEntry {
-  path: string;
-  /** File contents, or absent when it could not be read (see error). */
-  text?: string;
-  bytes?: ArrayBuffer; // for binary files such as PCI config space
-  error?: { code: string; message: string };
-  /** For symlinks, the resolved target relative to the link's directory. */
-  link?: string;
+/** sysfs reading: raw contents only; decoding lives in TypeScript (main/node/topology). */
+export interface SysfsError {
+  /** errno name, e.g. 'ENOENT', 'EACCES', 'ENOTDIR'. */
+  code: string;
+  errno: number;
+  /** e.g. 'open class/iommu/dmar0/intel-iommu/cap: Permission denied'. */
+  message: string;
+}
+
+/** One batch of reads; every path is relative to the root given with it. */
+export interface SysfsRequest {
+  /** Text files (attributes), read whole (up to maxBytes). */
+  files?: string[];
+  /** Binary files such as PCI `config`, read whole (up to maxBytes). */
+  binary?: string[];
+  /** Directories: their entry names, without '.' and '..', in readdir order. */
+  dirs?: string[];
+  /** Symbolic links: the raw link target (usually relative to the link's folder). */
+  links?: string[];
+  /** Per-file read cap in bytes; default 65536. */
+  maxBytes?: number;
+}
+
+/** Results parallel to the request arrays: a value, or a SysfsError for that entry. */
+export interface SysfsResult {
+  files: (string | SysfsError)[];
+  binary: (ArrayBuffer | SysfsError)[];
+  dirs: (string[] | SysfsError)[];
+  links: (string | SysfsError)[];
 }
 
 export interface NativeAddon {
@@ -261,15 +281,11 @@ export interface NativeAddon {
 
   // --- sysfs ---
   /**
-   * Read many sysfs files in one call. `files` are paths relative to `root`;
-   * directories listed in `dirs` are returned as entries with `text` holding
-   * the newline-separated names. Nothing throws per file: errors are per entry.
+   * Read many sysfs files, folders and links in one call. Nothing throws per
+   * entry: each result is its value or a SysfsError. Throws only when `root`
+   * itself cannot be opened (NativeError) or on bad arguments (EARG).
    */
-  readSysfs(
-    root: string,
-    files: string[],
-    dirs: string[],
-    links: string[],
-    binary: string[],
-  ): SysfsEntry[];
+  readSysfs(root: string, request: SysfsRequest): SysfsResult;
+  /** The same, with the I/O on a worker thread (keeps the event loop free). */
+  readSysfsAsync(root: string, request: SysfsRequest): Promise<SysfsResult>;
 }
