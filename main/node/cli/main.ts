@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './args';
 import { watchCommand } from './watch';
+import { serveCommand } from './serve';
+import { startCommand } from './start';
 
 export interface Subcommand {
   name: string;
@@ -11,7 +13,7 @@ export interface Subcommand {
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Subcommand[] = [watchCommand];
+const commands: Subcommand[] = [watchCommand, serveCommand, startCommand];
 
 function version(): string {
   const pkg = JSON.parse(
