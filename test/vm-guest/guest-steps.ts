@@ -1,0 +1,51 @@
+// Tiny kernel-selftest-style step runner for guest scripts run inside the
+// test VM: each step prints "ok - name" or "not ok - name: why"; facts the
+// host test asserts on are printed as one "FACTS {json}" line at the end.
+import type { NativeAddon, NativeError } from '../../main/node/native/addon-types';
+import { loadAddon } from '../../main/node/native/load';
+
+export const facts: Record<string, unknown> = {};
+let failures = 0;
+
+/** The addon under test (IOMMUSCOPE_ADDON may point at another build of it). */
+export function addon(): NativeAddon {
+  const alt = process.env.IOMMUSCOPE_ADDON;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return alt ? (require(alt) as NativeAddon) : loadAddon();
+}
+
+export async function step(name: string, fn: () => unknown | Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+    console.log(`ok - ${name}`);
+  } catch (err) {
+    failures++;
+    const why = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    console.log(`not ok - ${name}: ${why}`);
+  }
+}
+
+/** Run fn expecting a NativeError; returns its code (and records it as a fact). */
+export function errnoOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    const e = err as NativeError;
+    return e.code ?? 'NO_CODE';
+  }
+  return 'OK';
+}
+
+export async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_000) {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export function finish(): never {
+  console.log(`FACTS ${JSON.stringify(facts)}`);
+  console.log(failures ? `FAILED ${failures} step(s)` : 'ALL STEPS PASSED');
+  process.exit(failures ? 1 : 0);
+}
