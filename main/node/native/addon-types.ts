@@ -102,6 +102,11 @@ export interface FaultBatch {
   errors: { cookie: number; code: string; errno: number; op: string; message: string }[];
   /** Records read but not delivered to JS because the JS-side buffer was full. */
   overflow: number;
+  /**
+   * Answered entries left out of `answered` because more than
+   * max(jsBufferRecords, 65536) piled up before this flush (totals stay exact).
+   */
+  answeredOverflow: number;
   /** Totals since the queue started. */
   totals: QueueTotals;
 }
@@ -183,7 +188,10 @@ export type FaultQueueOptions =
  * fault FD and the simulator, which emulates the kernel's fault FD semantics.
  */
 export interface NativeFaultQueue {
-  /** Start reading; onBatch is called at most once per flush interval. */
+  /**
+   * Start reading; onBatch is called at most once per flush interval. Like an
+   * unref'd timer, a started queue does not by itself keep the process alive.
+   */
   start(onBatch: (batch: FaultBatch) => void): void;
   setPolicy(policy: NativePolicy): void;
   respond(cookies: number[] | Uint32Array, code: 0 | 1): RespondResult;
