@@ -60,26 +60,26 @@ export function rateOption(w: RateWindow): EChartsCoreOption {
   };
 }
 
-/** Bucket i counts latencies ≤ edgesUs[i]; a last extra bucket counts the rest. */
+/** Bucket i counts latencies from edgesUs[i] up to edgesUs[i + 1] (labelled by its lower edge). */
 export function latencyOption(h: LatencyHistogram | null): EChartsCoreOption {
   const edges = h?.edgesUs ?? [];
   const counts = h?.counts ?? [];
-  const labels = counts.map((_, i) =>
-    i < edges.length ? `≤${fmtUs(edges[i] ?? 0)}` : `>${fmtUs(edges[edges.length - 1] ?? 0)}`,
-  );
+  const labels = counts.map((_, i) => fmtUs(edges[i] ?? 0));
   return {
     animation: false,
     textStyle,
-    grid: { left: 52, right: 12, top: 10, bottom: 38 },
+    grid: { left: 52, right: 12, top: 10, bottom: 24 },
     tooltip: { trigger: 'axis', confine: true },
     xAxis: {
       type: 'category',
       data: labels,
       ...axisStyle,
-      axisLabel: { ...axisStyle.axisLabel, rotate: 30 },
+      // One label per decade (the core's edges are four per decade).
+      axisLabel: { ...axisStyle.axisLabel, interval: 3 },
     },
     yAxis: {
       type: 'value',
+      minInterval: 1,
       ...axisStyle,
       axisLabel: { ...axisStyle.axisLabel, formatter: (v: number) => fmtCompact(v) },
     },

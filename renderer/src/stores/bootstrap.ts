@@ -39,7 +39,7 @@ export function bootstrapStores(pinia: Pinia): void {
     void (async () => {
       try {
         await Promise.all([app.load(), session.load(), host.load(), topology.load()]);
-        faults.reload();
+        faults.reload(true);
         await core.request('stream.resync', {});
       } catch (err) {
         app.notify('error', `Loading state from the core failed: ${errorMessage(err)}`);

@@ -52,7 +52,8 @@ export const useFaultsStore = defineStore('faults', () => {
   let visibleLast = 0;
   /** Bumped on filter change so answers to older queries are dropped. */
   let generation = 0;
-  const inFlight = new Set<number>();
+  /** Pages being fetched, as 'generation:page' (a newer generation fetches again). */
+  const inFlight = new Set<string>();
   let fetchTimer: ReturnType<typeof setTimeout> | null = null;
   let refreshTimer: ReturnType<typeof setTimeout> | null = null;
   let lastRefresh = 0;
@@ -65,9 +66,10 @@ export const useFaultsStore = defineStore('faults', () => {
   }
 
   async function fetchPage(page: number): Promise<void> {
-    if (inFlight.has(page)) return;
-    inFlight.add(page);
     const gen = generation;
+    const key = `${gen}:${page}`;
+    if (inFlight.has(key)) return;
+    inFlight.add(key);
     try {
       const f = filter.value;
       const res = await useCore().request('faults.query', {
@@ -83,7 +85,7 @@ export const useFaultsStore = defineStore('faults', () => {
     } catch (err) {
       if (gen === generation) useAppStore().notify('warning', `faults.query: ${errorMessage(err)}`);
     } finally {
-      inFlight.delete(page);
+      inFlight.delete(key);
     }
   }
 
@@ -141,10 +143,16 @@ export const useFaultsStore = defineStore('faults', () => {
     }
   }
 
-  function reload(): void {
+  /**
+   * Fetch the visible rows again. `keepRows` (after a reconnect) leaves the
+   * old rows on screen until the new ones arrive, so the table never blanks.
+   */
+  function reload(keepRows = false): void {
     generation++;
-    pages.value = new Map();
-    expanded.value = new Map();
+    if (!keepRows) {
+      pages.value = new Map();
+      expanded.value = new Map();
+    }
     lastSeen = { logSize: -1, answered: -1, dropped: -1 };
     refresh(true);
   }

@@ -36,7 +36,7 @@ export class RateHistory {
       this.newest = -1;
     }
     if (bucketMs <= 0) return;
-    const endBucket = Math.max(0, Math.round(tEndMs / bucketMs) - 1);
+    const endBucket = Math.max(0, Math.floor(tEndMs / bucketMs) - 1);
     this.advanceTo(endBucket);
     for (const s of series) {
       let ring = this.rings.get(s.key);

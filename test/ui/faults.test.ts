@@ -1,0 +1,241 @@
+// Browser mode, the Faults view against the simulator with held groups:
+// answering with each button and each shortcut (rows then show state and
+// "user"), selection, the detail pane's raw bytes, expanded groups, filters
+// and drains behind a confirmation dialog.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Locator, Page } from 'playwright-core';
+import {
+  gotoTab,
+  launchBrowser,
+  openApp,
+  pendingInPage,
+  screenshot,
+  startServe,
+  uiSkipReason,
+  until,
+  type Browser,
+  type Serve,
+} from './harness';
+
+const skip = uiSkipReason();
+if (skip) console.log(`# ui faults: skipped: ${skip}`);
+
+const GROUPS = 24;
+
+function row(page: Page, pos: number): Locator {
+  return page.locator(`[data-testid="fault-row"][data-pos="${pos}"]`);
+}
+
+async function expectAnswered(page: Page, pos: number, state: string, by: string): Promise<void> {
+  await until(`row ${pos} ${state} by ${by}`, async () => {
+    const r = row(page, pos);
+    return (
+      (await r.getAttribute('data-state')) === state && (await r.getAttribute('data-by')) === by
+    );
+  });
+  assert.equal((await row(page, pos).getByTestId('row-by').textContent())?.trim(), by);
+  assert.equal((await row(page, pos).getByTestId('row-state').textContent())?.trim(), state);
+}
+
+async function applyFilter(page: Page, fields: Record<string, string>): Promise<void> {
+  await page.getByTestId('filter-clear').click();
+  for (const [id, value] of Object.entries(fields)) {
+    if (id === 'filter-state') await page.getByTestId(id).selectOption(value);
+    else await page.getByTestId(id).fill(value);
+  }
+  await page.getByTestId('filter-apply').click();
+}
+
+async function visibleRows(page: Page): Promise<{ dev: string; state: string }[]> {
+  const rows = page.locator('[data-testid="fault-row"][data-state]');
+  const out: { dev: string; state: string }[] = [];
+  for (let i = 0; i < (await rows.count()); i++) {
+    out.push({
+      dev: ((await rows.nth(i).locator('.c-dev').textContent()) ?? '').trim(),
+      state: (await rows.nth(i).getAttribute('data-state')) ?? '',
+    });
+  }
+  return out;
+}
+
+describe('ui: faults', { skip: skip ?? false }, () => {
+  let serve: Serve;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    // 48 page requests in groups of 2 alternating over devices 1 and 2, held.
+    serve = await startServe([
+      '--source',
+      'sim',
+      '--inject',
+      `count=${GROUPS * 2},pasids=0-3,devices=2,group=2,perm=rw`,
+    ]);
+    browser = await launchBrowser();
+    page = await openApp(browser, serve.url);
+    await until(`${GROUPS} pending`, async () => (await pendingInPage(page)) === GROUPS);
+    await gotoTab(page, 'Faults');
+    await until(
+      'rows',
+      async () => (await row(page, GROUPS - 1).getAttribute('data-state')) === 'pending',
+    );
+  });
+
+  after(async () => {
+    await browser?.close();
+    await serve?.stop();
+  });
+
+  it('the Success and Invalid buttons answer the cursor row, or the selected rows', async () => {
+    await row(page, 0).click();
+    await page.getByTestId('answer-success').click();
+    await expectAnswered(page, 0, 'success', 'user');
+
+    await row(page, 1).getByTestId('row-select').click();
+    await row(page, 2).getByTestId('row-select').click();
+    await page.getByTestId('answer-invalid').click();
+    await expectAnswered(page, 1, 'invalid', 'user');
+    await expectAnswered(page, 2, 'invalid', 'user');
+    // A latency is shown for answered rows.
+    assert.match((await row(page, 1).locator('.c-lat').textContent()) ?? '', /\d/);
+  });
+
+  it('the s and i shortcuts answer, j/k move, x selects', async () => {
+    await row(page, 3).click();
+    await page.keyboard.press('s');
+    await expectAnswered(page, 3, 'success', 'user');
+
+    await page.keyboard.press('j');
+    await page.keyboard.press('i');
+    await expectAnswered(page, 4, 'invalid', 'user');
+
+    // step: select rows 5 and 6 with x, move away with k, answer both with s
+    await page.keyboard.press('j');
+    await page.keyboard.press('x');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('x');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('k');
+    assert.match((await page.getByTestId('fault-summary').textContent()) ?? '', /2 selected/);
+    await page.keyboard.press('s');
+    await expectAnswered(page, 5, 'success', 'user');
+    await expectAnswered(page, 6, 'success', 'user');
+    assert.equal(await row(page, 7).getAttribute('data-state'), 'pending');
+
+    // step: answering an already answered row is refused by the core and said so
+    await row(page, 0).click();
+    await page.keyboard.press('x');
+    await page.keyboard.press('i');
+    await page.getByTestId('notice').filter({ hasText: 'not answered' }).first().waitFor();
+    await expectAnswered(page, 0, 'success', 'user');
+    await page.keyboard.press('Escape');
+  });
+
+  it('Enter opens the detail pane with every field and the raw 40 bytes of each page', async () => {
+    await row(page, 8).click();
+    const cookie = await row(page, 8).getAttribute('data-cookie');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('fault-detail').waitFor();
+    const raw = page.getByTestId('detail-raw');
+    await until('two pages', async () => (await raw.count()) === 2);
+    const dump = (await raw.first().textContent()) ?? '';
+    const lines = dump.trim().split('\n');
+    assert.equal(lines.length, 3, '40 bytes are three lines of 16');
+    assert.match(lines[0]!, /^0000 {2}([0-9a-f]{2} {1,2}){16}\|/);
+    assert.match(lines[2]!, /^0020 {2}([0-9a-f]{2} ){8}/);
+    const decoded = (await page.getByTestId('detail-local-decode').first().textContent()) ?? '';
+    assert.match(decoded, new RegExp(`cookie=${cookie}\\b`));
+    assert.match(decoded, /perm=0x3 /);
+    assert.match((await page.getByTestId('fault-detail').textContent()) ?? '', /LAST_PAGE/);
+    await screenshot(page, 'faults-detail');
+    await page.keyboard.press('Escape');
+    await until(
+      'detail closed',
+      async () => (await page.getByTestId('fault-detail').count()) === 0,
+    );
+  });
+
+  it('a group expands to its pages', async () => {
+    await row(page, 9).getByTestId('row-expand').click();
+    await until(
+      '2 page lines',
+      async () => (await page.getByTestId('fault-page-row').count()) === 2,
+    );
+    assert.match(
+      (await page.getByTestId('fault-page-row').nth(1).textContent()) ?? '',
+      /LAST_PAGE/,
+    );
+    await row(page, 9).getByTestId('row-expand').click();
+    await until('collapsed', async () => (await page.getByTestId('fault-page-row').count()) === 0);
+  });
+
+  it('filters narrow the table; a bad filter is named and changes nothing', async () => {
+    await applyFilter(page, { 'filter-dev': '2', 'filter-state': 'pending' });
+    await until('only pending dev 2', async () => {
+      const rows = await visibleRows(page);
+      return rows.length > 0 && rows.every((r) => r.dev === '2' && r.state === 'pending');
+    });
+    assert.match((await page.getByTestId('fault-summary').textContent()) ?? '', /matching/);
+
+    await applyFilter(page, { 'filter-state': 'success' });
+    await until('only success rows', async () => {
+      const rows = await visibleRows(page);
+      return rows.length === 4 && rows.every((r) => r.state === 'success');
+    });
+
+    await applyFilter(page, { 'filter-perm': 'q' });
+    assert.match((await page.getByTestId('filter-problem').textContent()) ?? '', /perm/);
+    await page.getByTestId('filter-clear').click();
+    await until('all rows back', async () => (await visibleRows(page)).length === GROUPS);
+  });
+
+  it('Drain asks for confirmation, drains only the filter, then everything', async () => {
+    const pendingBefore = await pendingInPage(page);
+    // step: cancelling answers nothing
+    await page.getByTestId('drain').click();
+    await page.getByTestId('confirm-dialog').waitFor();
+    await page.getByTestId('confirm-cancel').click();
+    await page.waitForTimeout(300);
+    assert.equal(await pendingInPage(page), pendingBefore);
+
+    // step: d on a dev 1 filter, answered Success, confirmed
+    await applyFilter(page, { 'filter-dev': '1' });
+    await until('dev 1 rows', async () => (await visibleRows(page)).every((r) => r.dev === '1'));
+    await page.locator('[data-testid="fault-row"][data-pos="0"]').click();
+    await page.keyboard.press('d');
+    await page.getByTestId('confirm-dialog').waitFor();
+    assert.equal(
+      await page.getByTestId('drain-filter').isChecked(),
+      true,
+      'filter scope preselected',
+    );
+    await page.getByTestId('drain-code').selectOption({ label: 'Success' });
+    await screenshot(page, 'faults-drain');
+    await page.getByTestId('confirm-ok').click();
+    await until('dev 1 drained', async () =>
+      (await visibleRows(page)).every((r) => r.state !== 'pending'),
+    );
+    await page.getByTestId('filter-clear').click();
+    await until('all rows back', async () => (await visibleRows(page)).length === GROUPS);
+    const dev2Pending = (await visibleRows(page)).filter((r) => r.state === 'pending');
+    assert.ok(
+      dev2Pending.length > 0 && dev2Pending.every((r) => r.dev === '2'),
+      `only dev 2 still pending: ${JSON.stringify(await visibleRows(page))}`,
+    );
+
+    // step: drain every pending group Invalid
+    await page.getByTestId('drain').click();
+    await page.getByTestId('drain-all').check();
+    await page.getByTestId('drain-code').selectOption({ label: 'Invalid' });
+    await page.getByTestId('confirm-ok').click();
+    await until('nothing pending', async () => (await pendingInPage(page)) === 0);
+    assert.ok((await visibleRows(page)).every((r) => r.state !== 'pending'));
+    await until('the whole drain is credited to drain', async () => {
+      const drained = page.locator(
+        '[data-testid="fault-row"][data-by="drain"][data-state="invalid"]',
+      );
+      return (await drained.count()) === dev2Pending.length;
+    });
+  });
+});
