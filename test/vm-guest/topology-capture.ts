@@ -57,7 +57,7 @@ export function captureSysfs(src: string, dest: string): number {
     ensureDir(rel);
     copyFile(`${rel}/uevent`); // keeps the folder non-empty, so git keeps it
     for (const sub of ['intel-iommu', 'amd-iommu']) {
-      let names: string[] = [];
+      let names: string[];
       try {
         names = fs.readdirSync(abs(src, `${rel}/${sub}`));
       } catch {
@@ -109,7 +109,7 @@ export function captureSysfs(src: string, dest: string): number {
 
   for (const top of ['class/iommu', 'kernel/iommu_groups', 'bus/pci/devices']) {
     ensureDir(top);
-    let names: string[] = [];
+    let names: string[];
     try {
       names = fs.readdirSync(abs(src, top));
     } catch {

@@ -88,7 +88,7 @@ const cache = new Map<string, PciIds | null>();
 export function loadPciIds(file = DEFAULT_PCI_IDS): PciIds | null {
   const hit = cache.get(file);
   if (hit !== undefined) return hit;
-  let ids: PciIds | null = null;
+  let ids: PciIds | null;
   try {
     ids = parsePciIds(fs.readFileSync(file, 'utf8'));
   } catch {
