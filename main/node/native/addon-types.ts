@@ -105,8 +105,9 @@ export interface FaultBatch {
   /**
    * Answered entries left out of `answered` because more than
    * max(jsBufferRecords, 65536) piled up before this flush (totals stay exact).
+   * Always set by the native queue; optional for batches made in TypeScript.
    */
-  answeredOverflow: number;
+  answeredOverflow?: number;
   /** Totals since the queue started. */
   totals: QueueTotals;
 }
