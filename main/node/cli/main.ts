@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './args';
+import { groupsSubcommand } from './groups';
 import { watchCommand } from './watch';
 import { serveCommand } from './serve';
 import { startCommand } from './start';
@@ -13,7 +14,7 @@ export interface Subcommand {
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Subcommand[] = [watchCommand, serveCommand, startCommand];
+const commands: Subcommand[] = [groupsSubcommand, watchCommand, serveCommand, startCommand];
 
 function version(): string {
   const pkg = JSON.parse(
