@@ -91,12 +91,12 @@ export interface Browser {
 }
 
 /** Headless Chromium with a fresh profile folder (removed on close). */
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   const profile = mkdtempSync(path.join(tmpdir(), 'iommuscope-ui-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
     viewport: { width: 1440, height: 900 },
   });
   return {

@@ -58,6 +58,8 @@ export const useFaultsStore = defineStore('faults', () => {
   let refreshTimer: ReturnType<typeof setTimeout> | null = null;
   let lastRefresh = 0;
   let lastSeen = { logSize: -1, answered: -1, dropped: -1 };
+  /** The newest frame's log size: where the tail is, for live-follow. */
+  let latestLogSize = 0;
 
   const hasFilter = computed(() => Object.keys(filter.value).length > 0);
 
@@ -79,6 +81,54 @@ export const useFaultsStore = defineStore('faults', () => {
       });
       if (gen !== generation) return;
       pages.value.set(page, res.rows);
+      total.value = res.total;
+      evict();
+      triggerRef(pages);
+    } catch (err) {
+      if (gen === generation) useAppStore().notify('warning', `faults.query: ${errorMessage(err)}`);
+    } finally {
+      inFlight.delete(key);
+    }
+  }
+
+  /**
+   * Live-follow: one query for the newest rows, placed by position, then the
+   * total moves, so the table scrolls once per refresh with its rows ready.
+   */
+  async function fetchTail(): Promise<void> {
+    const gen = generation;
+    const key = `${gen}:tail`;
+    if (inFlight.has(key)) return;
+    inFlight.add(key);
+    try {
+      const f = filter.value;
+      const filtered = Object.keys(f).length > 0;
+      const guess = filtered ? total.value : latestLogSize;
+      const offset = Math.max(0, guess - PAGE_ROWS);
+      let res = await useCore().request('faults.query', {
+        offset,
+        limit: PAGE_ROWS,
+        ...(filtered ? { filter: f } : {}),
+      });
+      let at = offset;
+      if (res.rows.length < Math.min(PAGE_ROWS, res.total) && res.total > offset) {
+        // The guess was past the end (rows left the filter): ask again at the real tail.
+        at = Math.max(0, res.total - PAGE_ROWS);
+        res = await useCore().request('faults.query', {
+          offset: at,
+          limit: PAGE_ROWS,
+          ...(filtered ? { filter: f } : {}),
+        });
+      }
+      if (gen !== generation) return;
+      const map = pages.value;
+      res.rows.forEach((row, k) => {
+        const pos = at + k;
+        const p = Math.floor(pos / PAGE_ROWS);
+        let rows = map.get(p);
+        if (!rows) map.set(p, (rows = []));
+        rows[pos % PAGE_ROWS] = row;
+      });
       total.value = res.total;
       evict();
       triggerRef(pages);
@@ -113,8 +163,17 @@ export const useFaultsStore = defineStore('faults', () => {
     if (fetchTimer) clearTimeout(fetchTimer);
     fetchTimer = setTimeout(() => {
       fetchTimer = null;
-      for (const p of visiblePages()) if (!pages.value.has(p)) void fetchPage(p);
+      for (const p of visiblePages()) if (!pageComplete(p)) void fetchPage(p);
     }, FETCH_DEBOUNCE_MS);
+  }
+
+  /** True when every row of page `p` that exists (below the total) is cached. */
+  function pageComplete(p: number): boolean {
+    const rows = pages.value.get(p);
+    if (!rows) return false;
+    const want = Math.min(PAGE_ROWS, total.value - p * PAGE_ROWS);
+    for (let i = 0; i < want; i++) if (rows[i] === undefined) return false;
+    return true;
   }
 
   /** Re-fetch what is on screen (throttled): answers and new rows show up. */
@@ -124,6 +183,7 @@ export const useFaultsStore = defineStore('faults', () => {
     refreshTimer = setTimeout(() => {
       refreshTimer = null;
       lastRefresh = Date.now();
+      if (follow.value) return void fetchTail();
       const visible = visiblePages();
       if (visible.length === 0) visible.push(0);
       for (const p of visible) void fetchPage(p);
@@ -131,7 +191,9 @@ export const useFaultsStore = defineStore('faults', () => {
   }
 
   function onFrame(f: Frame): void {
-    if (!hasFilter.value && f.logSize !== total.value) total.value = f.logSize;
+    // The total moves with the fetched rows (refresh), not every frame: the
+    // table then re-renders a few times a second, however fast faults come.
+    latestLogSize = f.logSize;
     const seen = { logSize: f.logSize, answered: f.totals.answered, dropped: f.logDropped };
     if (
       seen.logSize !== lastSeen.logSize ||
