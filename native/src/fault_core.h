@@ -72,6 +72,9 @@ class FaultQueueCore {
   std::vector<PendingGroup> Pending();
   Totals GetTotals();
   size_t SimDetach();
+  // The caller detached or replaced the fault-reporting HWPT: the kernel has
+  // answered every pending group INVALID. Record them so nothing answers twice.
+  size_t RecordKernelDetach();
   void FlushDone();  // JS consumed the batch in flight
 
   const QueueOptions& options() const { return opts_; }
@@ -93,6 +96,7 @@ class FaultQueueCore {
   void MapGroupLocked(const PendingGroup& g, int16_t rule, std::vector<AnswerRequest>* out);
   std::vector<uint32_t> AnswerLocked(const std::vector<AnswerRequest>& req, uint8_t by,
                                      std::vector<AnswerFailure>* failed, bool report);
+  void RecordKernelAnswersLocked(const std::vector<uint32_t>& cookies);
   void RecordAnsweredLocked(uint32_t cookie, uint32_t code, uint8_t by, int16_t rule,
                             double latency);
   void RecordErrorLocked(uint32_t cookie, int err, const std::string& op, const std::string& msg);

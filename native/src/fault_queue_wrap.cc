@@ -123,6 +123,7 @@ class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
             InstanceMethod<&FaultQueue::InjectProgressJs>("injectProgress"),
             InstanceMethod<&FaultQueue::StopInject>("stopInject"),
             InstanceMethod<&FaultQueue::SimDetach>("simDetach"),
+            InstanceMethod<&FaultQueue::KernelDetached>("kernelDetached"),
             InstanceMethod<&FaultQueue::Close>("close"),
             InstanceAccessor<&FaultQueue::Closed>("closed"),
         });
@@ -394,6 +395,16 @@ class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
       return env.Undefined();
     }
     return Napi::Number::New(env, double(core_->SimDetach()));
+  }
+
+  Napi::Value KernelDetached(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!CheckOpen(env)) return env.Undefined();
+    if (core_->sim()) {
+      ThrowArgError(env, "kernelDetached() is for kernel queues (the simulator uses simDetach())");
+      return env.Undefined();
+    }
+    return Napi::Number::New(env, double(core_->RecordKernelDetach()));
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {

@@ -274,10 +274,7 @@ std::vector<PendingGroup> FaultQueueCore::Pending() {
   return out;
 }
 
-size_t FaultQueueCore::SimDetach() {
-  std::lock_guard<std::mutex> lock(mu_);
-  size_t undelivered = 0;
-  std::vector<uint32_t> cookies = sim_->Detach(&undelivered);
+void FaultQueueCore::RecordKernelAnswersLocked(const std::vector<uint32_t>& cookies) {
   double now = double(MonotonicNs());
   for (uint32_t c : cookies) {
     auto it = table_.find(c);
@@ -287,5 +284,21 @@ size_t FaultQueueCore::SimDetach() {
     RecordAnsweredLocked(c, 1, kByKernel, -1, latency);
   }
   Wake();
+}
+
+size_t FaultQueueCore::SimDetach() {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t undelivered = 0;
+  std::vector<uint32_t> cookies = sim_->Detach(&undelivered);
+  RecordKernelAnswersLocked(cookies);
   return cookies.size() + undelivered;
+}
+
+size_t FaultQueueCore::RecordKernelDetach() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<uint32_t> cookies;
+  cookies.reserve(table_.size());
+  for (auto& kv : table_) cookies.push_back(kv.first);
+  RecordKernelAnswersLocked(cookies);
+  return cookies.size();
 }

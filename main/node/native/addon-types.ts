@@ -208,6 +208,12 @@ export interface NativeFaultQueue {
    * INVALID as the kernel does on detach (reported with AnsweredBy.Kernel).
    */
   simDetach(): number;
+  /**
+   * kernel only: call right after detaching or replacing the fault-reporting
+   * HWPT. The kernel has answered every pending group INVALID; they are
+   * recorded as answered by the kernel so nothing answers them twice.
+   */
+  kernelDetached(): number;
   /** Stop the thread and close the fd. Does not answer anything: drain first. */
   close(): void;
   readonly closed: boolean;

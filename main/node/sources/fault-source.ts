@@ -7,7 +7,6 @@
 import type { FaultSourceKind, IommufdObjects } from '../../common/iommufd-objects';
 import type { InjectSpec } from '../../common/inject';
 import type { NativeFaultQueue } from '../native/addon-types';
-import { IommuscopeError } from '../errors';
 
 export interface FaultSource {
   readonly kind: FaultSourceKind;
@@ -52,15 +51,4 @@ export function teardown(steps: [string, () => void][]): string[] {
     }
   }
   return failures;
-}
-
-/** Why kernel sources cannot detach with groups pending yet (see MockSource.detach). */
-export function kernelDetachUnsupported(): IommuscopeError {
-  return new IommuscopeError(
-    'attach',
-    'ENOTSUP',
-    'detaching a kernel fault source while groups are pending is not supported yet: the native ' +
-      'queue cannot record groups the kernel answers on detach, so they would be answered twice',
-    'close the session instead (it drains every pending group, then destroys the objects)',
-  );
 }

@@ -7,7 +7,6 @@ import type { InjectSpec } from '../../common/inject';
 import type { NativeAddon, NativeFaultQueue } from '../native/addon-types';
 import { explain, IommuscopeError, type ErrorContext } from '../errors';
 import {
-  kernelDetachUnsupported,
   teardown,
   type FaultSource,
   type QueueTuning,
@@ -180,9 +179,19 @@ export class IommufdSource implements FaultSource {
     );
   }
 
-  /** See MockSource.detach: needs native support to keep exactly-once answering. */
+  /**
+   * Replace the IOPF-capable HWPT with the plain IOAS attach: the kernel
+   * answers every pending group INVALID and the queue records them as
+   * answered by the kernel, so nothing is answered twice.
+   */
   detach(): number {
-    throw kernelDetachUnsupported();
+    const where = this.pasid === undefined ? 'the device' : `PASID ${this.pasid}`;
+    try {
+      this.addon.vfioAttachPt(this.fds.device, this.ids.ioas, this.pasid);
+    } catch (err) {
+      throw explain(err, 'attach', where);
+    }
+    return this.queue.kernelDetached();
   }
 
   close(): string[] {

@@ -9,7 +9,6 @@ import type { InjectSpec } from '../../common/inject';
 import type { NativeAddon, NativeFaultQueue } from '../native/addon-types';
 import { explain, IommuscopeError } from '../errors';
 import {
-  kernelDetachUnsupported,
   teardown,
   type FaultSource,
   type QueueTuning,
@@ -190,12 +189,21 @@ export class MockSource implements FaultSource {
   }
 
   /**
-   * The kernel would answer pending groups INVALID on MOCK_DOMAIN_REPLACE, but
-   * the native queue cannot yet record answers made kernel-side (simDetach()
-   * is sim-only), so it would later answer them a second time: refuse clearly.
+   * Move the mock device from the IOPF-capable nested HWPT back to its parent:
+   * the kernel answers every pending group INVALID, and the queue records them
+   * as answered by the kernel so the close-time drain does not answer twice.
    */
   detach(): number {
-    throw kernelDetachUnsupported();
+    const { stdev, idev, parent } = this.ids;
+    try {
+      this.addon.mockDomainReplace(this.iommufd, stdev, parent);
+    } catch (err) {
+      throw explain(err, 'attach', 'the mock device');
+    }
+    const answered = this.queue.kernelDetached();
+    this.graph.unlink(objectKey.device(idev), 'attached');
+    this.graph.link(objectKey.device(idev), objectKey.hwpt(parent), 'attached');
+    return answered;
   }
 
   close(): string[] {
