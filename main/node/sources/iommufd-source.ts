@@ -6,11 +6,7 @@ import { IommufdObjectGraph, objectKey } from '../../common/iommufd-objects';
 import type { InjectSpec } from '../../common/inject';
 import type { NativeAddon, NativeFaultQueue } from '../native/addon-types';
 import { explain, IommuscopeError, type ErrorContext } from '../errors';
-import {
-  teardown,
-  type FaultSource,
-  type QueueTuning,
-} from './fault-source';
+import { teardown, type FaultSource, type QueueTuning } from './fault-source';
 import { HwptFlag, IoasMapFlag } from './uapi-constants';
 
 export interface IommufdSourceOptions extends QueueTuning {

@@ -8,11 +8,7 @@ import { IommufdObjectGraph, objectKey } from '../../common/iommufd-objects';
 import type { InjectSpec } from '../../common/inject';
 import type { NativeAddon, NativeFaultQueue } from '../native/addon-types';
 import { explain, IommuscopeError } from '../errors';
-import {
-  teardown,
-  type FaultSource,
-  type QueueTuning,
-} from './fault-source';
+import { teardown, type FaultSource, type QueueTuning } from './fault-source';
 import { HwptFlag, HWPT_DATA_SELFTEST, selftestHwptData } from './uapi-constants';
 
 export interface MockSourceOptions extends QueueTuning {
