@@ -40,6 +40,14 @@ export const NEWEST_ROWS = 20;
 /** Errors carried per frame; more are counted in totals.errors only. */
 export const MAX_FRAME_ERRORS = 50;
 
+/**
+ * Records the native reader hands to JS per flush (every 10 ms by default).
+ * Beyond ~800k page requests/s the log keeps a sample: the rest is answered
+ * natively as usual and counted in totals.overflow, and the event loop stays
+ * free for the renderer (a flood must never make the dashboard unresponsive).
+ */
+export const DASHBOARD_JS_BUFFER_RECORDS = 8192;
+
 /** Where host.snapshot and host.changed come from (the topology watcher, or a test double). */
 export interface HostFeed {
   start(): Promise<HostTopology>;
@@ -272,6 +280,7 @@ export class CoreService {
     let session: FaultSession;
     try {
       session = FaultSession.open({
+        jsBufferRecords: DASHBOARD_JS_BUFFER_RECORDS,
         ...this.opts.sessionDefaults,
         ...opts,
         policy,

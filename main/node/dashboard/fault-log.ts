@@ -27,6 +27,7 @@ const NO_PASID = 0xffffffff;
 export const RowState = { Pending: 0, Success: 1, Invalid: 2 } as const;
 const stateNames = ['pending', 'success', 'invalid'] as const;
 const NOT_ANSWERED = 255;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * What the log needs from one session batch: the columnar DecodedBatch the
@@ -158,6 +159,7 @@ export class FaultLog {
   /** Cookie → row of a group whose LAST_PAGE has not been read yet. */
   private readonly openByCookie = new Map<number, number>();
   private answerVersion = 0;
+  private words: Uint32Array | undefined;
   private cache: MatchCache | undefined;
   private readonly startNs: number;
   /** Answers counted by who gave them, including rows already dropped. */
@@ -257,6 +259,20 @@ export class FaultLog {
     const bytes = this.raw.cols.bytes;
     if (rawBytes) {
       bytes.set(rawBytes.subarray(r * FAULT_RECORD_BYTES, (r + 1) * FAULT_RECORD_BYTES), at);
+    } else if (LITTLE_ENDIAN) {
+      // The record's ten u32 words straight from the columns (no per-page objects).
+      const w = this.rawWords();
+      const o = at / 4;
+      w[o] = b.flags[r]!;
+      w[o + 1] = b.devId[r]!;
+      w[o + 2] = b.pasid[r]!;
+      w[o + 3] = b.grpid[r]!;
+      w[o + 4] = b.perm[r]!;
+      w[o + 5] = 0;
+      w[o + 6] = b.addrLo[r]!;
+      w[o + 7] = b.addrHi[r]!;
+      w[o + 8] = b.length[r]!;
+      w[o + 9] = b.cookie[r]!;
     } else {
       encodeFaultRecord(
         {
@@ -294,6 +310,13 @@ export class FaultLog {
     c.state[s] = code === 0 ? RowState.Success : RowState.Invalid;
     c.by[s] = by;
     c.latencyUs[s] = Number.isFinite(latencyNs) ? latencyNs / 1e3 : NaN;
+  }
+
+  /** A u32 view of the raw ring, rebuilt when the ring grows. */
+  private rawWords(): Uint32Array {
+    const bytes = this.raw.cols.bytes;
+    if (this.words?.buffer !== bytes.buffer) this.words = new Uint32Array(bytes.buffer);
+    return this.words;
   }
 
   /** Absolute index of the pending row with `cookie`, if any. */
