@@ -141,7 +141,11 @@ const constants = [
 ];
 
 function printerSource(includes: string[], structs: Record<string, string[]>, withIoctls: boolean) {
-  const lines = [...includes.map((i) => `#include ${i}`), '#include <stdio.h>', '#include <stddef.h>'];
+  const lines = [
+    ...includes.map((i) => `#include ${i}`),
+    '#include <stdio.h>',
+    '#include <stddef.h>',
+  ];
   lines.push('int main(void) {');
   for (const [name, fields] of Object.entries(structs)) {
     lines.push(`  printf("${name} size %zu\\n", sizeof(struct ${name}));`);
@@ -164,9 +168,13 @@ function compileAndRun(dir: string, name: string, source: string, includeDir: st
   const src = path.join(dir, `${name}.c`);
   const exe = path.join(dir, name);
   writeFileSync(src, source);
-  const cc = spawnSync('gcc', ['-std=gnu11', '-Wall', '-Werror', '-I', includeDir, src, '-o', exe], {
-    encoding: 'utf8',
-  });
+  const cc = spawnSync(
+    'gcc',
+    ['-std=gnu11', '-Wall', '-Werror', '-I', includeDir, src, '-o', exe],
+    {
+      encoding: 'utf8',
+    },
+  );
   assert.equal(cc.status, 0, `gcc failed for ${name}:\n${cc.stderr}`);
   const run = spawnSync(exe, { encoding: 'utf8' });
   assert.equal(run.status, 0, `${name} failed: ${run.stderr}`);
@@ -214,7 +222,12 @@ test('the PASID attach/detach structs have the later kernels layout', (t) => {
   if (noGcc) return t.skip(noGcc);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'iommuscope-uapi-'));
   try {
-    const ours = compileAndRun(dir, 'pasid', printerSource(['"uapi.h"'], pasidStructs, false), ourHeaderDir);
+    const ours = compileAndRun(
+      dir,
+      'pasid',
+      printerSource(['"uapi.h"'], pasidStructs, false),
+      ourHeaderDir,
+    );
     assert.deepEqual(ours, pasidExpected);
   } finally {
     rmSync(dir, { recursive: true, force: true });

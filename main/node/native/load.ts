@@ -6,7 +6,10 @@ let cached: NativeAddon | undefined;
 /** Where node-gyp puts the addon; also unpacked from the asar in packaged builds. */
 export function addonPath(): string {
   const fromDist = path.resolve(__dirname, '..', '..', '..', '..', 'native', 'build', 'Release');
-  return path.join(fromDist.replace(`app.asar${path.sep}`, `app.asar.unpacked${path.sep}`), 'iommuscope.node');
+  return path.join(
+    fromDist.replace(`app.asar${path.sep}`, `app.asar.unpacked${path.sep}`),
+    'iommuscope.node',
+  );
 }
 
 /** Load the native addon once; throws an Error that says how to build it. */
