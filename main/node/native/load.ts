@@ -17,12 +17,15 @@ export function loadAddon(): NativeAddon {
   if (cached) return cached;
   const file = addonPath();
   try {
+    // A .node file can only be loaded through require (process.dlopen).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     cached = require(file) as NativeAddon;
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new Error(
       `iommuscope: the native addon could not be loaded from ${file} (${why}). ` +
         'Build it with `npm install` (node-gyp, python3, make and g++ are needed).',
+      { cause: err },
     );
   }
   return cached;
