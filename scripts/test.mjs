@@ -5,7 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-const root = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '..');
+const root = path.resolve(
+  import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname),
+  '..',
+);
 const suites = ['unit', 'native', 'vm', 'ui', 'electron'];
 const picked = process.argv.slice(2).filter((a) => suites.includes(a));
 const skipChecks = process.argv.includes('--no-checks');
