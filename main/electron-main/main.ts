@@ -4,8 +4,7 @@
 // drains BEFORE the window closes; nothing is ever left pending.
 import { app, BrowserWindow, dialog, ipcMain, protocol, session } from 'electron';
 import path from 'node:path';
-import { CoreService } from '../node/dashboard/core-service';
-import { packageVersion } from '../node/dashboard/version';
+import { coreFromOptions, openSessionFromOptions } from '../node/dashboard/core-from-options';
 import { parseDashboardArgs, type DashboardOptions } from '../node/cli/dashboard-args';
 import { rootRefusal } from '../node/cli/start';
 import { defaultRendererDir } from '../node/server/static-files';
@@ -46,15 +45,7 @@ let win: BrowserWindow | undefined;
 let shutdown: Promise<void> | undefined;
 let done = false;
 
-const core = new CoreService({
-  version: packageVersion(),
-  mode: 'electron',
-  drainCode: opts.drainCode,
-  policy: opts.policy,
-  ...(opts.sysfsRoot ? { sysfsRoot: opts.sysfsRoot } : {}),
-  sessionDefaults: { flushIntervalMs: opts.flushMs },
-  log,
-});
+const core = coreFromOptions(opts, 'electron', log);
 
 app.on('second-instance', () => {
   if (!win) return;
@@ -109,20 +100,7 @@ void app.whenReady().then(() => {
   win.on('closed', () => (win = undefined));
   registerIpc(ipcMain, core, () => win?.webContents, log);
   core.startHost().catch((err: unknown) => log(`host topology: ${String(err)}`));
-  if (opts.session) {
-    const s = opts.session;
-    try {
-      core.openSession({
-        source: s.source,
-        ...(s.device ? { device: s.device } : {}),
-        ...(s.pasid !== undefined ? { pasid: s.pasid } : {}),
-        policy: s.policy,
-      });
-      if (s.inject) core.startInject(s.inject);
-    } catch (err) {
-      log(`the session could not start: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
+  openSessionFromOptions(core, opts, log);
 });
 
 app.on('window-all-closed', () => {

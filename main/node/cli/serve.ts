@@ -9,8 +9,7 @@ import {
   parseDashboardArgs,
   type DashboardOptions,
 } from './dashboard-args';
-import { CoreService } from '../dashboard/core-service';
-import { packageVersion } from '../dashboard/version';
+import { coreFromOptions, openSessionFromOptions } from '../dashboard/core-from-options';
 import { startDashboardServer } from '../server/dashboard-server';
 import { defaultRendererDir } from '../server/static-files';
 import { makeToken } from '../server/token';
@@ -42,15 +41,7 @@ export async function runServe(opts: DashboardOptions): Promise<number> {
         'and learns the token can answer page requests. Use --host 127.0.0.1 unless you need this.',
     );
   }
-  const core = new CoreService({
-    version: packageVersion(),
-    mode: 'browser',
-    drainCode: opts.drainCode,
-    policy: opts.policy,
-    ...(opts.sysfsRoot ? { sysfsRoot: opts.sysfsRoot } : {}),
-    sessionDefaults: { flushIntervalMs: opts.flushMs },
-    log: say,
-  });
+  const core = coreFromOptions(opts, 'browser', say);
   core.startHost().catch((err: unknown) => {
     say(`host topology scan failed: ${err instanceof Error ? err.message : String(err)}`);
   });
@@ -78,22 +69,7 @@ export async function runServe(opts: DashboardOptions): Promise<number> {
   // The first stdout line is the URL: scripts and tests read it.
   process.stdout.write(`${server.url}\n`);
 
-  if (opts.session) {
-    const s = opts.session;
-    try {
-      core.openSession({
-        source: s.source,
-        ...(s.device ? { device: s.device } : {}),
-        ...(s.pasid !== undefined ? { pasid: s.pasid } : {}),
-        policy: s.policy,
-        ...(opts.verbose ? { log: say } : {}),
-      });
-      if (s.inject) core.startInject(s.inject);
-    } catch (err) {
-      // The dashboard shows it too (session state lastError); the server keeps running.
-      say(`the session could not start: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
+  openSessionFromOptions(core, opts, say);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
