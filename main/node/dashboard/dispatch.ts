@@ -17,17 +17,9 @@ import {
 } from '../../common/contract';
 import { SchemaError, validate } from '../../common/schema';
 import { GrammarError } from '../../common/grammar-error';
+import { RequestError } from '../../common/request-error';
 
-/** A failure a handler reports on purpose: `code` is stable, `message` says cause and fix. */
-export class RequestError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'RequestError';
-  }
-}
+export { RequestError };
 
 /** Error codes of the dispatch layer itself (handlers add their own). */
 export const DispatchCode = {

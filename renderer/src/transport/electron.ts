@@ -11,6 +11,7 @@ import {
   type RequestResult,
 } from '../../../main/common/contract';
 import { validate } from '../../../main/common/schema';
+import { RequestError } from '../../../main/common/request-error';
 import { connection } from './connection';
 import { EventHub } from './dispatch';
 
@@ -23,6 +24,17 @@ declare global {
   interface Window {
     iommuscope?: PreloadBridge;
   }
+}
+
+/**
+ * Only an Error's message crosses the context bridge; the preload encodes the
+ * core's error as "[CODE] message" so it becomes the same RequestError the
+ * WebSocket transport gives.
+ */
+export function fromBridgeError(err: unknown): Error {
+  const text = err instanceof Error ? err.message : String(err);
+  const m = /\[([A-Z0-9_]+)\] ([\s\S]*)$/.exec(text);
+  return m ? new RequestError(m[1]!, m[2]!) : new RequestError('EIPC', text);
 }
 
 export class ElectronCore implements CoreApi {
@@ -45,7 +57,12 @@ export class ElectronCore implements CoreApi {
     params: RequestParams<N>,
   ): Promise<RequestResult<N>> {
     validate(requests[method].params, params, method);
-    const result = await this.bridge.request(method, params);
+    let result: unknown;
+    try {
+      result = await this.bridge.request(method, params);
+    } catch (err) {
+      throw fromBridgeError(err);
+    }
     return validate(requests[method].result, result, `${method} result`) as RequestResult<N>;
   }
 

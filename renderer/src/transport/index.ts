@@ -5,7 +5,7 @@ import { ElectronCore } from './electron';
 import { WebSocketCore } from './websocket';
 
 export { connection } from './connection';
-export { RequestError } from './websocket';
+export { RequestError } from '../../../main/common/request-error';
 
 let core: CoreApi | null = null;
 let webSocketCore: WebSocketCore | null = null;

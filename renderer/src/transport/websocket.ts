@@ -14,6 +14,7 @@ import {
   type ResponseEnvelope,
 } from '../../../main/common/contract';
 import { validate } from '../../../main/common/schema';
+import { RequestError } from '../../../main/common/request-error';
 import { connection } from './connection';
 import { EventHub } from './dispatch';
 
@@ -22,16 +23,6 @@ const REFUSED_CLOSE_CODES = new Set([1008, 4001, 4401, 4403]);
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 5000];
 /** A request that cannot even be sent this long fails instead of hanging. */
 const QUEUE_TIMEOUT_MS = 15_000;
-
-export class RequestError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'RequestError';
-  }
-}
 
 interface Pending {
   resolve(value: unknown): void;
