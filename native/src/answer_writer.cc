@@ -108,13 +108,22 @@ std::vector<uint32_t> FaultQueueCore::Answer(const std::vector<AnswerRequest>& r
   return ok;
 }
 
-size_t FaultQueueCore::Drain(uint32_t code) {
+size_t FaultQueueCore::Drain(uint32_t code, const std::vector<uint32_t>* only) {
   size_t n;
   {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<AnswerRequest> req;
-    req.reserve(table_.size());
-    for (auto& kv : table_) req.push_back({kv.first, code, -1});
+    if (only) {
+      // A filtered drain: the caller picked the groups from a view that may
+      // be stale, so cookies no longer pending (or repeated) are skipped, not errors.
+      std::set<uint32_t> seen;
+      req.reserve(only->size());
+      for (uint32_t c : *only)
+        if (table_.count(c) && seen.insert(c).second) req.push_back({c, code, -1});
+    } else {
+      req.reserve(table_.size());
+      for (auto& kv : table_) req.push_back({kv.first, code, -1});
+    }
     n = AnswerLocked(req, kByDrain, nullptr, true).size();
   }
   Wake();

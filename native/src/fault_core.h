@@ -68,7 +68,9 @@ class FaultQueueCore {
   // Answers `req` (all with `by`); returns the cookies accepted and fills failures.
   std::vector<uint32_t> Answer(const std::vector<AnswerRequest>& req, uint8_t by,
                                std::vector<AnswerFailure>* failed);
-  size_t Drain(uint32_t code);
+  // Answers every pending group, or only the pending ones among `only`
+  // (others skipped); recorded as answered by the drain.
+  size_t Drain(uint32_t code, const std::vector<uint32_t>* only = nullptr);
   std::vector<PendingGroup> Pending();
   Totals GetTotals();
   size_t SimDetach();

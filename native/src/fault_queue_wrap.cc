@@ -246,28 +246,38 @@ class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
     return true;
   }
 
+  // A number[] or Uint32Array of cookies; throws EARG naming `usage` otherwise.
+  static bool ParseCookies(Napi::Env env, Napi::Value v, const char* usage,
+                           std::vector<uint32_t>* out) {
+    if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_uint32_array) {
+      Napi::Uint32Array a = v.As<Napi::Uint32Array>();
+      out->assign(a.Data(), a.Data() + a.ElementLength());
+      return true;
+    }
+    if (v.IsArray()) {
+      Napi::Array a = v.As<Napi::Array>();
+      out->reserve(a.Length());
+      for (uint32_t i = 0; i < a.Length(); i++) {
+        uint32_t c;
+        if (!ToU32(env, a.Get(i), "cookies[" + std::to_string(i) + "]", &c)) return false;
+        out->push_back(c);
+      }
+      return true;
+    }
+    ThrowArgError(env, std::string(usage) + ": cookies must be a number[] or Uint32Array");
+    return false;
+  }
+
   Napi::Value Respond(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!CheckOpen(env)) return env.Undefined();
     uint32_t code;
-    std::vector<AnswerRequest> req;
-    if (info[0].IsTypedArray() &&
-        info[0].As<Napi::TypedArray>().TypedArrayType() == napi_uint32_array) {
-      Napi::Uint32Array a = info[0].As<Napi::Uint32Array>();
-      for (size_t i = 0; i < a.ElementLength(); i++) req.push_back({a[i], 0, -1});
-    } else if (info[0].IsArray()) {
-      Napi::Array a = info[0].As<Napi::Array>();
-      for (uint32_t i = 0; i < a.Length(); i++) {
-        uint32_t c;
-        if (!ToU32(env, a.Get(i), "cookies[" + std::to_string(i) + "]", &c)) return env.Undefined();
-        req.push_back({c, 0, -1});
-      }
-    } else {
-      ThrowArgError(env, "respond(cookies, code): cookies must be a number[] or Uint32Array");
-      return env.Undefined();
-    }
+    std::vector<uint32_t> cookies;
+    if (!ParseCookies(env, info[0], "respond(cookies, code)", &cookies)) return env.Undefined();
     if (!ParseCode(env, info[1], &code)) return env.Undefined();
-    for (AnswerRequest& r : req) r.code = code;
+    std::vector<AnswerRequest> req;
+    req.reserve(cookies.size());
+    for (uint32_t c : cookies) req.push_back({c, code, -1});
     std::vector<AnswerFailure> failed;
     std::vector<uint32_t> ok = core_->Answer(req, kByUser, &failed);
     Napi::Object out = Napi::Object::New(env);
@@ -291,7 +301,10 @@ class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
     Napi::Env env = info.Env();
     uint32_t code;
     if (!CheckOpen(env) || !ParseCode(env, info[0], &code)) return env.Undefined();
-    return Napi::Number::New(env, double(core_->Drain(code)));
+    if (info[1].IsUndefined()) return Napi::Number::New(env, double(core_->Drain(code)));
+    std::vector<uint32_t> cookies;
+    if (!ParseCookies(env, info[1], "drain(code, cookies)", &cookies)) return env.Undefined();
+    return Napi::Number::New(env, double(core_->Drain(code, &cookies)));
   }
 
   Napi::Value PendingJs(const Napi::CallbackInfo& info) {

@@ -261,6 +261,40 @@ test('drain answers every pending group (by drain)', () =>
     assert.ok(seen.answers.every((a) => a.by === 2 && a.code === 1 && a.rule === -1));
   }));
 
+test('drain with cookies answers only those still pending (by drain); stale ones are skipped', () =>
+  withQueue({}, async (q, seen) => {
+    q.setPolicy(hold);
+    q.inject(spec({ count: 6 }));
+    await waitFor('6 groups', () => q.totals().pending === 6);
+    // Step: cookie 2 is answered by the user first, so the drain must skip it.
+    assert.deepEqual(q.respond([2], 0).ok, [2]);
+    // Step: a list with a stale (2), unknown (99) and repeated (3) cookie drains 3 and 5 only.
+    assert.equal(q.drain(1, [2, 3, 99, 3, 5]), 2);
+    assert.equal(q.drain(1, new Uint32Array([3, 5])), 0, 'already drained: nothing, no error');
+    assert.equal(q.drain(1, []), 0);
+    assert.deepEqual(
+      q.pending().map((p) => p.cookie),
+      [1, 4, 6],
+    );
+    await waitFor('flushed', () => seen.answers.length === 3);
+    assert.deepEqual(
+      seen.answers.map((a) => [a.cookie, a.code, a.by, a.rule]),
+      [
+        [2, 0, 0, -1],
+        [3, 1, 2, -1],
+        [5, 1, 2, -1],
+      ],
+    );
+    const t = q.totals();
+    assert.equal(t.errors, 0, 'skipped cookies are not errors');
+    assert.deepEqual([t.answered, t.pending], [3, 3]);
+    // Negative: a cookie list that is not one throws EARG.
+    const earg = (e: NodeJS.ErrnoException) => e instanceof TypeError && e.code === 'EARG';
+    assert.throws(() => q.drain(1, '3' as unknown as number[]), earg);
+    assert.throws(() => q.drain(1, [-1]), earg);
+    assert.equal(q.totals().pending, 3, 'a refused call answers nothing');
+  }));
+
 test('simDetach answers pending groups INVALID as the kernel (by kernel); injection then fails', () =>
   withQueue({}, async (q, seen) => {
     q.setPolicy(hold);

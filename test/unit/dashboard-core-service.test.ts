@@ -173,6 +173,14 @@ test(
         await call('faults.query', { offset: 0, limit: 1, filter: { devId: 2, state: 'pending' } })
       ).total;
       assert.ok(dev2Pending > 0);
+      // A filtered drain is the drain's answer, not the user's.
+      const dev1Rows = await call('faults.query', {
+        offset: 0,
+        limit: 1000,
+        filter: { devId: 1, state: 'invalid' },
+      });
+      assert.equal(dev1Rows.total, pendingDev1);
+      assert.ok(dev1Rows.rows.every((r) => r.by === 'drain'));
 
       // Step: policy.set success answers new groups natively; a bad policy names the problem.
       const bad = await raw('policy.set', { spec: 'sometimes' });
@@ -210,8 +218,8 @@ test(
         return fs.some((f) => f.rates) && fs.at(-1)!.totals.faults === 90 ? fs : undefined;
       });
       const last = frames.at(-1)!;
-      // A filtered drain answers by cookie, so the queue reports it as the user's answer.
-      assert.equal(last.answeredByUser, 3 + pendingDev1);
+      assert.equal(last.answeredByUser, 3);
+      assert.equal(last.answeredByDrain, pendingDev1, 'the filtered drain is credited to drain');
       assert.ok(last.newest.length > 0 && last.newest.length <= 20);
       assert.ok(frames.every((f, i) => i === 0 || f.seq > frames[i - 1]!.seq));
 
@@ -236,8 +244,8 @@ test(
       assert.equal(summary.pending, 0);
       assert.equal(summary.answered, summary.groups, 'every group answered');
       assert.equal(summary.success + summary.invalid, summary.groups, 'and only once');
-      assert.equal(summary.by.drain, remaining);
-      assert.equal(summary.by.user, 3 + pendingDev1);
+      assert.equal(summary.by.drain, pendingDev1 + remaining);
+      assert.equal(summary.by.user, 3);
       // The log stays browsable after the session.
       const after = await call('faults.query', {
         offset: 0,

@@ -196,8 +196,12 @@ export interface NativeFaultQueue {
   start(onBatch: (batch: FaultBatch) => void): void;
   setPolicy(policy: NativePolicy): void;
   respond(cookies: number[] | Uint32Array, code: 0 | 1): RespondResult;
-  /** Answer every pending group with `code`; returns how many were answered. */
-  drain(code: 0 | 1): number;
+  /**
+   * Answer every pending group with `code`, or with `cookies` only those of
+   * them still pending (unknown, answered or repeated cookies are skipped,
+   * not errors). Recorded as AnsweredBy.Drain; returns how many were answered.
+   */
+  drain(code: 0 | 1, cookies?: number[] | Uint32Array): number;
   pending(): PendingGroup[];
   totals(): QueueTotals;
   inject(spec: InjectSpec): void;

@@ -27,6 +27,7 @@ import {
 import { explain } from '../errors';
 import { decodeBatch, type DecodedBatch } from './decode-batch';
 import { toNativeInject, toNativePolicy } from './native-specs';
+import { trackQueue } from './crash-drain';
 
 export type { DecodedBatch } from './decode-batch';
 
@@ -82,6 +83,7 @@ export class FaultSession {
   private injected = false;
   private closing: Promise<SessionSummary> | undefined;
   private readonly flushMs: number;
+  private readonly untrack: () => void;
 
   constructor(
     readonly source: FaultSource,
@@ -91,6 +93,7 @@ export class FaultSession {
     this.lastTotals = source.queue.totals();
     this.setPolicy(opts.policy ?? { rules: [], fallback: { kind: 'hold' } });
     source.queue.start((raw) => this.onBatch(raw));
+    this.untrack = trackQueue(source.queue);
   }
 
   /** Open a source and start reading. Errors are IommuscopeErrors (cause + fix). */
@@ -129,16 +132,23 @@ export class FaultSession {
     return this.source.queue.respond(cookies, code);
   }
 
-  /** Answer pending groups (all, or those matching `filter`) with `code`; returns how many. */
+  /**
+   * Answer pending groups (all, or those matching `filter`) with `code`;
+   * returns how many. Filtered or not, the answers are the drain's
+   * (AnsweredBy.Drain); cookies no longer pending are skipped.
+   */
   drain(code: 0 | 1, filter?: DrainFilter): number {
     this.assertOpen('drain');
-    if (!filter) return this.source.queue.drain(code);
+    const q = this.source.queue;
+    if (!filter) return q.drain(code);
+    const byFields =
+      filter.devId !== undefined || filter.pasidMin !== undefined || filter.pasidMax !== undefined;
+    if (!byFields) return filter.cookies ? q.drain(code, filter.cookies) : q.drain(code);
     const wanted = { ...filter, cookies: filter.cookies ? new Set(filter.cookies) : undefined };
     const cookies = this.pending()
       .filter((g) => matches(g, wanted))
       .map((g) => g.cookie);
-    if (cookies.length === 0) return 0;
-    return this.source.queue.respond(cookies, code).ok.length;
+    return cookies.length === 0 ? 0 : q.drain(code, cookies);
   }
 
   pending(): PendingGroupInfo[] {
@@ -244,6 +254,7 @@ export class FaultSession {
     }
     this.lastTotals = q.totals();
     teardownErrors.push(...this.source.close());
+    this.untrack();
     // A final flush made while stopping the reader runs as a queued callback: let it land.
     await new Promise((r) => setImmediate(r));
     const summary: SessionSummary = {
