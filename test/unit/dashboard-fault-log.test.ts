@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FaultLog } from '../../main/node/dashboard/fault-log';
-import { decodeFaultRecord } from '../../main/common/fault-record';
+import { decodeFaultRecord, encodeFaultRecord } from '../../main/common/fault-record';
+import { decodeBatch } from '../../main/node/session/decode-batch';
 import { floodBatch, makeBatch } from './dashboard-helpers';
 
 const BY_USER = 0;
@@ -49,6 +50,69 @@ test('a multi-page group is one row; detail has every page and its raw 40 bytes'
   const raw = Buffer.from(d.pages[1]!.raw, 'hex');
   assert.equal(raw.length, 40);
   assert.equal(decodeFaultRecord(new Uint8Array(raw).buffer).addr, '0x8000');
+});
+
+test('detail shows the bytes as read: a reserved word and unusual flags survive the session path', () => {
+  // Step: craft what the addon hands over: two pages of cookie 4, the first
+  // with a non-zero reserved word, the second with kernel-internal flag bit 3.
+  const records = new ArrayBuffer(80);
+  const page = (i: number, flags: number, reserved: number) =>
+    encodeFaultRecord(
+      {
+        flags,
+        devId: 3,
+        pasid: 0,
+        grpid: 1,
+        perm: 1,
+        addrHi: 0,
+        addrLo: 0x4000 + i * 0x1000,
+        length: 4096,
+        cookie: 4,
+        reserved,
+      },
+      new DataView(records, i * 40, 40),
+    );
+  page(0, 0, 0xdeadbeef);
+  page(1, 0x2 | 0x8, 0);
+  const expected = [0, 1].map((i) => Buffer.from(records, i * 40, 40).toString('hex'));
+  const none = { cookies: new Uint32Array(0), codes: new Uint8Array(0), by: new Uint8Array(0) };
+  const batch = decodeBatch(
+    {
+      records,
+      readNs: new Float64Array([1e6, 1e6]),
+      answered: { ...none, rule: new Int16Array(0), latencyNs: new Float64Array(0) },
+      errors: [],
+      overflow: 0,
+      totals: {
+        faults: 2,
+        groups: 1,
+        answered: 0,
+        success: 0,
+        invalid: 0,
+        pending: 1,
+        errors: 0,
+        overflow: 0,
+        malformed: 1,
+        reads: 1,
+      },
+    },
+    1,
+  );
+  // Step: the session's batch goes into the log as the dashboard does it.
+  const log = new FaultLog({ startNs: 0 });
+  log.ingest(batch);
+  const d = log.detail(4)!;
+  assert.deepEqual(
+    d.pages.map((p) => p.raw),
+    expected,
+    'the 40 bytes as read, not rebuilt from the columns',
+  );
+  assert.equal(Buffer.from(d.pages[0]!.raw, 'hex').readUInt32LE(20), 0xdeadbeef);
+  assert.equal(d.pages[1]!.flags, 0xa);
+  // Negative: a batch made in TypeScript without records is rebuilt (reserved 0).
+  const rebuilt = new FaultLog({ startNs: 0 });
+  rebuilt.ingest({ ...batch, records: undefined });
+  assert.equal(Buffer.from(rebuilt.detail(4)!.pages[0]!.raw, 'hex').readUInt32LE(20), 0);
 });
 
 test('records without PASID_VALID give pasid null; unknown cookies give no detail', () => {

@@ -31,9 +31,9 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * What the log needs from one session batch: the columnar DecodedBatch the
- * FaultSession emits. `records` (the raw bytes as read) is used for detail
- * when present; otherwise each page's 40 bytes are re-encoded from the
- * columns (exact: the decoder refuses records with reserved bits set).
+ * FaultSession emits. Its `records` (the 40 bytes per page exactly as read)
+ * go to the raw ring for detail. Batches made in TypeScript may omit them:
+ * then each page is re-encoded from the columns, with the reserved word 0.
  */
 export type LogBatch = Pick<
   DecodedBatch,

@@ -30,6 +30,11 @@ export interface DecodedBatch {
   length: Uint32Array;
   /** CLOCK_MONOTONIC ns when read() returned the record. */
   readNs: Float64Array;
+  /**
+   * The `count` 40-byte records exactly as read (reserved word and unknown
+   * flag bits included), for views that show the raw bytes.
+   */
+  records: ArrayBuffer;
   answered: {
     count: number;
     cookie: Uint32Array;
@@ -104,6 +109,7 @@ export function decodeBatch(raw: FaultBatch, seq: number): DecodedBatch {
     addrLo,
     length,
     readNs: raw.readNs.length === n ? raw.readNs : raw.readNs.slice(0, n),
+    records: raw.records,
     answered: {
       count: a.cookies.length,
       cookie: a.cookies,
