@@ -8,6 +8,7 @@ import { coreFromOptions, openSessionFromOptions } from '../node/dashboard/core-
 import { parseDashboardArgs, type DashboardOptions } from '../node/cli/dashboard-args';
 import { rootRefusal } from '../node/cli/start';
 import { defaultRendererDir } from '../node/server/static-files';
+import { drainOnCrash } from '../node/session/crash-drain';
 import { registerIpc } from './ipc';
 import { registerAppScheme, serveAppScheme } from './protocol';
 import { appArgs, quitChoice, quitPrompt } from './quit';
@@ -31,6 +32,7 @@ function options(): DashboardOptions {
   }
 }
 
+drainOnCrash('iommuscope');
 const opts = options();
 if (process.getuid?.() === 0 && !opts.allowRoot) fatal(rootRefusal());
 if (!app.requestSingleInstanceLock()) {

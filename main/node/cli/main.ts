@@ -7,6 +7,7 @@ import { groupsSubcommand } from './groups';
 import { watchCommand } from './watch';
 import { serveCommand } from './serve';
 import { startCommand } from './start';
+import { drainOnCrash } from '../session/crash-drain';
 
 export interface Subcommand {
   name: string;
@@ -53,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`iommuscope: unknown command '${first}'\n\n${usage()}\n`);
     return 2;
   }
+  drainOnCrash(`iommuscope ${cmd.name}`);
   try {
     return await cmd.run(rest);
   } catch (err) {
