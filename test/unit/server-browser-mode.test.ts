@@ -157,13 +157,29 @@ test('the first stdout line is the loopback URL with a 32-character token', { sk
 });
 
 test(
-  'HTTP: missing or wrong token → bare 401; the page with it → 200 with security headers',
+  'HTTP: missing or wrong token → 401 page naming the URL to open; with it → 200 with security headers',
   { skip },
   async () => {
-    for (const p of ['/', '/?token=', `/?token=${token.slice(1)}x`, '/index.html', '/assets/']) {
-      const r = await get(p);
+    const wrong = `${token.slice(1)}x`;
+    const cases: [string, Record<string, string>, 'missing' | 'wrong'][] = [
+      ['/', {}, 'missing'],
+      ['/?token=', {}, 'missing'],
+      ['/index.html', {}, 'missing'],
+      ['/assets/', {}, 'missing'],
+      [`/?token=${wrong}`, {}, 'wrong'],
+      ['/', { Cookie: `iommuscope_token_${base.port}=${wrong}` }, 'wrong'],
+    ];
+    for (const [p, headers, problem] of cases) {
+      const r = await get(p, headers);
       assert.equal(r.status, 401, p);
-      assert.equal(r.body, 'Unauthorized\n', 'no details');
+      assert.match(String(r.headers['content-type']), /^text\/html; charset=utf-8/);
+      assert.match(r.body, new RegExp(`<h1>Access token ${problem}</h1>`), p);
+      assert.match(
+        r.body,
+        /exact URL\s+that <code>iommuscope serve<\/code> printed on the first line/,
+      );
+      assert.doesNotMatch(r.body, /<script|\son\w+=/i, 'no script: the CSP applies');
+      assert.ok(!r.body.includes(token) && !r.body.includes(wrong), 'no token echoed');
       assert.match(String(r.headers['content-security-policy']), /default-src 'self'/);
     }
     const page = await get(`/?token=${token}`);

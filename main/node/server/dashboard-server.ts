@@ -1,7 +1,8 @@
 // Browser mode: the built renderer over HTTP and the contract over one
 // WebSocket per tab (path /ws). Every HTTP request and every upgrade needs
 // the token (from ?token= or the cookie set when the page was loaded with
-// it); a wrong or missing token gets a bare 401. The Host header must name
+// it); a wrong or missing token gets a 401 with a page saying which URL to
+// open (an upgrade gets a bare 401). The Host header must name
 // this server (DNS rebinding) and a browser's Origin must be ours.
 import { createReadStream } from 'node:fs';
 import http from 'node:http';
@@ -13,6 +14,7 @@ import { dispatchText, type RequestContext } from '../dashboard/dispatch';
 import { securityHeaders } from './security-headers';
 import { resolveStatic } from './static-files';
 import { tokenCookieName, tokenFromRequest, tokenMatches } from './token';
+import { unauthorizedPage } from './unauthorized-page';
 
 export const WS_PATH = '/ws';
 /**
@@ -88,7 +90,13 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
   server.on('request', (req, res) => {
     const url = new URL(req.url ?? '/', `http://${urlHost}:${port}`);
     if (!allowedHosts.has(req.headers.host ?? '')) return send(res, 403, 'Forbidden\n');
-    if (!authorised(req, url)) return send(res, 401, 'Unauthorized\n');
+    if (!authorised(req, url)) {
+      const given = tokenFromRequest(url, req.headers.cookie, port);
+      return send(res, 401, unauthorizedPage(given ? 'wrong' : 'missing'), {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Cache-Control': 'no-store',
+      });
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return send(res, 405, 'Method Not Allowed\n', { Allow: 'GET, HEAD' });
     }
