@@ -13,6 +13,7 @@ export default tseslint.config(
       'test-artifacts/**',
       'release/**',
       '.vm/**',
+      '.vm-scratch/**',
     ],
   },
   js.configs.recommended,

@@ -7,14 +7,13 @@
 // test VM (-i none); inside the guest (--guest) it measures and prints.
 //   node dist/bench/faults.js [--count N]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { FaultSession } from '../main/node/session/fault-session';
 import { INJECT_DEFAULTS } from '../main/common/inject';
+import { vmArgv, vmSkipReason, vmWorkspace } from '../test/vm/vm';
 
 const root = path.resolve(__dirname, '..', '..');
-const vmRunner = path.resolve(root, '..', 'shared', 'vm', 'run-in-vm.sh');
 const cSource = path.join(root, 'native', 'bench', 'c_fault_loop.c');
 
 interface Measured {
@@ -111,61 +110,36 @@ async function guest(count: number, cBinary: string): Promise<number> {
 }
 
 function host(count: number): number {
-  if (!existsSync(vmRunner)) {
-    console.error(
-      `bench:faults needs the test VM (${vmRunner}); it runs on the kernel mock device.`,
-    );
+  const skip = vmSkipReason();
+  if (skip) {
+    console.error(`bench:faults runs on the kernel mock device in the test VM: ${skip}`);
     return 1;
   }
-  const scratch = mkdtempSync(path.join(os.tmpdir(), 'iommuscope-bench-'));
+  const ws = vmWorkspace();
   try {
-    const cBinary = path.join(scratch, 'c_fault_loop');
-    if (existsSync(cSource)) {
-      const cc = spawnSync(
-        'gcc',
-        [
-          '-O2',
-          '-Wall',
-          '-I',
-          path.join(root, 'native', 'src'),
-          '-o',
-          cBinary,
-          cSource,
-          '-lpthread',
-        ],
-        {
-          encoding: 'utf8',
-        },
-      );
-      if (cc.status !== 0) console.error(`compiling ${cSource} failed:\n${cc.stderr}`);
-    } else {
-      console.error(`no ${cSource}: the C reference is not written yet`);
-    }
-    const r = spawnSync(
-      vmRunner,
-      [
-        '-i',
-        'none',
-        '-w',
-        scratch,
-        '--',
-        'sh',
-        '-c',
-        'cd "$0" && exec "$@"',
-        root,
-        process.execPath,
-        __filename,
-        '--guest',
-        '--count',
-        String(count),
-        '--c-loop',
-        cBinary,
-      ],
-      { stdio: 'inherit', timeout: 1_800_000 },
+    const cBinary = path.join(ws.scratch, 'c_fault_loop');
+    const cc = spawnSync(
+      'gcc',
+      ['-O2', '-Wall', '-I', path.join(root, 'native', 'src'), '-o', cBinary, cSource, '-lpthread'],
+      { encoding: 'utf8' },
     );
+    if (cc.status !== 0) {
+      console.error(`compiling ${cSource} failed:\n${cc.stderr}`);
+      return 1;
+    }
+    const [program, ...args] = vmArgv('none', ws, [
+      process.execPath,
+      __filename,
+      '--guest',
+      '--count',
+      String(count),
+      '--c-loop',
+      cBinary,
+    ]);
+    const r = spawnSync(program!, args, { stdio: 'inherit', timeout: 1_800_000 });
     return r.status ?? 1;
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    ws.dispose();
   }
 }
 
