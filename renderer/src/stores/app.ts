@@ -15,9 +15,10 @@ export interface Notice {
   at: number;
 }
 
-/** Notices kept on screen at once; older ones fall off. */
-const MAX_NOTICES = 6;
-const DISMISS_MS = { info: 6000, warning: 12000, error: 0 } as const;
+/** Notices kept at all (the tray shows the newest few and "+N more"); older ones fall off. */
+const MAX_NOTICES = 50;
+/** Info and warnings go away by themselves; errors stay until dismissed. */
+export const DISMISS_MS = { info: 5000, warning: 10000, error: 0 } as const;
 
 export const useAppStore = defineStore('app', () => {
   const info = ref<AppInfo | null>(null);
@@ -40,5 +41,9 @@ export const useAppStore = defineStore('app', () => {
     notices.value = notices.value.filter((n) => n.id !== id);
   }
 
-  return { info, tab, notices, load, notify, dismiss };
+  function dismissAll(): void {
+    notices.value = [];
+  }
+
+  return { info, tab, notices, load, notify, dismiss, dismissAll };
 });
