@@ -41,7 +41,7 @@ export const faultFilter = object({
   perm: optional(string({ max: 4, pattern: /^[rwxp]*$/ })),
   addrMin: optional(hex),
   addrMax: optional(hex),
-  state: optional(literal('pending', 'success', 'invalid')),
+  state: optional(literal('pending', 'success', 'invalid', 'answered')),
 });
 export type FaultFilter = Infer<typeof faultFilter>;
 
@@ -60,7 +60,11 @@ export interface FaultRow {
   pages: number;
   /** Milliseconds since the session started. */
   readMs: number;
-  state: 'pending' | 'success' | 'invalid';
+  /**
+   * 'answered': answered natively, but the answer's code and answerer never
+   * reached the dashboard (answered-list overflow); `by` is then null.
+   */
+  state: 'pending' | 'success' | 'invalid' | 'answered';
   by: AnsweredByName | null;
   latencyUs: number | null;
 }
@@ -147,6 +151,8 @@ export interface Frame {
   answeredByPolicy: number;
   answeredByDrain: number;
   answeredByKernel: number;
+  /** Groups answered whose code and answerer were lost (rows in state 'answered'). */
+  answeredUnknown: number;
   /** Groups in the fault log; the table pages through it with faults.query. */
   logSize: number;
   /** Groups dropped from the log because it was full (they were still answered). */

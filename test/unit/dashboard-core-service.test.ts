@@ -13,7 +13,11 @@ import type {
   SessionState,
 } from '../../main/common/contract';
 import type { HostTopology, TopologyUpdate } from '../../main/common/host-topology';
-import { CoreService, type HostFeed } from '../../main/node/dashboard/core-service';
+import {
+  CoreService,
+  type CoreServiceOptions,
+  type HostFeed,
+} from '../../main/node/dashboard/core-service';
 import { dispatch, type RequestContext } from '../../main/node/dashboard/dispatch';
 import { addonSkipReason } from './addon-available';
 
@@ -44,9 +48,10 @@ function fakeHost(): HostFeed & { push(u: TopologyUpdate): void } {
   };
 }
 
-function harness() {
+function harness(extra: Partial<CoreServiceOptions> = {}) {
   const host = fakeHost();
   const core = new CoreService({
+    ...extra,
     version: 'test',
     mode: 'browser',
     host,
@@ -258,6 +263,62 @@ test(
           (e) => e.event === 'session.changed' && (e.payload as SessionState).source === null,
         ),
       );
+    } finally {
+      await core.close();
+    }
+  },
+);
+
+test(
+  'answers lost to an answered-list overflow settle the log: no row stays pending forever',
+  { skip },
+  async () => {
+    // The native queue delivers at most max(jsBufferRecords, 65536) answers
+    // per flush; a drain of more in one call leaves the rest out (answeredOverflow).
+    const groups = 70_000;
+    const lost = groups - 65_536;
+    const { core, broadcast, call } = harness({ sessionDefaults: { jsBufferRecords: 65_536 } });
+    try {
+      // Step: hold 70000 one-page groups, in two halves so every record reaches the log.
+      await call('session.open', { source: 'sim', policy: 'hold' });
+      for (const half of [1, 2]) {
+        await call('inject.start', { spec: `count=${groups / 2}` });
+        await until(
+          `half ${half} in the log`,
+          async () =>
+            (await call('faults.query', { offset: 0, limit: 1, filter: { state: 'pending' } }))
+              .total ===
+              (groups / 2) * half || undefined,
+          20_000,
+        );
+      }
+      // Step: drain them all at once: the answers of the last groups are not delivered.
+      assert.equal((await call('faults.drain', { code: 1 })).answered, groups);
+      await until(
+        'nothing pending in the log',
+        async () =>
+          (await call('faults.query', { offset: 0, limit: 1, filter: { state: 'pending' } }))
+            .total === 0 || undefined,
+      );
+      // Step: those rows say answered (code unknown), the rest say invalid by drain.
+      const settled = await call('faults.query', {
+        offset: 0,
+        limit: 1000,
+        filter: { state: 'answered' },
+      });
+      assert.equal(settled.total, lost);
+      assert.ok(settled.rows.every((r) => r.by === null && r.latencyUs === null));
+      const invalid = await call('faults.query', {
+        offset: 0,
+        limit: 1,
+        filter: { state: 'invalid' },
+      });
+      assert.equal(invalid.total, 65_536);
+      assert.equal(invalid.rows[0]!.by, 'drain');
+      await until('a frame counts them', () => {
+        const f = broadcast.filter((e) => e.event === 'frame').at(-1)?.payload as Frame;
+        return f?.answeredUnknown === lost && f.totals.pending === 0 ? f : undefined;
+      });
     } finally {
       await core.close();
     }

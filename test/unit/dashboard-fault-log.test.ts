@@ -168,6 +168,50 @@ test('a cookie reused after its answer (same batch) answers the older row first'
   assert.equal(log.pendingIndex(5), undefined);
 });
 
+test('reconcile settles rows whose answers were lost as answered (code unknown), by cookie and read time', () => {
+  const log = new FaultLog({ startNs: 0 });
+  // Step: groups 1..4 read; 1 answered and delivered; then cookie 2 is reused
+  // (its first answer was lost) by a group read later.
+  log.ingest(
+    makeBatch(
+      [1, 2, 3, 4].map((cookie) => ({ cookie, readNs: cookie * 1e6 })),
+      [{ cookie: 1, code: 0, by: BY_USER }],
+    ),
+  );
+  log.ingest(makeBatch([{ cookie: 2, readNs: 9e6 }]));
+  assert.equal(log.pendingCount, 4);
+  // Step: the queue still has 3 and the new 2 pending: old 2 and 4 were answered.
+  const settled = log.reconcile([
+    { cookie: 3, readNs: 3e6 },
+    { cookie: 2, readNs: 9e6 },
+  ]);
+  assert.equal(settled, 2);
+  assert.equal(log.answeredUnknown, 2);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((i) => [log.row(i)!.cookie, log.row(i)!.state, log.row(i)!.by]),
+    [
+      [1, 'success', 'user'],
+      [2, 'answered', null],
+      [3, 'pending', null],
+      [4, 'answered', null],
+      [2, 'pending', null],
+    ],
+  );
+  assert.equal(log.pendingCount, 2);
+  assert.deepEqual(
+    log.pendingMatching().map((g) => g.index),
+    [2, 4],
+  );
+  assert.equal(log.query(0, 10, { state: 'answered' }).total, 2);
+  // Step: the kept rows still take their real answers.
+  log.ingest(makeBatch([], [{ cookie: 2, code: 1, by: BY_DRAIN }]));
+  assert.equal(log.row(4)!.state, 'invalid');
+  assert.equal(log.row(1)!.state, 'answered', 'the settled row keeps its state');
+  // Negative: nothing to settle when the queue agrees with the log.
+  assert.equal(log.reconcile([{ cookie: 3, readNs: 3e6 }]), 0);
+  assert.equal(log.answeredUnknown, 2);
+});
+
 test('a million rows: every filter answers exactly, with offset and limit', () => {
   const N = 1_000_000;
   const log = new FaultLog({ startNs: 0 });

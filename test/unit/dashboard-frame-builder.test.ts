@@ -61,6 +61,7 @@ function content(withCharts: boolean, faults: number): FrameContent {
     answeredByPolicy: 0,
     answeredByDrain: 0,
     answeredByKernel: 0,
+    answeredUnknown: 0,
     logSize: faults,
     logDropped: 0,
     newest: [],

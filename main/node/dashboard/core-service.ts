@@ -106,6 +106,8 @@ class SessionView {
   readonly startedAt = Date.now();
   totals: QueueTotals | undefined;
   errors: Frame['errors'] = [];
+  /** Answers were lost and the log is not settled yet (see settleLostAnswers). */
+  private unsettled = false;
   /** (ms, faults) samples of the last second or so, for faultRate. */
   private samples: [number, number][] = [];
 
@@ -150,6 +152,25 @@ class SessionView {
       if (this.errors.length >= MAX_FRAME_ERRORS) break;
       this.errors.push({ at: this.nowMs(), cookie: e.cookie, code: e.code, message: e.message });
     }
+  }
+
+  /**
+   * After a batch: when answers were lost on the way (the native answered
+   * list overflowed, or the log holds more pending rows than the queue),
+   * settle the log against the queue's pending groups. That comparison is
+   * only sound while nothing was answered or read since the batch; if the
+   * queue moved on, try again after the next batch (it carries those answers).
+   */
+  settleLostAnswers(b: DecodedBatch, session: FaultSession): void {
+    if (b.answeredOverflow > 0 || this.log.pendingCount > b.totals.pending) this.unsettled = true;
+    if (!this.unsettled) return;
+    const quiet = (t: QueueTotals): boolean =>
+      t.answered === b.totals.answered && t.faults === b.totals.faults;
+    if (!quiet(session.totals())) return;
+    const pending = session.pendingKeys();
+    if (!quiet(session.totals())) return;
+    this.log.reconcile(pending);
+    this.unsettled = false;
   }
 
   faultRate(nowMs: number): number {
@@ -301,6 +322,7 @@ export class CoreService {
     this.view = view;
     session.on('batch', (b) => {
       view.ingest(b);
+      view.settleLostAnswers(b, session);
       if (b.count > 0 || b.answered.count > 0 || b.errors.length > 0 || b.overflow > 0) {
         this.frames.changed();
       }
@@ -393,6 +415,7 @@ export class CoreService {
       answeredByPolicy: by[AnsweredBy.Policy]!,
       answeredByDrain: by[AnsweredBy.Drain]!,
       answeredByKernel: by[AnsweredBy.Kernel]!,
+      answeredUnknown: v?.log.answeredUnknown ?? 0,
       logSize: v?.log.size ?? 0,
       logDropped: v?.log.dropped ?? 0,
       newest: v?.log.newest(NEWEST_ROWS) ?? [],

@@ -24,8 +24,9 @@ export const DEFAULT_MAX_RAW_RECORDS = 1_000_000;
 const INITIAL_CAPACITY = 1024;
 const NO_PASID = 0xffffffff;
 
-export const RowState = { Pending: 0, Success: 1, Invalid: 2 } as const;
-const stateNames = ['pending', 'success', 'invalid'] as const;
+/** Answered: the queue answered it, but the answer itself was lost (see reconcile). */
+export const RowState = { Pending: 0, Success: 1, Invalid: 2, Answered: 3 } as const;
+const stateNames = ['pending', 'success', 'invalid', 'answered'] as const;
 const NOT_ANSWERED = 255;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -164,6 +165,8 @@ export class FaultLog {
   private readonly startNs: number;
   /** Answers counted by who gave them, including rows already dropped. */
   readonly answeredBy = [0, 0, 0, 0];
+  /** Groups found answered by reconcile(): their answers were never delivered. */
+  answeredUnknown = 0;
 
   constructor(opts: FaultLogOptions) {
     const maxGroups = Math.max(INITIAL_CAPACITY, opts.maxGroups ?? DEFAULT_MAX_GROUPS);
@@ -235,7 +238,7 @@ export class FaultLog {
     c.addrLo[s] = b.addrLo[r]!;
     c.addrHi[s] = b.addrHi[r]!;
     c.pages[s] = 0;
-    c.readMs[s] = ((b.readNs[r] ?? this.startNs) - this.startNs) / 1e6;
+    c.readMs[s] = this.toReadMs(b.readNs[r] ?? this.startNs);
     c.state[s] = RowState.Pending;
     c.by[s] = NOT_ANSWERED;
     c.latencyUs[s] = NaN;
@@ -310,6 +313,58 @@ export class FaultLog {
     c.state[s] = code === 0 ? RowState.Success : RowState.Invalid;
     c.by[s] = by;
     c.latencyUs[s] = Number.isFinite(latencyNs) ? latencyNs / 1e3 : NaN;
+  }
+
+  /**
+   * Settle rows whose answers were lost (the native answered list overflowed):
+   * every row pending here but not in `stillPending` (the queue's pending
+   * groups, taken when no answer or read happened since the last batch) was
+   * answered, code and answerer unknown: state 'answered', counted in
+   * answeredUnknown. A row matches a pending group by cookie and read time,
+   * as cookies are reused. Returns how many rows were settled.
+   */
+  reconcile(stillPending: readonly { cookie: number; readNs: number }[]): number {
+    const live = new Set(stillPending.map((g) => `${g.cookie}:${this.toReadMs(g.readNs)}`));
+    const liveCookies = new Set(stillPending.map((g) => g.cookie));
+    const entries: [number, number][] = [];
+    for (const [cookie, index] of this.pendingByCookie) entries.push([cookie, index]);
+    for (const [cookie, list] of this.laterByCookie)
+      for (const i of list) entries.push([cookie, i]);
+    entries.sort((a, b) => a[1] - b[1]);
+    const c = this.groups.cols;
+    const kept: [number, number][] = [];
+    let settled = 0;
+    for (const [cookie, index] of entries) {
+      const s = index % this.groups.capacity;
+      // A row already dropped has no read time left: only its cookie can tell.
+      const pending =
+        index < this.base ? liveCookies.has(cookie) : live.has(`${cookie}:${c.readMs[s]}`);
+      if (pending) {
+        kept.push([cookie, index]);
+        continue;
+      }
+      if (index >= this.base) c.state[s] = RowState.Answered;
+      if (this.openByCookie.get(cookie) === index) this.openByCookie.delete(cookie);
+      settled++;
+    }
+    if (settled === 0) return 0;
+    this.pendingByCookie.clear();
+    this.laterByCookie.clear();
+    for (const [cookie, index] of kept) {
+      if (!this.pendingByCookie.has(cookie)) this.pendingByCookie.set(cookie, index);
+      else {
+        const later = this.laterByCookie.get(cookie);
+        if (later) later.push(index);
+        else this.laterByCookie.set(cookie, [index]);
+      }
+    }
+    this.answeredUnknown += settled;
+    this.answerVersion++;
+    return settled;
+  }
+
+  private toReadMs(readNs: number): number {
+    return (readNs - this.startNs) / 1e6;
   }
 
   /** A u32 view of the raw ring, rebuilt when the ring grows. */

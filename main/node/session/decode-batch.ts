@@ -51,6 +51,11 @@ export interface DecodedBatch {
   errors: FaultBatch['errors'];
   /** Records read but dropped before JS because the JS-side buffer was full (this flush). */
   overflow: number;
+  /**
+   * Answers left out of `answered` this flush (too many piled up): those
+   * groups are answered, but which ones and how is not delivered.
+   */
+  answeredOverflow: number;
   /** Queue totals at this flush. */
   totals: QueueTotals;
 }
@@ -120,6 +125,7 @@ export function decodeBatch(raw: FaultBatch, seq: number): DecodedBatch {
     },
     errors: raw.errors,
     overflow: raw.overflow,
+    answeredOverflow: raw.answeredOverflow ?? 0,
     totals: raw.totals,
   };
 }

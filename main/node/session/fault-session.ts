@@ -162,6 +162,11 @@ export class FaultSession {
     }));
   }
 
+  /** Cookie and read time of every pending group, without decoding pages (cheap to compare). */
+  pendingKeys(): { cookie: number; readNs: number }[] {
+    return this.source.queue.pending().map((g) => ({ cookie: g.cookie, readNs: g.readNs }));
+  }
+
   /** Start natively paced injection (sim, mock). Throws an IommuscopeError when the source cannot. */
   inject(spec: InjectSpec): void {
     this.assertOpen('inject');
