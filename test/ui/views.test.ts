@@ -87,6 +87,15 @@ describe('ui: views', { skip: skip ?? false }, () => {
     for (const id of ['chart-device', 'chart-pasid', 'chart-latency']) {
       await page.getByTestId(id).locator('canvas').first().waitFor();
     }
+    // Nothing answered yet: the latency chart and the answers bar say so, not "all Invalid".
+    assert.match(
+      (await page.getByTestId('latency-empty').textContent()) ?? '',
+      /No automatic answers yet: the policy holds every group/,
+    );
+    assert.match(
+      (await page.getByTestId('answered-split').locator('.bar').getAttribute('class')) ?? '',
+      /\bempty\b/,
+    );
     // Pausing stops redraws; the button says how to resume.
     await page.getByTestId('live-pause').click();
     assert.equal((await page.getByTestId('live-pause').textContent())?.trim(), 'Resume charts');
