@@ -52,9 +52,9 @@ function errnoOf(err: unknown): { code: string; detail: string } {
 }
 
 const permissionFix = (path: string): string =>
-  `run as root, or install the udev rule ${UDEV_RULE} (see resources/udev/README.md), ` +
+  `install the udev rule ${UDEV_RULE} (see resources/udev/README.md), ` +
   `add yourself to the 'iommuscope' group (usermod -aG iommuscope $USER) and log in again, ` +
-  `so that ${path} is accessible`;
+  `so that ${path} is accessible; do not run iommuscope as root`;
 
 /**
  * Turn a failure into an IommuscopeError. `subject` names the object (a path,

@@ -21,12 +21,9 @@ Napi::Value OpenIommufd(const Napi::CallbackInfo& info) {
   if (!ArgString(info, 0, "path", &path)) return info.Env().Undefined();
   int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) {
+    // Facts only; the core (main/node/errors.ts) says what it means and the fix.
     int err = errno;
-    std::string hint;
-    if (err == ENOENT) hint = " (no iommufd: the kernel needs CONFIG_IOMMUFD and an IOMMU)";
-    if (err == EACCES || err == EPERM)
-      hint = " (permission denied: install the iommuscope udev rule or run with access to it)";
-    ThrowErrno(info.Env(), err, "open " + path, "open " + path + ": " + ErrnoText(err) + hint);
+    ThrowErrno(info.Env(), err, "open " + path, "open " + path + ": " + ErrnoText(err));
     return info.Env().Undefined();
   }
   return Napi::Number::New(info.Env(), fd);

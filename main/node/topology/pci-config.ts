@@ -208,7 +208,7 @@ export function decodeConfig(bytes: ArrayBuffer, where: string): DecodedConfig {
       problems,
       ...unknownAll(
         `only ${len} bytes of config space are readable: reading past 64 bytes needs ` +
-          'CAP_SYS_ADMIN (run as root, or grant the capability)',
+          'CAP_SYS_ADMIN (for a one-off full read: sudo iommuscope groups; the dashboard stays unprivileged)',
       ),
     };
   }
