@@ -57,7 +57,7 @@ export const useFaultsStore = defineStore('faults', () => {
   let fetchTimer: ReturnType<typeof setTimeout> | null = null;
   let refreshTimer: ReturnType<typeof setTimeout> | null = null;
   let lastRefresh = 0;
-  let lastSeen = { logSize: -1, answered: -1, dropped: -1 };
+  let lastSeen = { logSize: -1, answered: -1, dropped: -1, unknown: -1 };
   /** The newest frame's log size: where the tail is, for live-follow. */
   let latestLogSize = 0;
 
@@ -194,10 +194,16 @@ export const useFaultsStore = defineStore('faults', () => {
     // The total moves with the fetched rows (refresh), not every frame: the
     // table then re-renders a few times a second, however fast faults come.
     latestLogSize = f.logSize;
-    const seen = { logSize: f.logSize, answered: f.totals.answered, dropped: f.logDropped };
+    const seen = {
+      logSize: f.logSize,
+      answered: f.totals.answered,
+      dropped: f.logDropped,
+      unknown: f.answeredUnknown,
+    };
     if (
       seen.logSize !== lastSeen.logSize ||
       seen.answered !== lastSeen.answered ||
+      seen.unknown !== lastSeen.unknown ||
       seen.dropped !== lastSeen.dropped
     ) {
       lastSeen = seen;
@@ -215,7 +221,7 @@ export const useFaultsStore = defineStore('faults', () => {
       pages.value = new Map();
       expanded.value = new Map();
     }
-    lastSeen = { logSize: -1, answered: -1, dropped: -1 };
+    lastSeen = { logSize: -1, answered: -1, dropped: -1, unknown: -1 };
     refresh(true);
   }
 
