@@ -19,8 +19,9 @@ import {
   permString,
 } from '../../common/fault-record';
 
-export const DEFAULT_MAX_GROUPS = 2_000_000;
-export const DEFAULT_MAX_RAW_RECORDS = 1_000_000;
+// A million rows for the table; once full, memory stays flat (oldest dropped).
+export const DEFAULT_MAX_GROUPS = 1 << 20;
+export const DEFAULT_MAX_RAW_RECORDS = 1 << 20;
 const INITIAL_CAPACITY = 1024;
 const NO_PASID = 0xffffffff;
 
