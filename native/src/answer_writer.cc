@@ -41,28 +41,39 @@ void FaultQueueCore::RecordErrorLocked(uint32_t cookie, int err, const std::stri
   if (buf_.errors.size() < kMaxErrorsPerBatch) buf_.errors.push_back({cookie, err, op, msg});
 }
 
+static std::string RefusedMessage(uint32_t cookie, int err) {
+  return "the fault queue refused the answer for cookie " + std::to_string(cookie) + ": " +
+         ErrnoText(err) +
+         (err == EINVAL ? " (the kernel no longer knows this cookie, e.g. the "
+                          "domain was detached); it stays pending here"
+                        : "; it stays pending");
+}
+
 std::vector<uint32_t> FaultQueueCore::AnswerLocked(const std::vector<AnswerRequest>& req,
                                                    uint8_t by, std::vector<AnswerFailure>* failed,
                                                    bool report) {
   std::vector<uint32_t> ok;
   std::vector<iommu_hwpt_page_response> resp;
   std::vector<int16_t> rules;
-  std::set<uint32_t> seen;
+  std::vector<std::map<uint32_t, PendingGroup>::iterator> groups;
   auto fail = [&](uint32_t cookie, int err, const std::string& msg) {
     if (failed) failed->push_back({cookie, err, msg});
     if (report) RecordErrorLocked(cookie, err, "write", msg);
   };
   for (const AnswerRequest& r : req) {
+    auto it = r.code > 1 ? table_.end() : table_.find(r.cookie);
     if (r.code > 1) {
       fail(r.cookie, EINVAL, "cannot answer cookie " + std::to_string(r.cookie) + " with code " +
                                  std::to_string(r.code) + ": use 0 (success) or 1 (invalid)");
-    } else if (!table_.count(r.cookie) || !seen.insert(r.cookie).second) {
+    } else if (it == table_.end() || it->second.claimed) {
       fail(r.cookie, ESTALE,
            "cookie " + std::to_string(r.cookie) +
                " is not pending: it was never read from this queue or is already answered");
     } else {
+      it->second.claimed = true;  // every claimed group is erased or unclaimed below
       resp.push_back({r.cookie, r.code});
       rules.push_back(r.rule);
+      groups.push_back(it);
     }
   }
   size_t off = 0;
@@ -73,9 +84,8 @@ std::vector<uint32_t> FaultQueueCore::AnswerLocked(const std::vector<AnswerReque
       // The channel may accept only part of the batch: these went through.
       size_t k = size_t(n) / sizeof resp[0];
       for (size_t i = off; i < off + k; i++) {
-        auto it = table_.find(resp[i].cookie);
-        double latency = now - it->second.read_ns;
-        table_.erase(it);
+        double latency = now - groups[i]->second.read_ns;
+        table_.erase(groups[i]);
         RecordAnsweredLocked(resp[i].cookie, resp[i].code, by, rules[i], latency);
         ok.push_back(resp[i].cookie);
       }
@@ -84,17 +94,38 @@ std::vector<uint32_t> FaultQueueCore::AnswerLocked(const std::vector<AnswerReque
     }
     // The first response of the rest failed: report it, keep it pending, go on.
     int err = n < 0 ? int(-n) : EIO;
-    uint32_t c = resp[off].cookie;
-    auto it = table_.find(c);
-    if (it != table_.end()) it->second.delayed = false;
-    fail(c, err, "the fault queue refused the answer for cookie " + std::to_string(c) + ": " +
-                     ErrnoText(err) +
-                     (err == EINVAL ? " (the kernel no longer knows this cookie, e.g. the "
-                                      "domain was detached); it stays pending here"
-                                    : "; it stays pending"));
+    groups[off]->second.delayed = false;
+    groups[off]->second.claimed = false;
+    fail(resp[off].cookie, err, RefusedMessage(resp[off].cookie, err));
     off++;
   }
   return ok;
+}
+
+// Writes the automatic answers collected so far. A group whose answer the
+// channel refuses enters the pending table (reported), as if held.
+void FaultQueueCore::WriteAutoAnswersLocked(double read_ns) {
+  size_t m = auto_.size();
+  resp_.resize(m);
+  for (size_t i = 0; i < m; i++) resp_[i] = {auto_[i].recs[0].cookie, auto_[i].code};
+  size_t off = 0;
+  while (off < m) {
+    ssize_t n = channel_->Write(&resp_[off], (m - off) * sizeof resp_[0]);
+    double now = double(MonotonicNs());
+    if (n > 0) {
+      size_t k = size_t(n) / sizeof resp_[0];
+      for (size_t i = off; i < off + k; i++)
+        RecordAnsweredLocked(resp_[i].cookie, resp_[i].code, kByPolicy, auto_[i].rule,
+                             now - read_ns);
+      off += k;
+      continue;
+    }
+    int err = n < 0 ? int(-n) : EIO;
+    InsertPendingLocked(auto_[off].recs, auto_[off].n, read_ns);
+    RecordErrorLocked(resp_[off].cookie, err, "write", RefusedMessage(resp_[off].cookie, err));
+    off++;
+  }
+  auto_.clear();
 }
 
 std::vector<uint32_t> FaultQueueCore::Answer(const std::vector<AnswerRequest>& req, uint8_t by,
@@ -143,12 +174,12 @@ void FaultQueueCore::FireDueDelays(uint64_t now) {
 }
 
 // Map a fresh page at each faulting page (FIXED_IOVA, permissions from the
-// request), then answer Success; any failure answers Invalid and is reported.
-void FaultQueueCore::MapGroupLocked(const PendingGroup& g, int16_t rule,
-                                    std::vector<AnswerRequest>* out) {
+// request); returns Success, or Invalid (reported) when a map fails.
+uint32_t FaultQueueCore::MapGroupLocked(const iommu_hwpt_pgfault* recs, size_t n) {
   int err = 0;
   uint64_t bad = 0;
-  for (const iommu_hwpt_pgfault& r : g.recs) {
+  for (size_t i = 0; i < n; i++) {
+    const iommu_hwpt_pgfault& r = recs[i];
     uint32_t flags = IOMMU_IOAS_MAP_FIXED_IOVA;
     if (r.perm & IOMMU_PGFAULT_PERM_READ) flags |= IOMMU_IOAS_MAP_READABLE;
     if (r.perm & IOMMU_PGFAULT_PERM_WRITE) flags |= IOMMU_IOAS_MAP_WRITEABLE;
@@ -163,13 +194,12 @@ void FaultQueueCore::MapGroupLocked(const PendingGroup& g, int16_t rule,
       break;
     }
   }
-  if (err) {
-    char addr[32];
-    snprintf(addr, sizeof addr, "0x%llx", static_cast<unsigned long long>(bad));
-    RecordErrorLocked(g.cookie, err, "map",
-                      "map action: IOMMU_IOAS_MAP at " + std::string(addr) + " for cookie " +
-                          std::to_string(g.cookie) + " failed: " + ErrnoText(err) +
-                          "; answering INVALID");
-  }
-  out->push_back({g.cookie, err ? 1u : 0u, rule});
+  if (!err) return 0;
+  char addr[32];
+  snprintf(addr, sizeof addr, "0x%llx", static_cast<unsigned long long>(bad));
+  RecordErrorLocked(recs[0].cookie, err, "map",
+                    "map action: IOMMU_IOAS_MAP at " + std::string(addr) + " for cookie " +
+                        std::to_string(recs[0].cookie) + " failed: " + ErrnoText(err) +
+                        "; answering INVALID");
+  return 1;
 }

@@ -36,6 +36,7 @@ struct PendingGroup {
   uint32_t cookie = 0, dev = 0, pasid = 0xffffffff, grpid = 0;
   double read_ns = 0;
   bool delayed = false;  // a delay action will answer it
+  bool claimed = false;  // in the answer batch being written (catches repeated cookies)
   std::vector<iommu_hwpt_pgfault> recs;
 };
 
@@ -90,12 +91,22 @@ class FaultQueueCore {
     bool operator>(const Delayed& o) const { return due_ns > o.due_ns; }
   };
 
+  // An automatic answer not yet written. Its group stays out of the pending
+  // table unless the write fails; recs point into read_buf_.
+  struct AutoAnswer {
+    const iommu_hwpt_pgfault* recs;
+    uint32_t n;
+    uint32_t code;
+    int16_t rule;
+  };
+
   void Run();
   void ReadAvailable();
-  void ProcessLocked(const uint8_t* data, size_t len, double now);
-  void AddGroupLocked(PendingGroup&& g, std::vector<AnswerRequest>* auto_answers,
-                      std::vector<AnswerRequest>* map_answers);
-  void MapGroupLocked(const PendingGroup& g, int16_t rule, std::vector<AnswerRequest>* out);
+  void ProcessLocked(const iommu_hwpt_pgfault* recs, size_t count, double now);
+  void AddGroupLocked(const iommu_hwpt_pgfault* recs, size_t n, double now);
+  PendingGroup& InsertPendingLocked(const iommu_hwpt_pgfault* recs, size_t n, double now);
+  void WriteAutoAnswersLocked(double read_ns);
+  uint32_t MapGroupLocked(const iommu_hwpt_pgfault* recs, size_t n);  // the answer code
   std::vector<uint32_t> AnswerLocked(const std::vector<AnswerRequest>& req, uint8_t by,
                                      std::vector<AnswerFailure>* failed, bool report);
   void RecordKernelAnswersLocked(const std::vector<uint32_t>& cookies);
@@ -117,7 +128,9 @@ class FaultQueueCore {
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<Delayed>> delays_;
   Batch buf_;
   Totals totals_;
-  std::vector<uint8_t> read_buf_;
+  std::vector<iommu_hwpt_pgfault> read_buf_;
+  std::vector<AutoAnswer> auto_;                 // reused by every read
+  std::vector<iommu_hwpt_page_response> resp_;  // likewise
 
   BatchSink sink_;
   std::atomic<bool> in_flight_{false};

@@ -1,6 +1,7 @@
 // FaultQueueCore, reader side: the thread, reads in batches, group decoding
 // into the pending table, and coalesced flushes to JS.
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -18,6 +19,7 @@ namespace {
 constexpr size_t kRec = sizeof(iommu_hwpt_pgfault);
 constexpr size_t kInitialReadRecords = 256;
 constexpr size_t kMaxReadRecords = 1u << 18;  // a group larger than this cannot exist
+constexpr size_t kAnswerChunk = 32;            // automatic answers written every this many groups
 constexpr int kMaxReadsPerWake = 64;           // then service timers/flushes, epoll re-fires
 constexpr uint32_t kKnownFlags = 0xf;          // PASID_VALID, LAST_PAGE + kernel-internal bits 2..3
 constexpr uint32_t kKnownPerm = 0xf;
@@ -31,7 +33,7 @@ uint64_t MonotonicNs() {
 
 FaultQueueCore::FaultQueueCore(std::unique_ptr<FaultChannel> channel, SimChannel* sim,
                                QueueOptions opts)
-    : channel_(std::move(channel)), sim_(sim), opts_(opts), read_buf_(kInitialReadRecords * kRec) {}
+    : channel_(std::move(channel)), sim_(sim), opts_(opts), read_buf_(kInitialReadRecords) {}
 
 FaultQueueCore::~FaultQueueCore() { Stop(); }
 
@@ -75,6 +77,7 @@ void FaultQueueCore::Wake() {
 }
 
 void FaultQueueCore::Run() {
+  pthread_setname_np(pthread_self(), "iommuscope-read");  // for top -H, perf, gdb
   while (!stop_) {
     ArmTimer(MonotonicNs());
     struct epoll_event evs[4];
@@ -103,16 +106,17 @@ void FaultQueueCore::Run() {
 void FaultQueueCore::ReadAvailable() {
   for (int i = 0; i < kMaxReadsPerWake && !channel_dead_; i++) {
     std::lock_guard<std::mutex> lock(mu_);
-    ssize_t n = channel_->Read(read_buf_.data(), read_buf_.size());
+    ssize_t n = channel_->Read(read_buf_.data(), read_buf_.size() * kRec);
     if (n > 0) {
       totals_.reads++;
-      ProcessLocked(read_buf_.data(), size_t(n), double(MonotonicNs()));
+      if (size_t(n) % kRec) totals_.malformed++;  // a torn tail: cannot happen with a conforming channel
+      ProcessLocked(read_buf_.data(), size_t(n) / kRec, double(MonotonicNs()));
       continue;
     }
     if (n == 0) {
       // 0 with EPOLLIN still set: the first group is larger than our buffer.
       if (!channel_->Readable()) return;
-      if (read_buf_.size() / kRec >= kMaxReadRecords) {
+      if (read_buf_.size() >= kMaxReadRecords) {
         RecordErrorLocked(0, EMSGSIZE, "read",
                           "a fault group larger than " + std::to_string(kMaxReadRecords) +
                               " records cannot be read; it stays queued in the kernel");
@@ -134,82 +138,95 @@ static bool Malformed(const iommu_hwpt_pgfault& r) {
   return (r.flags & ~kKnownFlags) || (r.perm & ~kKnownPerm) || r.__reserved != 0 || r.cookie == 0;
 }
 
-void FaultQueueCore::ProcessLocked(const uint8_t* data, size_t len, double now) {
-  size_t count = len / kRec;
-  if (len % kRec) totals_.malformed++;  // a torn tail: cannot happen with a conforming channel
-  std::vector<AnswerRequest> auto_answers;
-  PendingGroup cur;
-  bool open = false;
+void FaultQueueCore::ProcessLocked(const iommu_hwpt_pgfault* recs, size_t count, double now) {
+  totals_.faults += count;
+  size_t room = opts_.js_buffer_records - std::min<uint64_t>(opts_.js_buffer_records,
+                                                             buf_.read_ns.size());
+  size_t keep = std::min(count, room);
+  const uint8_t* bytes = reinterpret_cast<const uint8_t*>(recs);
+  buf_.records.insert(buf_.records.end(), bytes, bytes + keep * kRec);
+  buf_.read_ns.insert(buf_.read_ns.end(), keep, now);
+  buf_.overflow += count - keep;
+  totals_.overflow += count - keep;
+  size_t start = 0;  // first record of the group being collected
   for (size_t i = 0; i < count; i++) {
-    iommu_hwpt_pgfault r;
-    memcpy(&r, data + i * kRec, kRec);
-    totals_.faults++;
+    const iommu_hwpt_pgfault& r = recs[i];
     if (Malformed(r)) totals_.malformed++;  // counted, still kept: it must be answered
-    if (buf_.records.size() / kRec < opts_.js_buffer_records) {
-      buf_.records.insert(buf_.records.end(), data + i * kRec, data + (i + 1) * kRec);
-      buf_.read_ns.push_back(now);
-    } else {
-      buf_.overflow++;
-      totals_.overflow++;
+    if (i > start && r.cookie != recs[start].cookie) {  // a group ended without LAST_PAGE
+      AddGroupLocked(recs + start, i - start, now);
+      start = i;
     }
-    if (open && r.cookie != cur.cookie) {  // a group ended without LAST_PAGE
-      AddGroupLocked(std::move(cur), &auto_answers, nullptr);
-      open = false;
-    }
-    if (!open) {
-      cur = PendingGroup();
-      cur.cookie = r.cookie;
-      cur.dev = r.dev_id;
-      cur.pasid = (r.flags & IOMMU_PGFAULT_FLAGS_PASID_VALID) ? r.pasid : 0xffffffffu;
-      cur.grpid = r.grpid;
-      cur.read_ns = now;
-      open = true;
-    }
-    cur.recs.push_back(r);
     if (r.flags & IOMMU_PGFAULT_FLAGS_LAST_PAGE) {
-      AddGroupLocked(std::move(cur), &auto_answers, nullptr);
-      open = false;
+      AddGroupLocked(recs + start, i + 1 - start, now);
+      start = i + 1;
     }
+    // Answer early groups without waiting for the rest of a large read.
+    if (auto_.size() >= kAnswerChunk) WriteAutoAnswersLocked(now);
   }
-  if (open) AddGroupLocked(std::move(cur), &auto_answers, nullptr);  // reads hold whole groups
-  if (!auto_answers.empty()) AnswerLocked(auto_answers, kByPolicy, nullptr, true);
+  if (start < count) AddGroupLocked(recs + start, count - start, now);  // reads hold whole groups
+  if (!auto_.empty()) WriteAutoAnswersLocked(now);
 }
 
-void FaultQueueCore::AddGroupLocked(PendingGroup&& g, std::vector<AnswerRequest>* auto_answers,
-                                    std::vector<AnswerRequest>*) {
+PendingGroup& FaultQueueCore::InsertPendingLocked(const iommu_hwpt_pgfault* recs, size_t n,
+                                                  double now) {
+  const iommu_hwpt_pgfault& r = recs[0];
+  PendingGroup& g = table_[r.cookie];
+  g.cookie = r.cookie;
+  g.dev = r.dev_id;
+  g.pasid = (r.flags & IOMMU_PGFAULT_FLAGS_PASID_VALID) ? r.pasid : 0xffffffffu;
+  g.grpid = r.grpid;
+  g.read_ns = now;
+  g.recs.assign(recs, recs + n);
+  return g;
+}
+
+void FaultQueueCore::AddGroupLocked(const iommu_hwpt_pgfault* recs, size_t n, double now) {
   totals_.groups++;
-  uint32_t cookie = g.cookie;
+  const iommu_hwpt_pgfault& first = recs[0];
+  uint32_t cookie = first.cookie;
   auto it = table_.find(cookie);
   if (it != table_.end()) {
     // The kernel reuses a cookie only after freeing it, and it frees one we
     // did not answer only by answering it INVALID itself (detach/replace of
     // the domain). So the old group was answered by the kernel.
-    double latency = g.read_ns - it->second.read_ns;
+    double latency = now - it->second.read_ns;
     table_.erase(it);
     RecordAnsweredLocked(cookie, 1, kByKernel, -1, latency);
   }
-  GroupFacts f = {g.dev, g.pasid != 0xffffffffu, g.pasid, UINT64_MAX, 0, 0};
-  for (const iommu_hwpt_pgfault& r : g.recs) {
-    if (r.addr < f.addr_lo) f.addr_lo = r.addr;
-    if (r.addr > f.addr_hi) f.addr_hi = r.addr;
-    f.perm |= r.perm;
+  for (const AutoAnswer& a : auto_) {
+    // Only a channel breaking the kernel's rules repeats a cookie within one
+    // read: answer the earlier group first, so the same cookie is never in one write twice.
+    if (a.recs[0].cookie == cookie) {
+      WriteAutoAnswersLocked(now);
+      break;
+    }
+  }
+  bool pasid_valid = first.flags & IOMMU_PGFAULT_FLAGS_PASID_VALID;
+  GroupFacts f = {first.dev_id, pasid_valid, pasid_valid ? first.pasid : 0xffffffffu,
+                  UINT64_MAX, 0, 0};
+  for (size_t i = 0; i < n; i++) {
+    if (recs[i].addr < f.addr_lo) f.addr_lo = recs[i].addr;
+    if (recs[i].addr > f.addr_hi) f.addr_hi = recs[i].addr;
+    f.perm |= recs[i].perm;
   }
   Action a;
   int rule = MatchPolicy(policy_, f, &a);
-  PendingGroup& stored = table_.emplace(cookie, std::move(g)).first->second;
   switch (a.kind) {
     case ActionKind::Hold:
+      InsertPendingLocked(recs, n, now);
       break;
     case ActionKind::Success:
     case ActionKind::Invalid:
-      auto_answers->push_back({cookie, a.kind == ActionKind::Success ? 0u : 1u, int16_t(rule)});
+      auto_.push_back({recs, uint32_t(n), a.kind == ActionKind::Success ? 0u : 1u, int16_t(rule)});
       break;
-    case ActionKind::Delay:
-      stored.delayed = true;
-      delays_.push({uint64_t(stored.read_ns) + a.delay_ns, cookie, a.code, int16_t(rule)});
+    case ActionKind::Delay: {
+      PendingGroup& g = InsertPendingLocked(recs, n, now);
+      g.delayed = true;
+      delays_.push({uint64_t(now) + a.delay_ns, cookie, a.code, int16_t(rule)});
       break;
+    }
     case ActionKind::Map:
-      MapGroupLocked(stored, int16_t(rule), auto_answers);
+      auto_.push_back({recs, uint32_t(n), MapGroupLocked(recs, n), int16_t(rule)});
       break;
   }
 }

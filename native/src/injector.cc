@@ -1,6 +1,7 @@
 #include "injector.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <time.h>
 
 #include <vector>
@@ -65,6 +66,7 @@ bool Injector::PaceUntil(uint64_t due_ns) {
 }
 
 void Injector::Run(InjectSpec spec) {
+  pthread_setname_np(pthread_self(), "iommuscope-inj");
   const uint64_t start = MonotonicNs();
   const uint32_t span = spec.pasid_max - spec.pasid_min + 1;  // 0 means all 2^32
   std::vector<uint32_t> dev_grpid(spec.devices + 1, 0);
