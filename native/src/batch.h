@@ -35,6 +35,15 @@ struct Batch {
   uint64_t overflow = 0;
   uint64_t answered_overflow = 0;
   Totals totals;
+  // Empty again, keeping the vectors' memory.
+  void Clear() {
+    records.clear();
+    read_ns.clear();
+    answered.clear();
+    errors.clear();
+    overflow = answered_overflow = 0;
+    totals = Totals();
+  }
   bool Empty() const {
     return records.empty() && answered.empty() && errors.empty() && overflow == 0 &&
            answered_overflow == 0;

@@ -78,7 +78,8 @@ class FaultQueueCore {
   // The caller detached or replaced the fault-reporting HWPT: the kernel has
   // answered every pending group INVALID. Record them so nothing answers twice.
   size_t RecordKernelDetach();
-  void FlushDone();  // JS consumed the batch in flight
+  // JS consumed the batch in flight; `spent` (copied out) is kept for reuse.
+  void FlushDone(std::unique_ptr<Batch> spent);
 
   const QueueOptions& options() const { return opts_; }
   SimChannel* sim() const { return sim_; }
@@ -127,6 +128,9 @@ class FaultQueueCore {
   Policy policy_;
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<Delayed>> delays_;
   Batch buf_;
+  // The last batch JS consumed, cleared: the next flush swaps it in, so the
+  // reader refills warm memory instead of faulting in fresh pages.
+  std::unique_ptr<Batch> spare_;
   Totals totals_;
   std::vector<iommu_hwpt_pgfault> read_buf_;
   std::vector<AutoAnswer> auto_;                 // reused by every read

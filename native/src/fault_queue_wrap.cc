@@ -90,19 +90,26 @@ Napi::Object BatchToJs(Napi::Env env, const Batch& b) {
 void DeliverBatch(Napi::Env env, Napi::Function callback, CorePtr* core, Batch* batch) {
   std::unique_ptr<Batch> owned(batch);
   if (env == nullptr || core == nullptr) return;  // shutting down
-  (*core)->FlushDone();  // before calling out: a throwing callback must not stall flushes
-  if (callback.IsEmpty()) return;
+  if (callback.IsEmpty()) {
+    (*core)->FlushDone(nullptr);
+    return;
+  }
   Napi::HandleScope scope(env);
   // At env teardown N-API refuses calls that may run JS (napi_set_property
   // included) and node-addon-api would make that fatal: probe first.
   napi_value probe;
   if (napi_create_object(env, &probe) != napi_ok ||
-      napi_set_named_property(env, probe, "p", probe) != napi_ok)
+      napi_set_named_property(env, probe, "p", probe) != napi_ok) {
+    (*core)->FlushDone(nullptr);
     return;
+  }
+  napi_value arg = BatchToJs(env, *owned);
+  // Before calling out: a throwing callback must not stall flushes. The batch
+  // is copied out, so its buffers go back to the reader for reuse.
+  (*core)->FlushDone(std::move(owned));
   // Raw call: at env teardown calling into JS fails, and node-addon-api would
   // turn that failure into a fatal napi_throw. A throwing callback surfaces
   // as an uncaught exception like any other.
-  napi_value arg = BatchToJs(env, *owned);
   napi_value result;
   napi_call_function(env, env.Undefined(), callback, 1, &arg, &result);
 }

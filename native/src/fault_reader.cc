@@ -20,6 +20,7 @@ constexpr size_t kRec = sizeof(iommu_hwpt_pgfault);
 constexpr size_t kInitialReadRecords = 256;
 constexpr size_t kMaxReadRecords = 1u << 18;  // a group larger than this cannot exist
 constexpr size_t kAnswerChunk = 32;            // automatic answers written every this many groups
+constexpr size_t kMaxRecycledRecords = 1u << 16;  // larger batch buffers (bursts) are freed
 constexpr int kMaxReadsPerWake = 64;           // then service timers/flushes, epoll re-fires
 constexpr uint32_t kKnownFlags = 0xf;          // PASID_VALID, LAST_PAGE + kernel-internal bits 2..3
 constexpr uint32_t kKnownPerm = 0xf;
@@ -256,8 +257,8 @@ void FaultQueueCore::MaybeFlush(uint64_t now, bool final_flush) {
     std::lock_guard<std::mutex> lock(mu_);
     if (buf_.Empty() || !sink_) return;
     if (!final_flush && (in_flight_ || now < last_flush_ns_ + opts_.flush_interval_ns)) return;
-    b = new Batch(std::move(buf_));
-    buf_ = Batch();
+    b = spare_ ? spare_.release() : new Batch();
+    std::swap(*b, buf_);
     totals_.pending = table_.size();
     b->totals = totals_;
     last_flush_ns_ = now;
@@ -269,7 +270,13 @@ void FaultQueueCore::MaybeFlush(uint64_t now, bool final_flush) {
   }
 }
 
-void FaultQueueCore::FlushDone() {
+void FaultQueueCore::FlushDone(std::unique_ptr<Batch> spent) {
+  if (spent && spent->records.capacity() <= kMaxRecycledRecords * kRec &&
+      spent->answered.capacity() <= kMaxRecycledRecords) {
+    spent->Clear();
+    std::lock_guard<std::mutex> lock(mu_);
+    spare_ = std::move(spent);
+  }
   in_flight_ = false;
   Wake();  // more may have been buffered meanwhile
 }
