@@ -4,8 +4,9 @@
 // and drains behind a confirmation dialog.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
+  faultRow,
   gotoTab,
   launchBrowser,
   openApp,
@@ -23,19 +24,15 @@ if (skip) console.log(`# ui faults: skipped: ${skip}`);
 
 const GROUPS = 24;
 
-function row(page: Page, pos: number): Locator {
-  return page.locator(`[data-testid="fault-row"][data-pos="${pos}"]`);
-}
-
 async function expectAnswered(page: Page, pos: number, state: string, by: string): Promise<void> {
   await until(`row ${pos} ${state} by ${by}`, async () => {
-    const r = row(page, pos);
+    const r = faultRow(page, pos);
     return (
       (await r.getAttribute('data-state')) === state && (await r.getAttribute('data-by')) === by
     );
   });
-  assert.equal((await row(page, pos).getByTestId('row-by').textContent())?.trim(), by);
-  assert.equal((await row(page, pos).getByTestId('row-state').textContent())?.trim(), state);
+  assert.equal((await faultRow(page, pos).getByTestId('row-by').textContent())?.trim(), by);
+  assert.equal((await faultRow(page, pos).getByTestId('row-state').textContent())?.trim(), state);
 }
 
 async function applyFilter(page: Page, fields: Record<string, string>): Promise<void> {
@@ -78,7 +75,7 @@ describe('ui: faults', { skip: skip ?? false }, () => {
     await gotoTab(page, 'Faults');
     await until(
       'rows',
-      async () => (await row(page, GROUPS - 1).getAttribute('data-state')) === 'pending',
+      async () => (await faultRow(page, GROUPS - 1).getAttribute('data-state')) === 'pending',
     );
   });
 
@@ -88,21 +85,21 @@ describe('ui: faults', { skip: skip ?? false }, () => {
   });
 
   it('the Success and Invalid buttons answer the cursor row, or the selected rows', async () => {
-    await row(page, 0).click();
+    await faultRow(page, 0).click();
     await page.getByTestId('answer-success').click();
     await expectAnswered(page, 0, 'success', 'user');
 
-    await row(page, 1).getByTestId('row-select').click();
-    await row(page, 2).getByTestId('row-select').click();
+    await faultRow(page, 1).getByTestId('row-select').click();
+    await faultRow(page, 2).getByTestId('row-select').click();
     await page.getByTestId('answer-invalid').click();
     await expectAnswered(page, 1, 'invalid', 'user');
     await expectAnswered(page, 2, 'invalid', 'user');
     // A latency is shown for answered rows.
-    assert.match((await row(page, 1).locator('.c-lat').textContent()) ?? '', /\d/);
+    assert.match((await faultRow(page, 1).locator('.c-lat').textContent()) ?? '', /\d/);
   });
 
   it('the s and i shortcuts answer, j/k move, x selects', async () => {
-    await row(page, 3).click();
+    await faultRow(page, 3).click();
     await page.keyboard.press('s');
     await expectAnswered(page, 3, 'success', 'user');
 
@@ -121,10 +118,10 @@ describe('ui: faults', { skip: skip ?? false }, () => {
     await page.keyboard.press('s');
     await expectAnswered(page, 5, 'success', 'user');
     await expectAnswered(page, 6, 'success', 'user');
-    assert.equal(await row(page, 7).getAttribute('data-state'), 'pending');
+    assert.equal(await faultRow(page, 7).getAttribute('data-state'), 'pending');
 
     // step: answering an already answered row is refused by the core and said so
-    await row(page, 0).click();
+    await faultRow(page, 0).click();
     await page.keyboard.press('x');
     await page.keyboard.press('i');
     await page.getByTestId('notice').filter({ hasText: 'not answered' }).first().waitFor();
@@ -133,8 +130,8 @@ describe('ui: faults', { skip: skip ?? false }, () => {
   });
 
   it('Enter opens the detail pane with every field and the raw 40 bytes of each page', async () => {
-    await row(page, 8).click();
-    const cookie = await row(page, 8).getAttribute('data-cookie');
+    await faultRow(page, 8).click();
+    const cookie = await faultRow(page, 8).getAttribute('data-cookie');
     await page.keyboard.press('Enter');
     await page.getByTestId('fault-detail').waitFor();
     const raw = page.getByTestId('detail-raw');
@@ -157,7 +154,7 @@ describe('ui: faults', { skip: skip ?? false }, () => {
   });
 
   it('a group expands to its pages', async () => {
-    await row(page, 9).getByTestId('row-expand').click();
+    await faultRow(page, 9).getByTestId('row-expand').click();
     await until(
       '2 page lines',
       async () => (await page.getByTestId('fault-page-row').count()) === 2,
@@ -166,7 +163,7 @@ describe('ui: faults', { skip: skip ?? false }, () => {
       (await page.getByTestId('fault-page-row').nth(1).textContent()) ?? '',
       /LAST_PAGE/,
     );
-    await row(page, 9).getByTestId('row-expand').click();
+    await faultRow(page, 9).getByTestId('row-expand').click();
     await until('collapsed', async () => (await page.getByTestId('fault-page-row').count()) === 0);
   });
 

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 export const CHROMIUM = '/usr/bin/chromium';
@@ -169,4 +169,9 @@ export async function pendingInPage(page: Page): Promise<number> {
   const text = await page.getByTestId('session-summary').textContent();
   const m = /([\d.,]+) pending/.exec(text ?? '');
   return m ? Number(m[1]!.replace(/,/g, '')) : -1;
+}
+
+/** The Faults table row at scroll position `pos` (0 = first group in the log). */
+export function faultRow(page: Page, pos: number): Locator {
+  return page.locator(`[data-testid="fault-row"][data-pos="${pos}"]`);
 }

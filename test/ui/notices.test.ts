@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import {
+  faultRow,
   gotoTab,
   launchBrowser,
   openApp,
@@ -22,10 +23,6 @@ const skip = uiSkipReason();
 if (skip) console.log(`# ui notices: skipped: ${skip}`);
 
 const GROUPS = 12;
-
-function row(page: Page, pos: number): Locator {
-  return page.locator(`[data-testid="fault-row"][data-pos="${pos}"]`);
-}
 
 async function box(l: Locator): Promise<{ x: number; y: number; width: number; height: number }> {
   const b = await l.boundingBox();
@@ -59,7 +56,7 @@ describe('ui: notices', { skip: skip ?? false }, () => {
     await gotoTab(page, 'Faults');
     await until(
       'rows',
-      async () => (await row(page, GROUPS - 1).getAttribute('data-state')) === 'pending',
+      async () => (await faultRow(page, GROUPS - 1).getAttribute('data-state')) === 'pending',
     );
   });
 
@@ -71,10 +68,10 @@ describe('ui: notices', { skip: skip ?? false }, () => {
   it('shows at most 4 notices and collapses the rest into "+N more"', async () => {
     // step: six answers, six info notices
     for (let pos = 0; pos < 6; pos++) {
-      await row(page, pos).click();
+      await faultRow(page, pos).click();
       await page.keyboard.press('s');
       await until(`row ${pos} answered`, async () => {
-        return (await row(page, pos).getAttribute('data-state')) === 'success';
+        return (await faultRow(page, pos).getAttribute('data-state')) === 'success';
       });
     }
     await until('6 notices, 4 shown', async () => (await notices().count()) === 4);
@@ -82,7 +79,7 @@ describe('ui: notices', { skip: skip ?? false }, () => {
 
     // step: answering five answered groups again fails: 3 named errors and one "2 more"
     await page.keyboard.press('Escape');
-    for (let pos = 0; pos < 5; pos++) await row(page, pos).getByTestId('row-select').click();
+    for (let pos = 0; pos < 5; pos++) await faultRow(page, pos).getByTestId('row-select').click();
     await page.getByTestId('answer-invalid').click();
     await until(
       '4 errors shown',
@@ -105,7 +102,7 @@ describe('ui: notices', { skip: skip ?? false }, () => {
 
   it('never covers the action buttons or the detail pane', async () => {
     await page.keyboard.press('Escape');
-    await row(page, 8).click();
+    await faultRow(page, 8).click();
     await page.keyboard.press('Enter');
     await page.getByTestId('fault-detail').waitFor();
     const tray = await box(page.getByTestId('notices'));
