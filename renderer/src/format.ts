@@ -37,19 +37,30 @@ export function fmtHex(n: number, width = 0): string {
 }
 
 /** Hex dump lines of a hex string ('0a1b…'): offset, 16 bytes, ASCII. */
-export function hexDump(hex: string): string[] {
+/** The fields of struct iommu_hwpt_pgfault, 8 bytes per line. */
+const RECORD_LINES = [
+  'flags · dev_id',
+  'pasid · grpid',
+  'perm · __reserved',
+  'addr',
+  'length · cookie',
+];
+
+/**
+ * A 40-byte fault record as read, one line per 8 bytes with the fields they
+ * hold, so the bytes line up with the struct (little-endian u32/u64).
+ */
+export function recordDump(hex: string): string[] {
   const clean = hex.replace(/^0x/, '').replace(/[^0-9a-fA-F]/g, '');
-  const bytes: number[] = [];
-  for (let i = 0; i + 1 < clean.length; i += 2) bytes.push(parseInt(clean.slice(i, i + 2), 16));
+  const bytes: string[] = [];
+  for (let i = 0; i + 1 < clean.length; i += 2) bytes.push(clean.slice(i, i + 2).toLowerCase());
   const lines: string[] = [];
-  for (let off = 0; off < bytes.length; off += 16) {
-    const chunk = bytes.slice(off, off + 16);
-    const hexPart = chunk
-      .map((b, i) => b.toString(16).padStart(2, '0') + (i === 7 ? ' ' : ''))
-      .join(' ')
-      .padEnd(16 * 3, ' ');
-    const ascii = chunk.map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
-    lines.push(`${off.toString(16).padStart(4, '0')}  ${hexPart} |${ascii}|`);
+  for (let off = 0; off < bytes.length; off += 8) {
+    const label = RECORD_LINES[off / 8] ?? '';
+    const hexPart = bytes.slice(off, off + 8).join(' ');
+    lines.push(
+      `${off.toString(16).padStart(4, '0')}  ${hexPart.padEnd(23, ' ')}  ${label}`.trimEnd(),
+    );
   }
   return lines;
 }

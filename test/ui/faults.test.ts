@@ -138,9 +138,11 @@ describe('ui: faults', { skip: skip ?? false }, () => {
     await until('two pages', async () => (await raw.count()) === 2);
     const dump = (await raw.first().textContent()) ?? '';
     const lines = dump.trim().split('\n');
-    assert.equal(lines.length, 3, '40 bytes are three lines of 16');
-    assert.match(lines[0]!, /^0000 {2}([0-9a-f]{2} {1,2}){16}\|/);
-    assert.match(lines[2]!, /^0020 {2}([0-9a-f]{2} ){8}/);
+    assert.equal(lines.length, 5, '40 bytes are five lines of 8, one per pair of fields');
+    assert.match(lines[0]!, /^0000 {2}([0-9a-f]{2} ){7}[0-9a-f]{2} {2}flags · dev_id$/);
+    const le32 = (n: number) =>
+      [0, 8, 16, 24].map((s) => ((n >>> s) & 0xff).toString(16).padStart(2, '0')).join(' ');
+    assert.equal(lines[4], `0020  00 00 00 00 ${le32(Number(cookie))}  length · cookie`);
     const decoded = (await page.getByTestId('detail-local-decode').first().textContent()) ?? '';
     assert.match(decoded, new RegExp(`cookie=${cookie}\\b`));
     assert.match(decoded, /perm=0x3 /);
