@@ -2,7 +2,9 @@
 // human live summary, and the final summary line.
 import { flagNames, formatAddr, permString, FaultFlag } from '../../common/fault-record';
 import type { DecodedBatch, SessionSummary } from '../session/fault-session';
+import type { Totals } from '../../common/contract';
 import type { QueueTotals } from '../native/addon-types';
+import { toTotals } from '../dashboard/totals';
 
 const byName = ['user', 'policy', 'drain', 'kernel'];
 const codeName = (c: number): string => (c === 0 ? 'success' : c === 1 ? 'invalid' : `code${c}`);
@@ -63,18 +65,10 @@ export function humanStatus(t: QueueTotals, r: Rates): string {
   );
 }
 
-export interface WatchSummary {
+/** The last line of `watch`: the queue's counters plus how the run ended. */
+export interface WatchSummary extends Totals {
   type: 'summary';
   source: string;
-  faults: number;
-  groups: number;
-  answered: number;
-  success: number;
-  invalid: number;
-  pending: number;
-  errors: number;
-  overflow: number;
-  malformed: number;
   answeredBy: SessionSummary['by'];
   injected?: number;
   injectFailed?: number;
@@ -93,36 +87,19 @@ export function buildSummary(
   durationMs: number,
   error?: string,
 ): WatchSummary {
-  const zero = {
-    faults: 0,
-    groups: 0,
-    answered: 0,
-    success: 0,
-    invalid: 0,
-    pending: 0,
-    errors: 0,
-    overflow: 0,
-    malformed: 0,
-  };
-  const t = s ?? { ...zero, by: { user: 0, policy: 0, drain: 0, kernel: 0 }, teardownErrors: [] };
-  const errors = t.errors + (error ? 1 : 0) + (s?.inject?.failed ?? 0) + t.teardownErrors.length;
+  const totals = toTotals(s);
+  const teardownErrors = s?.teardownErrors ?? [];
+  const errors = totals.errors + (error ? 1 : 0) + (s?.inject?.failed ?? 0) + teardownErrors.length;
   const out: WatchSummary = {
     type: 'summary',
     source,
-    faults: t.faults,
-    groups: t.groups,
-    answered: t.answered,
-    success: t.success,
-    invalid: t.invalid,
-    pending: t.pending,
+    ...totals,
     errors,
-    overflow: t.overflow,
-    malformed: t.malformed,
-    answeredBy: t.by,
+    answeredBy: s?.by ?? { user: 0, policy: 0, drain: 0, kernel: 0 },
     stopReason,
     durationMs: Math.round(durationMs),
-    teardownErrors: t.teardownErrors,
-    clean: errors === 0 && t.pending === 0,
+    teardownErrors,
+    clean: errors === 0 && totals.pending === 0,
   };
   if (s?.inject) {
     out.injected = s.inject.injected;

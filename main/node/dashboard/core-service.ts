@@ -11,7 +11,6 @@ import type {
   EventPayload,
   Frame,
   SessionState,
-  Totals,
 } from '../../common/contract';
 import type { HostTopology, TopologyUpdate } from '../../common/host-topology';
 import type { IommufdObjects } from '../../common/iommufd-objects';
@@ -32,6 +31,7 @@ import { FrameBuilder, type Clock, type FrameContent } from './frame-builder';
 import { LatencyHistogram } from './latency-histogram';
 import { formatPolicyText, parsePolicyText } from './policy-text';
 import { RateWindow } from './rate-window';
+import { toTotals } from './totals';
 
 /** Lines per rate chart; the rest are summed into 'other'. */
 export const MAX_RATE_SERIES = 8;
@@ -81,20 +81,6 @@ export interface CoreServiceOptions {
 type Listener = (envelope: EventEnvelope) => void;
 
 const monoNs = (): number => Number(process.hrtime.bigint());
-
-function toTotals(q: QueueTotals | undefined): Totals {
-  return {
-    faults: q?.faults ?? 0,
-    groups: q?.groups ?? 0,
-    answered: q?.answered ?? 0,
-    success: q?.success ?? 0,
-    invalid: q?.invalid ?? 0,
-    pending: q?.pending ?? 0,
-    errors: q?.errors ?? 0,
-    overflow: q?.overflow ?? 0,
-    malformed: q?.malformed ?? 0,
-  };
-}
 
 /** What one session leaves behind for the dashboard (kept after it closes). */
 class SessionView {
