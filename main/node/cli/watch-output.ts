@@ -2,11 +2,10 @@
 // human live summary, and the final summary line.
 import { flagNames, formatAddr, permString, FaultFlag } from '../../common/fault-record';
 import type { DecodedBatch, SessionSummary } from '../session/fault-session';
-import type { Totals } from '../../common/contract';
+import { answeredByNames, type Totals } from '../../common/contract';
 import type { QueueTotals } from '../native/addon-types';
 import { toTotals } from '../dashboard/totals';
 
-const byName = ['user', 'policy', 'drain', 'kernel'];
 const codeName = (c: number): string => (c === 0 ? 'success' : c === 1 ? 'invalid' : `code${c}`);
 
 /** NDJSON lines for one batch: every fault, every response, every error. */
@@ -36,7 +35,7 @@ export function batchToNdjson(b: DecodedBatch): string {
         type: 'response',
         cookie: a.cookie[i],
         code: codeName(a.code[i]!),
-        by: byName[a.by[i]!] ?? `by${a.by[i]}`,
+        by: answeredByNames[a.by[i]!] ?? `by${a.by[i]}`,
         rule: a.rule[i],
         latencyNs: a.latencyNs[i],
       }),
