@@ -3,10 +3,8 @@
 // injection / Ctrl-C, drain what is pending, print one summary line.
 import { readFileSync } from 'node:fs';
 import { GrammarError } from '../../common/grammar-error';
-import { parseInject, type InjectSpec } from '../../common/inject';
+import { INJECT_USAGE, PASID_MAX, parseInject, type InjectSpec } from '../../common/inject';
 import { parsePolicy, parsePolicyRules, POLICY_USAGE, type PolicySpec } from '../../common/policy';
-import { INJECT_USAGE } from '../../common/inject';
-import { PASID_MAX } from '../../common/inject';
 import type { FaultSourceKind } from '../../common/iommufd-objects';
 import { FaultSession } from '../session/fault-session';
 import { policyCanHold } from '../session/native-specs';
