@@ -22,7 +22,7 @@ import { RequestError } from '../../common/request-error';
 export { RequestError };
 
 /** Error codes of the dispatch layer itself (handlers add their own). */
-export const DispatchCode = {
+const DispatchCode = {
   TooBig: 'ETOOBIG',
   Parse: 'EPARSE',
   Envelope: 'EENVELOPE',
@@ -58,7 +58,7 @@ function fail(id: number, code: string, message: string): ResponseEnvelope {
 }
 
 /** Map anything a handler throws to a wire error; unexpected errors keep their message. */
-export function errorToWire(err: unknown): { code: string; message: string } {
+function errorToWire(err: unknown): { code: string; message: string } {
   if (err instanceof RequestError) return { code: err.code, message: err.message };
   if (err instanceof SchemaError) return { code: DispatchCode.Params, message: err.message };
   if (err instanceof GrammarError) return { code: 'EGRAMMAR', message: err.message };
@@ -69,9 +69,15 @@ export function errorToWire(err: unknown): { code: string; message: string } {
   return { code: DispatchCode.Internal, message: String(err) };
 }
 
-/** UTF-8 length of a string without allocating a buffer. */
-export function utf8Length(text: string): number {
-  return Buffer.byteLength(text, 'utf8');
+/** The size check both transports make on a message measured as JSON text. */
+function tooBig(id: number, json: string): ResponseEnvelope | undefined {
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes <= MAX_MESSAGE_BYTES) return undefined;
+  return fail(
+    id,
+    DispatchCode.TooBig,
+    `message: ${bytes} bytes is over the ${MAX_MESSAGE_BYTES}-byte limit`,
+  );
 }
 
 /** A raw text message (WebSocket): size check and JSON parse, then dispatch(). */
@@ -80,14 +86,8 @@ export async function dispatchText(
   text: string,
   ctx: RequestContext,
 ): Promise<ResponseEnvelope> {
-  const bytes = utf8Length(text);
-  if (bytes > MAX_MESSAGE_BYTES) {
-    return fail(
-      NO_ID,
-      DispatchCode.TooBig,
-      `message: ${bytes} bytes is over the ${MAX_MESSAGE_BYTES}-byte limit`,
-    );
-  }
+  const refused = tooBig(NO_ID, text);
+  if (refused) return refused;
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -104,21 +104,14 @@ export async function dispatchValue(
   value: unknown,
   ctx: RequestContext,
 ): Promise<ResponseEnvelope> {
-  let bytes: number;
+  let json: string;
   try {
-    bytes = utf8Length(JSON.stringify(value) ?? '');
+    json = JSON.stringify(value) ?? '';
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     return fail(idOf(value), DispatchCode.Parse, `message: not representable as JSON (${why})`);
   }
-  if (bytes > MAX_MESSAGE_BYTES) {
-    return fail(
-      idOf(value),
-      DispatchCode.TooBig,
-      `message: ${bytes} bytes is over the ${MAX_MESSAGE_BYTES}-byte limit`,
-    );
-  }
-  return dispatch(handlers, value, ctx);
+  return tooBig(idOf(value), json) ?? dispatch(handlers, value, ctx);
 }
 
 /** An already-parsed message (after dispatchText or dispatchValue). */
