@@ -59,9 +59,4 @@ export class LatencyHistogram {
       p99Us: this.quantile(0.99),
     };
   }
-
-  clear(): void {
-    this.counts.fill(0);
-    this.total = 0;
-  }
 }

@@ -100,10 +100,4 @@ export class RateWindow {
     }
     return out;
   }
-
-  clear(): void {
-    this.tracks.clear();
-    this.overflow.counts.fill(0);
-    this.head = -1;
-  }
 }
