@@ -13,6 +13,7 @@ import type {
   SessionState,
 } from '../../common/contract';
 import type { HostTopology, TopologyUpdate } from '../../common/host-topology';
+import { FaultFlag } from '../../common/fault-record';
 import type { IommufdObjects } from '../../common/iommufd-objects';
 import { parseInject, type InjectSpec } from '../../common/inject';
 import type { PolicySpec } from '../../common/policy';
@@ -119,7 +120,7 @@ class SessionView {
     for (let i = 0; i < b.count; i++) {
       const dev = b.devId[i]!;
       perDev.set(dev, (perDev.get(dev) ?? 0) + 1);
-      if (b.flags[i]! & 1) {
+      if (b.flags[i]! & FaultFlag.PasidValid) {
         const k = dev * 0x100000 + (b.pasid[i]! & 0xfffff);
         perPasid.set(k, (perPasid.get(k) ?? 0) + 1);
       }
