@@ -108,13 +108,26 @@ export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> 
   };
 }
 
-/** Opens the dashboard and waits until it is connected and has loaded app.info. */
+/**
+ * Opens the dashboard and waits until it shows its tabs with no connection
+ * banner; if it never does, the page's uncaught errors say why.
+ */
 export async function openApp(browser: Browser, url: string): Promise<Page> {
   const page = browser.context.pages()[0] ?? (await browser.context.newPage());
   const problems: string[] = [];
-  page.on('pageerror', (err) => problems.push(err.message));
+  const onError = (err: Error): void => void problems.push(err.message);
+  page.on('pageerror', onError);
   await page.goto(url);
-  await waitConnected(page);
+  try {
+    await waitConnected(page);
+  } catch (err) {
+    if (problems.length === 0) throw err;
+    throw new Error(`the dashboard did not open; page errors: ${problems.join(' | ')}`, {
+      cause: err,
+    });
+  } finally {
+    page.off('pageerror', onError);
+  }
   return page;
 }
 
