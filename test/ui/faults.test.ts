@@ -7,9 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import {
   faultRow,
-  gotoTab,
   launchBrowser,
   openApp,
+  openFaultsWithPending,
   pendingInPage,
   screenshot,
   startServe,
@@ -71,12 +71,7 @@ describe('ui: faults', { skip: skip ?? false }, () => {
     ]);
     browser = await launchBrowser();
     page = await openApp(browser, serve.url);
-    await until(`${GROUPS} pending`, async () => (await pendingInPage(page)) === GROUPS);
-    await gotoTab(page, 'Faults');
-    await until(
-      'rows',
-      async () => (await faultRow(page, GROUPS - 1).getAttribute('data-state')) === 'pending',
-    );
+    await openFaultsWithPending(page, GROUPS);
   });
 
   after(async () => {
@@ -201,7 +196,7 @@ describe('ui: faults', { skip: skip ?? false }, () => {
     // step: d on a dev 1 filter, answered Success, confirmed
     await applyFilter(page, { 'filter-dev': '1' });
     await until('dev 1 rows', async () => (await visibleRows(page)).every((r) => r.dev === '1'));
-    await page.locator('[data-testid="fault-row"][data-pos="0"]').click();
+    await faultRow(page, 0).click();
     await page.keyboard.press('d');
     await page.getByTestId('confirm-dialog').waitFor();
     assert.equal(

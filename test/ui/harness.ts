@@ -188,3 +188,13 @@ export async function pendingInPage(page: Page): Promise<number> {
 export function faultRow(page: Page, pos: number): Locator {
   return page.locator(`[data-testid="fault-row"][data-pos="${pos}"]`);
 }
+
+/** Waits for `groups` pending groups, opens Faults and waits until the last one's row is loaded. */
+export async function openFaultsWithPending(page: Page, groups: number): Promise<void> {
+  await until(`${groups} pending`, async () => (await pendingInPage(page)) === groups);
+  await gotoTab(page, 'Faults');
+  await until(
+    'rows',
+    async () => (await faultRow(page, groups - 1).getAttribute('data-state')) === 'pending',
+  );
+}

@@ -7,10 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import {
   faultRow,
-  gotoTab,
   launchBrowser,
   openApp,
-  pendingInPage,
+  openFaultsWithPending,
   screenshot,
   startServe,
   uiSkipReason,
@@ -52,12 +51,7 @@ describe('ui: notices', { skip: skip ?? false }, () => {
     ]);
     browser = await launchBrowser();
     page = await openApp(browser, serve.url);
-    await until(`${GROUPS} pending`, async () => (await pendingInPage(page)) === GROUPS);
-    await gotoTab(page, 'Faults');
-    await until(
-      'rows',
-      async () => (await faultRow(page, GROUPS - 1).getAttribute('data-state')) === 'pending',
-    );
+    await openFaultsWithPending(page, GROUPS);
   });
 
   after(async () => {
