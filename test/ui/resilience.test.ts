@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import {
+  faultRow,
   gotoTab,
   launchBrowser,
   openApp,
@@ -23,8 +24,6 @@ const skip = uiSkipReason();
 if (skip) console.log(`# ui resilience: skipped: ${skip}`);
 
 const GROUPS = 30;
-
-const rowAt = (pos: number): string => `[data-testid="fault-row"][data-pos="${pos}"]`;
 
 /** Records in the page whether the connection banner ever showed (it may be brief). */
 const watchBanner = `(() => {
@@ -55,7 +54,7 @@ describe('ui: resilience', { skip: skip ?? false }, () => {
 
   it('a reload mid-session brings every pending group and every answer back', async () => {
     await gotoTab(page, 'Faults');
-    await page.locator(rowAt(0)).click();
+    await faultRow(page, 0).click();
     await page.keyboard.press('s');
     await page.keyboard.press('j');
     await page.keyboard.press('i');
@@ -69,9 +68,9 @@ describe('ui: resilience', { skip: skip ?? false }, () => {
       'all rows after reload',
       async () => (await page.locator('[data-testid="fault-row"][data-state]').count()) === GROUPS,
     );
-    assert.equal(await page.locator(rowAt(0)).getAttribute('data-by'), 'user');
-    assert.equal(await page.locator(rowAt(0)).getAttribute('data-state'), 'success');
-    assert.equal(await page.locator(rowAt(1)).getAttribute('data-state'), 'invalid');
+    assert.equal(await faultRow(page, 0).getAttribute('data-by'), 'user');
+    assert.equal(await faultRow(page, 0).getAttribute('data-state'), 'success');
+    assert.equal(await faultRow(page, 1).getAttribute('data-state'), 'invalid');
     assert.equal(
       await page.locator('[data-testid="fault-row"][data-state="pending"]').count(),
       GROUPS - 2,
@@ -93,13 +92,13 @@ describe('ui: resilience', { skip: skip ?? false }, () => {
     // The new socket works both ways: an answer goes out and comes back.
     await until(
       'row 2 loaded',
-      async () => (await page.locator(rowAt(2)).getAttribute('data-state')) === 'pending',
+      async () => (await faultRow(page, 2).getAttribute('data-state')) === 'pending',
     );
-    await page.locator(rowAt(2)).click();
+    await faultRow(page, 2).click();
     await page.keyboard.press('s');
     await until(
       'row 2 answered after reconnect',
-      async () => (await page.locator(rowAt(2)).getAttribute('data-by')) === 'user',
+      async () => (await faultRow(page, 2).getAttribute('data-by')) === 'user',
     );
     assert.equal(await pendingInPage(page), GROUPS - 3);
   });
