@@ -104,9 +104,14 @@ export async function groupsCommand(argv: string[]): Promise<number> {
   if (flags['pci-ids'] && !flags['no-names'] && opts.pciIds === null) {
     throw new UsageError(`--pci-ids ${flags['pci-ids']}: cannot read that file`);
   }
+  const intervalMs =
+    flags.interval === undefined ? 1000 : numberFlag('interval', flags.interval, { min: 20 });
+  // With --watch the watcher's first snapshot is the one printed: one scan,
+  // and the changes that follow are relative to what the user saw.
+  const watcher = flags.watch ? new TopologyWatcher({ ...opts, intervalMs }) : undefined;
   let t: HostTopology;
   try {
-    t = scanTopology(opts);
+    t = watcher ? await watcher.start() : scanTopology(opts);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     throw new Error(
@@ -116,6 +121,7 @@ export async function groupsCommand(argv: string[]): Promise<number> {
   }
   const shown = filterTopology(t, filter);
   if (filter.device !== undefined && shown.devices.length === 0) {
+    watcher?.stop();
     process.stderr.write(
       `iommuscope groups: no device ${filter.device} under ${opts.sysfsRoot} ` +
         `(known: ${t.devices.map((d) => d.address).join(', ') || 'none'})\n`,
@@ -123,18 +129,14 @@ export async function groupsCommand(argv: string[]): Promise<number> {
     return 1;
   }
   process.stdout.write(flags.json ? `${JSON.stringify(shown, null, 2)}\n` : formatTopology(shown));
-  if (!flags.watch) return 0;
+  if (!watcher) return 0;
 
-  const intervalMs =
-    flags.interval === undefined ? 1000 : numberFlag('interval', flags.interval, { min: 20 });
-  const watcher = new TopologyWatcher({ ...opts, intervalMs });
   watcher.onUpdate((u) => {
     process.stdout.write(
       flags.json ? `${JSON.stringify({ seq: u.seq, changes: u.changes })}\n` : `${changeLine(u)}\n`,
     );
   });
   watcher.onError((e) => process.stderr.write(`iommuscope groups: rescan failed: ${e.message}\n`));
-  await watcher.start();
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
