@@ -3,7 +3,6 @@
 // and bridges IPC. On quit with groups pending it asks how to answer them and
 // drains BEFORE the window closes; nothing is ever left pending.
 import { app, BrowserWindow, dialog, ipcMain, protocol, session } from 'electron';
-import path from 'node:path';
 import { coreFromOptions, openSessionFromOptions } from '../node/dashboard/core-from-options';
 import { parseDashboardArgs, type DashboardOptions } from '../node/cli/dashboard-args';
 import { rootRefusal } from '../node/cli/start';
@@ -108,5 +107,3 @@ void app.whenReady().then(() => {
 app.on('window-all-closed', () => {
   if (done) app.quit();
 });
-
-export const mainScript = path.basename(__filename);

@@ -3,7 +3,7 @@
 // imports electron at run time.
 import path from 'node:path';
 import type { WebPreferences } from 'electron';
-import { APP_HOST, APP_ORIGIN, APP_SCHEME, ipcChannels } from '../common/ipc-channels';
+import { APP_HOST, APP_ORIGIN, APP_SCHEME } from '../common/ipc-channels';
 
 /** Same policy as browser mode, minus the WebSocket: IPC needs no connect-src. */
 export const ELECTRON_CSP = [
@@ -79,5 +79,3 @@ export function isTrustedSender(s: SenderInfo, mainWebContentsId: number | undef
 export function permissionAllowed(_permission: string): boolean {
   return false;
 }
-
-export { ipcChannels };
