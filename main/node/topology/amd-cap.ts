@@ -66,8 +66,9 @@ export function decodeAmdUnit(
     const gt = flag(features, 'guestTranslation') === true;
     const ppr = flag(features, 'pageRequests') === true;
     // PASIDs need the guest (v2) page table: the kernel's
-    // amd_iommu_pasid_supported() requires GTSup and a nonzero PASmax.
-    const pasid = gt && field0(features);
+    // amd_iommu_pasid_supported() requires GTSup and a nonzero PASmax
+    // (pasidBits = PASmax + 1 > 1).
+    const pasid = gt && (num(features, 'pasidBits') ?? 1) > 1;
     summary.pasid = pasid;
     if (pasid) summary.pasidBits = num(features, 'pasidBits');
     summary.pageRequests = ppr;
@@ -77,9 +78,4 @@ export function decodeAmdUnit(
     summary.sva = pasid && ppr;
   }
   return { features, summary };
-}
-
-/** PASmax is nonzero (pasidBits = PASmax + 1 > 1). */
-function field0(features: ReturnType<typeof decodeFields>): boolean {
-  return (num(features, 'pasidBits') ?? 1) > 1;
 }
