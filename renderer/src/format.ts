@@ -36,7 +36,6 @@ export function fmtHex(n: number, width = 0): string {
   return `0x${(n >>> 0).toString(16).padStart(width, '0')}`;
 }
 
-/** Hex dump lines of a hex string ('0a1b…'): offset, 16 bytes, ASCII. */
 /** The fields of struct iommu_hwpt_pgfault, 8 bytes per line. */
 const RECORD_LINES = [
   'flags · dev_id',

@@ -24,7 +24,7 @@ export const highlightKey = (entity: TopologyChange['entity'], id: string | numb
 export const useHostStore = defineStore('host', () => {
   const topology = shallowRef<HostTopology | null>(null);
   const highlights = ref(new Map<string, Highlight>());
-  /** Devices and groups that disappeared, still shown (struck out) while highlighted. */
+  /** The last 20 changes, newest first, for the view's "recent changes" strip. */
   const recentChanges = ref<(TopologyChange & { at: number })[]>([]);
   const search = ref('');
   let sweepTimer: ReturnType<typeof setTimeout> | null = null;
