@@ -19,10 +19,10 @@ export interface Answer {
   latencyNs?: number;
 }
 
-export function makeBatch(pages: Page[], answers: Answer[] = []): LogBatch {
-  const n = pages.length;
+/** Zeroed per-page columns for `n` pages. */
+function pageColumns(n: number): Omit<LogBatch, 'answered' | 'records'> {
   const col = () => new Uint32Array(n);
-  const b = {
+  return {
     count: n,
     cookie: col(),
     devId: col(),
@@ -34,6 +34,12 @@ export function makeBatch(pages: Page[], answers: Answer[] = []): LogBatch {
     addrLo: col(),
     length: col(),
     readNs: new Float64Array(n),
+  };
+}
+
+export function makeBatch(pages: Page[], answers: Answer[] = []): LogBatch {
+  const b = {
+    ...pageColumns(pages.length),
     answered: {
       count: answers.length,
       cookie: Uint32Array.from(answers.map((a) => a.cookie)),
@@ -72,21 +78,7 @@ export function floodBatch(
   const devices = opts.devices ?? 4;
   const pasids = opts.pasids ?? 8;
   const start = opts.startIndex ?? 0;
-  const b = makeBatch([]);
-  const col = () => new Uint32Array(n);
-  Object.assign(b, {
-    count: n,
-    cookie: col(),
-    devId: col(),
-    pasid: col(),
-    grpid: col(),
-    perm: col(),
-    flags: col(),
-    addrHi: col(),
-    addrLo: col(),
-    length: col(),
-    readNs: new Float64Array(n),
-  });
+  const b: LogBatch = { ...makeBatch([]), ...pageColumns(n) };
   for (let i = 0; i < n; i++) {
     const k = start + i;
     b.cookie[i] = (firstCookie + i) >>> 0;
