@@ -46,7 +46,6 @@ export const useFaultsStore = defineStore('faults', () => {
   const expanded = ref(new Map<number, ExpandedGroup>());
   const detail = shallowRef<FaultDetail | null>(null);
   const detailError = ref<string | null>(null);
-  const loading = ref(false);
 
   let visibleFirst = 0;
   let visibleLast = 0;
@@ -376,7 +375,6 @@ export const useFaultsStore = defineStore('faults', () => {
     expanded,
     detail,
     detailError,
-    loading,
     hasFilter,
     displayCount,
     rowAt,
