@@ -11,6 +11,7 @@ import {
   type FaultFilter,
   type FaultRow,
   type Frame,
+  type RequestResult,
 } from '../../../main/common/contract';
 import { validate } from '../../../main/common/schema';
 import { useCore } from '../transport';
@@ -66,21 +67,34 @@ export const useFaultsStore = defineStore('faults', () => {
     return pages.value.get(Math.floor(pos / PAGE_ROWS))?.[pos % PAGE_ROWS];
   }
 
-  async function fetchPage(page: number): Promise<void> {
+  /** One faults.query for up to a page of rows from `offset`, under filter `f`. */
+  function query(offset: number, f: FaultFilter): Promise<RequestResult<'faults.query'>> {
+    return useCore().request('faults.query', {
+      offset,
+      limit: PAGE_ROWS,
+      ...(Object.keys(f).length ? { filter: f } : {}),
+    });
+  }
+
+  /**
+   * Runs `load` once at a time per `what` and filter generation; what it
+   * loaded is placed only if the filter did not change meanwhile.
+   */
+  async function fetchRows(
+    what: string,
+    load: (
+      f: FaultFilter,
+    ) => Promise<{ total: number; place: (map: Map<number, FaultRow[]>) => void }>,
+  ): Promise<void> {
     const gen = generation;
-    const key = `${gen}:${page}`;
+    const key = `${gen}:${what}`;
     if (inFlight.has(key)) return;
     inFlight.add(key);
     try {
-      const f = filter.value;
-      const res = await useCore().request('faults.query', {
-        offset: page * PAGE_ROWS,
-        limit: PAGE_ROWS,
-        ...(Object.keys(f).length ? { filter: f } : {}),
-      });
+      const got = await load(filter.value);
       if (gen !== generation) return;
-      pages.value.set(page, res.rows);
-      total.value = res.total;
+      got.place(pages.value);
+      total.value = got.total;
       evict();
       triggerRef(pages);
     } catch (err) {
@@ -90,52 +104,37 @@ export const useFaultsStore = defineStore('faults', () => {
     }
   }
 
+  function fetchPage(page: number): Promise<void> {
+    return fetchRows(String(page), async (f) => {
+      const res = await query(page * PAGE_ROWS, f);
+      return { total: res.total, place: (map) => map.set(page, res.rows) };
+    });
+  }
+
   /**
    * Live-follow: one query for the newest rows, placed by position, then the
    * total moves, so the table scrolls once per refresh with its rows ready.
    */
-  async function fetchTail(): Promise<void> {
-    const gen = generation;
-    const key = `${gen}:tail`;
-    if (inFlight.has(key)) return;
-    inFlight.add(key);
-    try {
-      const f = filter.value;
-      const filtered = Object.keys(f).length > 0;
-      const guess = filtered ? total.value : latestLogSize;
-      const offset = Math.max(0, guess - PAGE_ROWS);
-      let res = await useCore().request('faults.query', {
-        offset,
-        limit: PAGE_ROWS,
-        ...(filtered ? { filter: f } : {}),
-      });
-      let at = offset;
-      if (res.rows.length < Math.min(PAGE_ROWS, res.total) && res.total > offset) {
+  function fetchTail(): Promise<void> {
+    return fetchRows('tail', async (f) => {
+      const guess = Object.keys(f).length > 0 ? total.value : latestLogSize;
+      let at = Math.max(0, guess - PAGE_ROWS);
+      let res = await query(at, f);
+      if (res.rows.length < Math.min(PAGE_ROWS, res.total) && res.total > at) {
         // The guess was past the end (rows left the filter): ask again at the real tail.
         at = Math.max(0, res.total - PAGE_ROWS);
-        res = await useCore().request('faults.query', {
-          offset: at,
-          limit: PAGE_ROWS,
-          ...(filtered ? { filter: f } : {}),
-        });
+        res = await query(at, f);
       }
-      if (gen !== generation) return;
-      const map = pages.value;
-      res.rows.forEach((row, k) => {
-        const pos = at + k;
-        const p = Math.floor(pos / PAGE_ROWS);
-        let rows = map.get(p);
-        if (!rows) map.set(p, (rows = []));
-        rows[pos % PAGE_ROWS] = row;
-      });
-      total.value = res.total;
-      evict();
-      triggerRef(pages);
-    } catch (err) {
-      if (gen === generation) useAppStore().notify('warning', `faults.query: ${errorMessage(err)}`);
-    } finally {
-      inFlight.delete(key);
-    }
+      const place = (map: Map<number, FaultRow[]>): void =>
+        res.rows.forEach((row, k) => {
+          const pos = at + k;
+          const p = Math.floor(pos / PAGE_ROWS);
+          let cached = map.get(p);
+          if (!cached) map.set(p, (cached = []));
+          cached[pos % PAGE_ROWS] = row;
+        });
+      return { total: res.total, place };
+    });
   }
 
   function visiblePages(): number[] {
