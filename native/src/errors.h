@@ -14,4 +14,3 @@ std::string ErrnoText(int err);  // "EINVAL (Invalid argument)"
 void ThrowErrno(Napi::Env env, int err, const std::string& syscall,
                 const std::string& message = std::string());
 void ThrowArgError(Napi::Env env, const std::string& message);
-void ThrowPlainError(Napi::Env env, const std::string& code, const std::string& message);
