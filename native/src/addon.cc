@@ -2,7 +2,6 @@
 #include <napi.h>
 
 #include "addon_init.h"
-#include "sysfs.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitIommufd(env, exports);

@@ -2,9 +2,9 @@
 //
 // Why native: a topology scan reads ~15 small files per device; doing it in
 // one call with openat() on a root dirfd avoids per-file JS promise/stat
-// overhead and lets the I/O run off the event loop (readSysfsAsync).
-#include "sysfs.h"
-
+// overhead and lets the I/O run off the event loop (readSysfsAsync). Raw
+// contents only, with a per-entry error instead of an exception; decoding
+// lives in TypeScript.
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +15,9 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "addon_init.h"
+#include "errors.h"
 
 namespace {
 
@@ -140,11 +143,6 @@ void RunJob(Job& job) {
   close(rootFd);
 }
 
-const char* ErrnoName(int err) {
-  const char* name = strerrorname_np(err);
-  return name ? name : "EIO";
-}
-
 Napi::Object MakeError(Napi::Env env, int err, const std::string& what) {
   Napi::Object e = Napi::Object::New(env);
   e.Set("code", Napi::String::New(env, ErrnoName(err)));
@@ -210,17 +208,11 @@ Napi::Value ToJs(Napi::Env env, const Job& job) {
   return res;
 }
 
-void ThrowArg(Napi::Env env, const std::string& msg) {
-  Napi::Error e = Napi::TypeError::New(env, msg);
-  e.Set("code", Napi::String::New(env, "EARG"));
-  e.ThrowAsJavaScriptException();
-}
-
 bool StringList(Napi::Env env, Napi::Object req, const char* key, std::vector<std::string>& out) {
   Napi::Value v = req.Get(key);
   if (v.IsUndefined() || v.IsNull()) return true;
   if (!v.IsArray()) {
-    ThrowArg(env, std::string("readSysfs: request.") + key + " must be an array of strings");
+    ThrowArgError(env, std::string("readSysfs: request.") + key + " must be an array of strings");
     return false;
   }
   Napi::Array a = v.As<Napi::Array>();
@@ -229,7 +221,7 @@ bool StringList(Napi::Env env, Napi::Object req, const char* key, std::vector<st
   for (uint32_t i = 0; i < n; i++) {
     Napi::Value s = a.Get(i);
     if (!s.IsString()) {
-      ThrowArg(env, std::string("readSysfs: request.") + key + "[" + std::to_string(i) +
+      ThrowArgError(env, std::string("readSysfs: request.") + key + "[" + std::to_string(i) +
                         "] is not a string");
       return false;
     }
@@ -242,7 +234,7 @@ bool StringList(Napi::Env env, Napi::Object req, const char* key, std::vector<st
 bool ParseJob(const Napi::CallbackInfo& info, Job& job) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsString() || !info[1].IsObject()) {
-    ThrowArg(env, "readSysfs(root: string, request: object) expected");
+    ThrowArgError(env, "readSysfs(root: string, request: object) expected");
     return false;
   }
   job.root = info[0].As<Napi::String>().Utf8Value();
@@ -254,7 +246,7 @@ bool ParseJob(const Napi::CallbackInfo& info, Job& job) {
   if (!mb.IsUndefined() && !mb.IsNull()) {
     if (!mb.IsNumber() || mb.As<Napi::Number>().DoubleValue() < 1 ||
         mb.As<Napi::Number>().DoubleValue() > (1 << 24)) {
-      ThrowArg(env, "readSysfs: request.maxBytes must be a number from 1 to 16777216");
+      ThrowArgError(env, "readSysfs: request.maxBytes must be a number from 1 to 16777216");
       return false;
     }
     job.maxBytes = static_cast<size_t>(mb.As<Napi::Number>().DoubleValue());
