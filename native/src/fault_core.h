@@ -22,7 +22,6 @@
 class SimChannel;
 
 struct QueueOptions {
-  bool sim = false;
   int iommufd = -1;  // for the 'map' action and mock injection
   bool has_ioas = false;
   uint32_t ioas = 0;

@@ -158,7 +158,6 @@ class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
     SimChannel* sim = nullptr;
     if (kind == "sim") {
       if (!PropU32(env, o, "outstandingLimit", &limit, &has)) return;
-      opts.sim = true;
       auto s = std::make_unique<SimChannel>(limit);
       if (s->PollFd() < 0) {
         ThrowErrno(env, errno, "eventfd");
@@ -376,7 +375,7 @@ class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
       ThrowArgError(env, "spec.devices and spec.groupPages must be >= 1");
       return env.Undefined();
     }
-    if (!core_->options().sim && s.group_pages != 1) {
+    if (!core_->sim() && s.group_pages != 1) {
       ThrowArgError(env, "spec.groupPages must be 1 for the mock device (TRIGGER_IOPF makes "
                          "one-page groups)");
       return env.Undefined();
