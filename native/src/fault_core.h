@@ -110,6 +110,8 @@ class FaultQueueCore {
   std::vector<uint32_t> AnswerLocked(const std::vector<AnswerRequest>& req, uint8_t by,
                                      std::vector<AnswerFailure>* failed, bool report);
   void RecordKernelAnswersLocked(const std::vector<uint32_t>& cookies);
+  // The kernel answered this pending group INVALID itself: record it, forget it.
+  void EraseAnsweredByKernelLocked(std::map<uint32_t, PendingGroup>::iterator it, double now);
   void RecordAnsweredLocked(uint32_t cookie, uint32_t code, uint8_t by, int16_t rule,
                             double latency);
   void RecordErrorLocked(uint32_t cookie, int err, const std::string& op, const std::string& msg);

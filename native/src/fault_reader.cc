@@ -190,9 +190,7 @@ void FaultQueueCore::AddGroupLocked(const iommu_hwpt_pgfault* recs, size_t n, do
     // The kernel reuses a cookie only after freeing it, and it frees one we
     // did not answer only by answering it INVALID itself (detach/replace of
     // the domain). So the old group was answered by the kernel.
-    double latency = now - it->second.read_ns;
-    table_.erase(it);
-    RecordAnsweredLocked(cookie, 1, kByKernel, -1, latency);
+    EraseAnsweredByKernelLocked(it, now);
   }
   for (const AutoAnswer& a : auto_) {
     // Only a channel breaking the kernel's rules repeats a cookie within one
@@ -298,14 +296,19 @@ std::vector<PendingGroup> FaultQueueCore::Pending() {
   return out;
 }
 
+void FaultQueueCore::EraseAnsweredByKernelLocked(std::map<uint32_t, PendingGroup>::iterator it,
+                                                 double now) {
+  uint32_t cookie = it->first;
+  double latency = now - it->second.read_ns;
+  table_.erase(it);
+  RecordAnsweredLocked(cookie, 1, kByKernel, -1, latency);
+}
+
 void FaultQueueCore::RecordKernelAnswersLocked(const std::vector<uint32_t>& cookies) {
   double now = double(MonotonicNs());
   for (uint32_t c : cookies) {
     auto it = table_.find(c);
-    if (it == table_.end()) continue;
-    double latency = now - it->second.read_ns;
-    table_.erase(it);
-    RecordAnsweredLocked(c, 1, kByKernel, -1, latency);
+    if (it != table_.end()) EraseAnsweredByKernelLocked(it, now);
   }
   Wake();
 }
