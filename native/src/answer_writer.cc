@@ -1,7 +1,7 @@
 // FaultQueueCore, answer side: batched page responses with the kernel's
 // partial-write semantics, user/drain/policy/delay answers, the 'map' action.
 #include <errno.h>
-#include <string.h>
+#include <stdio.h>
 
 #include <set>
 
