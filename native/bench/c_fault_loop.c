@@ -49,10 +49,9 @@ static void die(const char *what) {
   exit(1);
 }
 
-static unsigned test_cmd(struct iommu_test_cmd *c, const char *what) {
+static void test_cmd(struct iommu_test_cmd *c, const char *what) {
   c->size = sizeof(*c);
   if (ioctl(iommufd, IOMMU_TEST_CMD, c)) die(what);
-  return 0;
 }
 
 static void setup(unsigned *idev) {
