@@ -7,10 +7,6 @@
 // e.g. 'open /dev/iommu' or 'ioctl IOMMU_HWPT_ALLOC') on failure. Argument
 // errors throw a TypeError with code 'EARG'.
 
-/** Size of one struct iommu_hwpt_pgfault record and one response. */
-export const FAULT_RECORD_BYTES = 40;
-export const RESPONSE_BYTES = 8;
-
 export interface NativeError extends Error {
   code: string;
   errno: number;
