@@ -18,9 +18,7 @@ export type ErrorContext =
   | 'mock-domain'
   | 'hwpt-alloc'
   | 'inject'
-  | 'respond'
-  | 'addon'
-  | 'rules-file';
+  | 'addon';
 
 export const UDEV_RULE = 'resources/udev/70-iommuscope.rules';
 
@@ -173,9 +171,7 @@ function describeContext(ctx: ErrorContext): string {
     'mock-domain': 'creating the mock device',
     'hwpt-alloc': 'allocating an HWPT',
     inject: 'injecting faults',
-    respond: 'answering faults',
     addon: 'loading the native addon',
-    'rules-file': 'reading the policy rules file',
   };
   return words[ctx];
 }
