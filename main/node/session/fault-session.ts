@@ -192,11 +192,6 @@ export class FaultSession {
     return this.source.queue.totals();
   }
 
-  /** Groups answered per answerer so far (from delivered batches). */
-  answeredBy(): AnsweredByCounts {
-    return { ...this.by };
-  }
-
   objects(): IommufdObjects {
     return this.source.objects();
   }
