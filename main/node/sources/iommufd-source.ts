@@ -193,14 +193,13 @@ export class IommufdSource implements FaultSource {
   close(): string[] {
     if (this.closed) return [];
     this.closed = true;
-    const steps: [string, () => void][] = [['close the fault queue', () => this.queue.close()]];
-    steps.push(
+    const failures = teardown([
+      ['close the fault queue', () => this.queue.close()],
       ['detach', () => this.addon.vfioDetachPt(this.fds.device, this.pasid)],
       ['destroy the IOPF HWPT', () => this.addon.destroy(this.fds.iommufd, this.ids.hwpt)],
       ['close the device', () => this.addon.close(this.fds.device)],
       ['close iommufd', () => this.addon.close(this.fds.iommufd)],
-    );
-    const failures = teardown(steps);
+    ]);
     for (const n of this.graph.snapshot().nodes) this.graph.setState(n.key, 'destroyed');
     return failures;
   }
