@@ -7,7 +7,7 @@
 import { IommufdObjectGraph, objectKey } from '../../common/iommufd-objects';
 import type { InjectSpec } from '../../common/inject';
 import type { NativeAddon, NativeFaultQueue } from '../native/addon-types';
-import { explain, IommuscopeError } from '../errors';
+import { explain, IommuscopeError, type ErrorContext } from '../errors';
 import { teardown, type FaultSource, type QueueTuning } from './fault-source';
 import { HwptFlag, HWPT_DATA_SELFTEST, selftestHwptData } from './uapi-constants';
 
@@ -103,7 +103,7 @@ export class MockSource implements FaultSource {
           'mock-test-cmd',
         );
       }
-      const step = <T>(what: string, ctx: Parameters<typeof explain>[1], fn: () => T): T => {
+      const step = <T>(what: string, ctx: ErrorContext, fn: () => T): T => {
         try {
           const r = fn();
           log(
