@@ -1,13 +1,12 @@
 // `iommuscope` entry point: a table of subcommands. Other subcommands are
 // added with one line each in `commands` below.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { UsageError } from './args';
 import { groupsSubcommand } from './groups';
 import { watchCommand } from './watch';
 import { serveCommand } from './serve';
 import { startCommand } from './start';
 import { drainOnCrash } from '../session/crash-drain';
+import { packageVersion } from '../dashboard/version';
 
 export interface Subcommand {
   name: string;
@@ -16,15 +15,6 @@ export interface Subcommand {
 }
 
 const commands: Subcommand[] = [groupsSubcommand, watchCommand, serveCommand, startCommand];
-
-function version(): string {
-  const pkg = JSON.parse(
-    readFileSync(path.resolve(__dirname, '..', '..', '..', '..', 'package.json'), 'utf8'),
-  ) as {
-    version: string;
-  };
-  return pkg.version;
-}
 
 export function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -46,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
     return first === undefined ? 2 : 0;
   }
   if (first === '--version' || first === '-V') {
-    process.stdout.write(`iommuscope ${version()}\n`);
+    process.stdout.write(`iommuscope ${packageVersion()}\n`);
     return 0;
   }
   const cmd = commands.find((c) => c.name === first);
