@@ -4,18 +4,10 @@
 import path from 'node:path';
 import type { WebPreferences } from 'electron';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME } from '../common/ipc-channels';
+import { contentSecurityPolicy } from '../node/server/security-headers';
 
-/** Same policy as browser mode, minus the WebSocket: IPC needs no connect-src. */
-export const ELECTRON_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "connect-src 'self'",
-  "img-src 'self' data:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** The browser-mode policy without a WebSocket origin (IPC needs none). */
+export const ELECTRON_CSP = contentSecurityPolicy();
 
 export const APP_URL = `${APP_ORIGIN}/index.html`;
 

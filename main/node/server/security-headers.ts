@@ -1,12 +1,13 @@
 // Headers every browser-mode HTTP response carries. The CSP allows our own
 // scripts and our WebSocket only; no inline script, no framing, no plugins.
 
-export function contentSecurityPolicy(wsOrigin: string): string {
+/** Also the Electron shell's CSP, called without a WebSocket origin (IPC needs none). */
+export function contentSecurityPolicy(wsOrigin?: string): string {
   return [
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
-    `connect-src 'self' ${wsOrigin}`,
+    wsOrigin ? `connect-src 'self' ${wsOrigin}` : "connect-src 'self'",
     "img-src 'self' data:",
     "object-src 'none'",
     "base-uri 'none'",
