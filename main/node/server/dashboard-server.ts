@@ -171,11 +171,11 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
     ping.unref();
     ws.on('message', (data, isBinary) => {
       const text = isBinary
-        ? '' // binary frames are not part of the protocol; answered as malformed below
+        ? '\u0000binary' // not part of the protocol: dispatch answers it as malformed JSON
         : Array.isArray(data)
           ? Buffer.concat(data).toString('utf8')
           : Buffer.from(data as ArrayBuffer).toString('utf8');
-      void dispatchText(core.handlers, isBinary ? '\u0000binary' : text, ctx).then(sendEnvelope);
+      void dispatchText(core.handlers, text, ctx).then(sendEnvelope);
     });
     ws.on('error', (err) => log(`${name}: ${err.message}`));
     ws.on('close', () => {
