@@ -244,14 +244,19 @@ export class FaultLog {
     c.by[s] = NOT_ANSWERED;
     c.latencyUs[s] = NaN;
     c.rawStart[s] = this.rawNext;
-    if (this.pendingByCookie.has(cookie)) {
-      const later = this.laterByCookie.get(cookie);
-      if (later) later.push(index);
-      else this.laterByCookie.set(cookie, [index]);
-    } else {
-      this.pendingByCookie.set(cookie, index);
-    }
+    this.addPending(cookie, index);
     return index;
+  }
+
+  /** Row `index` waits for an answer; behind older rows with the same cookie. */
+  private addPending(cookie: number, index: number): void {
+    if (!this.pendingByCookie.has(cookie)) {
+      this.pendingByCookie.set(cookie, index);
+      return;
+    }
+    const later = this.laterByCookie.get(cookie);
+    if (later) later.push(index);
+    else this.laterByCookie.set(cookie, [index]);
   }
 
   private addRaw(b: LogBatch, r: number, rawBytes: Uint8Array | undefined, owner: number): void {
@@ -351,14 +356,7 @@ export class FaultLog {
     if (settled === 0) return 0;
     this.pendingByCookie.clear();
     this.laterByCookie.clear();
-    for (const [cookie, index] of kept) {
-      if (!this.pendingByCookie.has(cookie)) this.pendingByCookie.set(cookie, index);
-      else {
-        const later = this.laterByCookie.get(cookie);
-        if (later) later.push(index);
-        else this.laterByCookie.set(cookie, [index]);
-      }
-    }
+    for (const [cookie, index] of kept) this.addPending(cookie, index);
     this.answeredUnknown += settled;
     this.answerVersion++;
     return settled;
