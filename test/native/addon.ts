@@ -36,14 +36,6 @@ export function collect(q: NativeFaultQueue) {
   return seen;
 }
 
-export async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000) {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
 export interface Rec {
   flags: number;
   devId: number;

@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { test } from 'node:test';
 import type { NativeFaultQueue } from '../../main/node/native/addon-types';
-import { addon, collect, records, spec, waitFor } from './addon';
+import { waitFor } from '../shared/until';
+import { addon, collect, records, spec } from './addon';
 
 const LAST_PAGE = 2;
 const PASID_VALID = 1;

@@ -19,6 +19,7 @@ import {
   type HostFeed,
 } from '../../main/node/dashboard/core-service';
 import { dispatch, type RequestContext } from '../../main/node/dashboard/dispatch';
+import { until } from '../shared/until';
 import { addonSkipReason } from './addon-available';
 
 const topology: HostTopology = {
@@ -82,20 +83,6 @@ function harness(extra: Partial<CoreServiceOptions> = {}) {
     return r.result as RequestResult<N>;
   }
   return { core, host, broadcast, direct, raw, call };
-}
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined> | T | undefined,
-  ms = 5000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const skip = addonSkipReason();

@@ -16,6 +16,7 @@ import {
   type FaultRow,
   type ResponseEnvelope,
 } from '../../main/common/contract';
+import { until } from '../shared/until';
 import { addonSkipReason } from './addon-available';
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -133,20 +134,6 @@ class Client {
   }
   close(): void {
     this.ws.terminate();
-  }
-}
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined> | T | undefined,
-  ms = 5000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

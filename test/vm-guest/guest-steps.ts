@@ -1,18 +1,13 @@
 // Tiny kernel-selftest-style step runner for guest scripts run inside the
 // test VM: each step prints "ok - name" or "not ok - name: why"; facts the
 // host test asserts on are printed as one "FACTS {json}" line at the end.
-import type { NativeAddon, NativeError } from '../../main/node/native/addon-types';
-import { loadAddon } from '../../main/node/native/load';
+import type { NativeError } from '../../main/node/native/addon-types';
+import { waitFor as waitForLocal } from '../shared/until';
+
+export { addon } from '../native/addon';
 
 export const facts: Record<string, unknown> = {};
 let failures = 0;
-
-/** The addon under test (IOMMUSCOPE_ADDON may point at another build of it). */
-export function addon(): NativeAddon {
-  const alt = process.env.IOMMUSCOPE_ADDON;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return alt ? (require(alt) as NativeAddon) : loadAddon();
-}
 
 export async function step(name: string, fn: () => unknown | Promise<unknown>): Promise<void> {
   try {
@@ -36,12 +31,9 @@ export function errnoOf(fn: () => unknown): string {
   return 'OK';
 }
 
-export async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_000) {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+/** The shared waitFor with a longer default deadline: the guest runs under TCG, slowly. */
+export function waitFor(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  return waitForLocal(what, cond, timeoutMs);
 }
 
 export function finish(): never {
