@@ -1,6 +1,7 @@
 // The whole test suite: lint, format, type check, build, then every test file
 // under one `node --test` run (unit, native, VM, UI, Electron).
-// `npm test -- unit vm` runs only the named test folders after the checks.
+// `npm test -- unit vm` runs only the named test folders after the checks;
+// `--no-checks` skips lint, format and type checks.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -10,8 +11,15 @@ const root = path.resolve(
   '..',
 );
 const suites = ['unit', 'native', 'vm', 'ui', 'electron'];
-const picked = process.argv.slice(2).filter((a) => suites.includes(a));
-const skipChecks = process.argv.includes('--no-checks');
+const args = process.argv.slice(2);
+const unknown = args.filter((a) => a !== '--no-checks' && !suites.includes(a));
+if (unknown.length) {
+  // Otherwise a typo (or a file path) would silently run every suite.
+  console.error(`unknown test folder(s): ${unknown.join(' ')}; choose from ${suites.join(' ')}`);
+  process.exit(2);
+}
+const picked = args.filter((a) => suites.includes(a));
+const skipChecks = args.includes('--no-checks');
 
 function run(label, cmd, args) {
   console.log(`\n== ${label}: ${cmd} ${args.join(' ')}`);
