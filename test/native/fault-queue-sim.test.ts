@@ -185,6 +185,8 @@ test('policy: rules by device, PASID, address and permission; delay answers late
     );
     assert.ok((byCookie.get(4)?.latencyNs ?? 0) >= 20e6, 'delay waited 20 ms');
     assert.ok(Date.now() - start >= 20);
+    // The held group's injection may still be under way: wait for its read.
+    await waitFor('5 read', () => q.totals().groups === 5);
     assert.deepEqual(
       q.pending().map((p) => p.cookie),
       [5],
