@@ -195,7 +195,10 @@ describe('ui: faults', { skip: skip ?? false }, () => {
 
     // step: d on a dev 1 filter, answered Success, confirmed
     await applyFilter(page, { 'filter-dev': '1' });
-    await until('dev 1 rows', async () => (await visibleRows(page)).every((r) => r.dev === '1'));
+    await until('dev 1 rows', async () => {
+      const rows = await visibleRows(page);
+      return rows.length > 0 && rows.every((r) => r.dev === '1');
+    });
     await faultRow(page, 0).click();
     await page.keyboard.press('d');
     await page.getByTestId('confirm-dialog').waitFor();
@@ -207,9 +210,10 @@ describe('ui: faults', { skip: skip ?? false }, () => {
     await page.getByTestId('drain-code').selectOption({ label: 'Success' });
     await screenshot(page, 'faults-drain');
     await page.getByTestId('confirm-ok').click();
-    await until('dev 1 drained', async () =>
-      (await visibleRows(page)).every((r) => r.state !== 'pending'),
-    );
+    await until('dev 1 drained', async () => {
+      const rows = await visibleRows(page);
+      return rows.length > 0 && rows.every((r) => r.state !== 'pending');
+    });
     await page.getByTestId('filter-clear').click();
     await until('all rows back', async () => (await visibleRows(page)).length === GROUPS);
     const dev2Pending = (await visibleRows(page)).filter((r) => r.state === 'pending');
