@@ -285,6 +285,84 @@ export interface NativeFaultQueue {
   readonly closed: boolean;
 }
 
+/**
+ * A read-only kernel event queue on the same native engine as the fault
+ * queue. 'veventq': the FD from IOMMU_VEVENTQ_ALLOC (kernel 6.15+), whose
+ * read() returns whole vEVENTs: a struct iommufd_vevent_header
+ * { u32 flags; u32 sequence } followed by `dataBytes` of type-specific data
+ * (fixed per vEVENTQ type: 32 for IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 16 for
+ * TEGRA241_CMDQV, 4 for the selftest), or a header alone with
+ * IOMMU_VEVENTQ_FLAG_LOST_EVENTS.
+ */
+export interface EventQueueOptions {
+  kind: 'veventq';
+  /** The vEVENTQ FD. The queue takes ownership (and makes it non-blocking). */
+  fd: number;
+  /** Bytes of data after each header (0..65536). */
+  dataBytes: number;
+  /** Per-flush cap on delivered vEVENTs with data (see VeventBatch.overflow). Default 65536. */
+  jsBufferEvents?: number;
+  /** Minimum ms between flushes to JS (coalescing). Default 10. */
+  flushIntervalMs?: number;
+}
+
+/** IOMMU_VEVENTQ_FLAG_LOST_EVENTS in VeventBatch.events.flags. */
+export const VEVENTQ_FLAG_LOST_EVENTS = 1;
+
+/**
+ * One flush of a vEVENTQ, as a single call. Events are in read order; a
+ * LOST_EVENTS marker is an event with that flag and length 0, and is always
+ * delivered. Sequences run 0..2^31-1 and wrap to 0; the queue expects the
+ * kernel's first sequence, 0. A gap of k between adjacent sequences means k
+ * events were lost; a marker stands for at least one lost event (its own
+ * sequence), the next event's gap tells the rest.
+ */
+export interface VeventBatch {
+  /** The queue's id (NativeEventQueue.id; one counter with fault queue ids). */
+  queue: number;
+  events: {
+    sequence: Uint32Array;
+    flags: Uint32Array;
+    /** Where the event's data starts in `data`, and its length (dataBytes, or 0 for a marker). */
+    offset: Uint32Array;
+    length: Uint32Array;
+    /** Events lost just before this one (sequence gap, plus 1 for a marker). */
+    lostBefore: Uint32Array;
+    readNs: Float64Array;
+  };
+  /** Every delivered event's data, concatenated. */
+  data: ArrayBuffer;
+  /** Events lost (per the sequence numbers) among those read since the last flush. */
+  lost: number;
+  /** Events with data read but left out of this batch (more than jsBufferEvents in one flush). */
+  overflow: number;
+  /** Read failures (op 'read'), e.g. the fd hung up or a vEVENT larger than 16 MiB. */
+  errors: { code: string; errno: number; op: string; message: string }[];
+  totals: VeventTotals;
+}
+
+export interface VeventTotals {
+  events: number; // vEVENTs with data read
+  lostMarkers: number; // LOST_EVENTS headers read
+  lost: number; // events lost, from sequence gaps and markers
+  overflow: number; // events read but left out of batches
+  malformed: number; // unknown flag bits (still delivered), or a torn event at the end of a read (dropped)
+  reads: number;
+  bytes: number;
+  errors: number;
+}
+
+export interface NativeEventQueue {
+  /** Unique per process, from the same counter as NativeFaultQueue.id. */
+  readonly id: number;
+  /** Start reading; like an unref'd timer it does not keep the process alive. */
+  start(onBatch: (batch: VeventBatch) => void): void;
+  totals(): VeventTotals;
+  /** Stop the thread and close the fd. */
+  close(): void;
+  readonly closed: boolean;
+}
+
 /** sysfs reading: raw contents only; decoding lives in TypeScript (main/node/topology). */
 export interface SysfsError {
   /** errno name, e.g. 'ENOENT', 'EACCES', 'ENOTDIR'. */
@@ -359,6 +437,7 @@ export interface NativeAddon {
 
   // --- fault queues ---
   createFaultQueue(options: FaultQueueOptions): NativeFaultQueue;
+  createEventQueue(options: EventQueueOptions): NativeEventQueue;
 
   // --- sysfs ---
   /**
