@@ -143,6 +143,7 @@ class FaultQueueCore : public QueueFormat {
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<Delayed>> delays_;
   Batch buf_;
   Totals totals_;
+  uint64_t next_seq_ = 0, seq_end_ = 0;  // sequence numbers reserved for the read being decoded
   std::vector<Memo> memo_;
   std::vector<OutAnswer> auto_;                 // reused by every read
   std::vector<iommu_hwpt_page_response> resp_;  // likewise

@@ -53,6 +53,22 @@ void FaultQueueCore::ConsumeLocked(const uint8_t* data, size_t bytes, double now
   const iommu_hwpt_pgfault* recs = reinterpret_cast<const iommu_hwpt_pgfault*>(data);
   size_t count = bytes / kRec;
   totals_.faults += count;
+  // Count the groups first, to reserve their sequence numbers in one go.
+  uint32_t groups = 0;
+  for (size_t i = 0, start = 0; i < count; i++) {
+    if (i > start && recs[i].cookie != recs[start].cookie) {
+      groups++;
+      start = i;
+    }
+    if (recs[i].flags & IOMMU_PGFAULT_FLAGS_LAST_PAGE) {
+      groups++;
+      start = i + 1;
+    } else if (i + 1 == count) {
+      groups++;
+    }
+  }
+  next_seq_ = ReserveGroupSeqs(groups);
+  seq_end_ = next_seq_ + groups;
   size_t start = 0;  // first record of the group being collected
   for (size_t i = 0; i < count; i++) {
     const iommu_hwpt_pgfault& r = recs[i];
@@ -98,7 +114,9 @@ void FaultQueueCore::AddGroupLocked(const iommu_hwpt_pgfault* recs, uint32_t n, 
       break;
     }
   }
-  const uint64_t seq = IssueGroupSeq(id_);
+  // Reserved for this read; the fallback cannot happen (the count above splits alike).
+  const uint64_t seq = next_seq_ < seq_end_ ? next_seq_++ : ReserveGroupSeqs(1);
+  NoteGroupSeq(seq, id_);
   const uint32_t row = uint32_t(buf_.read_seq.size());
   buf_.read_seq.push_back(double(seq));
   buf_.read_cookie.push_back(cookie);

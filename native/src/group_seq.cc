@@ -9,11 +9,13 @@ std::atomic<uint64_t> g_owner[kGroupSeqOwnerRing];
 constexpr uint64_t kQueueMask = 0xffff;
 }  // namespace
 
-uint64_t IssueGroupSeq(uint32_t queue) {
-  uint64_t seq = g_next_seq.fetch_add(1, std::memory_order_relaxed);
+uint64_t ReserveGroupSeqs(uint32_t count) {
+  return g_next_seq.fetch_add(count, std::memory_order_relaxed);
+}
+
+void NoteGroupSeq(uint64_t seq, uint32_t queue) {
   g_owner[seq & (kGroupSeqOwnerRing - 1)].store(seq << 16 | (queue & kQueueMask),
                                                 std::memory_order_relaxed);
-  return seq;
 }
 
 uint64_t LastIssuedGroupSeq() { return g_next_seq.load(std::memory_order_relaxed) - 1; }

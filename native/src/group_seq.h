@@ -5,8 +5,11 @@
 #pragma once
 #include <cstdint>
 
-// The next sequence number, recorded as read by `queue`.
-uint64_t IssueGroupSeq(uint32_t queue);
+// Reserves the next `count` sequence numbers for `queue` (one atomic add per
+// read, not per group); returns the first. Record each with NoteGroupSeq.
+uint64_t ReserveGroupSeqs(uint32_t count);
+// Records that `seq` (reserved) went to `queue`.
+void NoteGroupSeq(uint64_t seq, uint32_t queue);
 // The last number issued (0 before the first).
 uint64_t LastIssuedGroupSeq();
 // The queue a recently issued number went to; 0 when it is not recent enough to tell.
