@@ -145,6 +145,13 @@ void EventQueueEngine::ReadAvailable(bool hung_up) {
       return;
     }
     int err = int(-n);
+    if (err == ENOMEM) {
+      // The vEVENTQ read allocates a copy of its lost-events header (GFP_ATOMIC):
+      // a transient failure. Report it and try again on the next wake.
+      format_->ReadFailedLocked(err, "reading the " + what + " queue failed for now: " +
+                                         ErrnoText(err) + "; retrying");
+      return;
+    }
     if (err == EINVAL && read_buf_.size() < format_->MaxReadBytes()) {
       // The kernel's answer when the first pending record does not fit: grow and retry.
       read_buf_.resize(read_buf_.size() * 2);

@@ -108,7 +108,12 @@ export interface FaultBatch {
     pages: Uint32Array; // records in the group
     readNs: Float64Array; // CLOCK_MONOTONIC ns when read() returned the group
   };
-  /** Raw 40-byte struct iommu_hwpt_pgfault records of the groups in `read`, in read order. */
+  /**
+   * Raw 40-byte struct iommu_hwpt_pgfault records of the groups in `read`,
+   * found by `read.first`/`read.pages`. In read order, except that a group
+   * whose automatic answer the kernel refused (it became pending) gets its
+   * records appended then, if they had been left out.
+   */
   records: ArrayBuffer;
   /** Groups answered since the last flush (by policy, user, drain or kernel). */
   answered: {
@@ -121,14 +126,16 @@ export interface FaultBatch {
   };
   /**
    * Write, map and read failures since the last flush (at most 1024 per
-   * flush; totals.errors counts all). A refused answer leaves its group pending.
+   * flush; totals.errors counts all). A refused answer leaves its group
+   * pending. Answers refused in respond() are returned by it, not listed here.
    */
   errors: {
+    /** The group concerned; null for a read failure. */
     group: GroupSeq | null;
     cookie: number | null;
     code: string;
     errno: number;
-    op: string;
+    op: 'read' | 'write' | 'map';
     message: string;
   }[];
   /** Records of automatically answered groups left out of `records` this flush. */
