@@ -107,6 +107,22 @@ test('groups larger than the read buffer are read whole: the buffer grows on EIN
     assert.equal(seen.errors.length, 0, 'no read error for a large group');
   }));
 
+// Also needs the kernel-exact simulator's EINVAL.
+test('a group larger than the largest read buffer is one clear read error, then reading stops', () =>
+  withQueue({}, async (q, seen) => {
+    q.setPolicy(hold);
+    const pages = (1 << 18) + 1; // the reader's cap is 2^18 records (10 MiB)
+    q.inject(spec({ count: pages, groupPages: pages }));
+    await waitFor('read error', () => seen.errors.length > 0, 20000);
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(seen.errors.length, 1, 'reported once, not per wake');
+    const e = seen.errors[0];
+    assert.deepEqual([e?.code, e?.op, e?.group, e?.cookie], ['EMSGSIZE', 'read', null, null]);
+    assert.match(e?.message ?? '', /does not fit in 10485760 bytes/);
+    const t = q.totals();
+    assert.deepEqual([t.groups, t.errors], [0, 1]);
+  }));
+
 test('respond: answers groups success and invalid; unknown, repeated and answered ones are ESTALE', () =>
   withQueue({}, async (q, seen) => {
     q.setPolicy(hold);
