@@ -100,12 +100,6 @@ void FaultQueueCore::AddGroupLocked(const iommu_hwpt_pgfault* recs, uint32_t n, 
   totals_.groups++;
   const iommu_hwpt_pgfault& first = recs[0];
   const uint32_t cookie = first.cookie;
-  // The kernel reuses a cookie only after freeing it, and it frees one we did
-  // not answer only by answering it INVALID itself (detach/replace of the
-  // domain). So the older group with this cookie was answered by the kernel.
-  if (table_.size() != 0) {
-    if (PendingEntry* old = table_.FindCookie(cookie)) KernelAnsweredLocked(*old, now);
-  }
   for (const OutAnswer& a : auto_) {
     // Only a channel breaking the kernel's rules repeats a cookie within one
     // read: answer the earlier group first, so one write never holds a cookie twice.
@@ -113,6 +107,12 @@ void FaultQueueCore::AddGroupLocked(const iommu_hwpt_pgfault* recs, uint32_t n, 
       FlushAutoLocked();
       break;
     }
+  }
+  // The kernel reuses a cookie only after freeing it, and it frees one we did
+  // not answer only by answering it INVALID itself (detach/replace of the
+  // domain). So the older group with this cookie was answered by the kernel.
+  if (table_.size() != 0) {
+    if (PendingEntry* old = table_.FindCookie(cookie)) KernelAnsweredLocked(*old, now);
   }
   // Reserved for this read; the fallback cannot happen (the count above splits alike).
   const uint64_t seq = next_seq_ < seq_end_ ? next_seq_++ : ReserveGroupSeqs(1);
