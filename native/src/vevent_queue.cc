@@ -9,7 +9,7 @@ constexpr size_t kHdr = sizeof(iommufd_vevent_header);
 constexpr uint32_t kSeqMask = 0x7fffffffu;  // sequences run 0..INT_MAX, then 0
 constexpr size_t kInitialReadEvents = 256;
 constexpr size_t kMaxReadBytes = 16u << 20;
-constexpr size_t kBacklogEvents = 1u << 21;
+constexpr size_t kBacklogEvents = 1u << 18;
 constexpr size_t kMaxRecycledEvents = 1u << 17;
 constexpr size_t kMaxErrorsPerBatch = 1024;
 }  // namespace

@@ -271,3 +271,41 @@ test('2,000,000 held groups drained: byDrain is exact and the totals add up', ()
     assert.deepEqual([t.byDrain, t.invalid, t.pending, t.errors], [n, n, 0, 0]);
     assertExactLean(seen);
   }));
+
+test('JS falling behind pauses reading (bounded batches), then every group still arrives exactly once', async () => {
+  const q = simQueue({ outstandingLimit: 0 });
+  const reads: number[] = [];
+  const seen = {
+    read: [] as Float64Array[],
+    answered: [] as Float64Array[],
+    reads: 0,
+    answers: 0,
+    errors: 0,
+  };
+  let slow = 3;
+  q.start((b) => {
+    reads.push(b.read.group.length);
+    seen.read.push(b.read.group);
+    seen.answered.push(b.answered.group);
+    seen.reads += b.read.group.length;
+    seen.answers += b.answered.group.length;
+    seen.errors += b.errors.length;
+    // A stalled event loop: the reader must stop reading, not buffer without bound.
+    if (slow-- > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 800);
+  });
+  try {
+    q.setPolicy(success);
+    const n = 1e6;
+    q.inject(spec({ count: n }));
+    await waitFor('all answered', () => q.totals().answered === n, 60000);
+    await waitFor('flushed', () => seen.answers === n, 20000);
+    const cap = (1 << 18) + 256; // the pause threshold plus one read
+    assert.ok(Math.max(...reads) <= cap, `largest batch ${Math.max(...reads)} reads > ${cap}`);
+    assert.ok(Math.max(...reads) >= 1 << 18, 'the stall did fill a batch to the threshold');
+    assertExactLean(seen);
+    totalsAddUp(q);
+  } finally {
+    q.stopInject();
+    q.close();
+  }
+});
