@@ -124,7 +124,10 @@ class FaultQueueCore : public QueueFormat {
   // recorded answered by `by`, refused ones stay (or become) pending.
   void WriteAnswersLocked(std::vector<OutAnswer>& out, uint8_t by, std::vector<uint64_t>* ok,
                           std::vector<AnswerFailure>* failed, bool report);
-  void FlushAutoLocked() { WriteAnswersLocked(auto_, kByPolicy, nullptr, nullptr, true); }
+  void FlushAutoLocked() {
+    WriteAnswersLocked(auto_, kByPolicy, nullptr, nullptr, true);
+    auto_cookies_.clear();
+  }
   uint32_t MapGroupLocked(uint64_t seq, const iommu_hwpt_pgfault* recs, uint32_t n);
   void KernelAnsweredLocked(PendingEntry& e, double now);
   void RecordAnsweredLocked(uint64_t seq, uint32_t cookie, uint32_t code, uint8_t by,
@@ -146,6 +149,7 @@ class FaultQueueCore : public QueueFormat {
   uint64_t next_seq_ = 0, seq_end_ = 0;  // sequence numbers reserved for the read being decoded
   std::vector<Memo> memo_;
   std::vector<OutAnswer> auto_;                 // reused by every read
+  std::vector<uint32_t> auto_cookies_;          // their cookies, for a quick repeat check
   std::vector<iommu_hwpt_page_response> resp_;  // likewise
 
   EventQueueEngine engine_;  // last: its thread stops before the state above goes away

@@ -31,6 +31,7 @@ FaultQueueCore::FaultQueueCore(std::unique_ptr<FaultChannel> channel, SimChannel
       memo_(kMemoSize, Memo{0, 0, 0, 0, 0}),
       engine_(std::move(channel), this, opts.flush_interval_ns) {
   auto_.reserve(kAnswerChunk + 1);
+  auto_cookies_.reserve(kAnswerChunk + 1);
 }
 
 FaultQueueCore::~FaultQueueCore() { engine_.Stop(); }
@@ -100,14 +101,10 @@ void FaultQueueCore::AddGroupLocked(const iommu_hwpt_pgfault* recs, uint32_t n, 
   totals_.groups++;
   const iommu_hwpt_pgfault& first = recs[0];
   const uint32_t cookie = first.cookie;
-  for (const OutAnswer& a : auto_) {
-    // Only a channel breaking the kernel's rules repeats a cookie within one
-    // read: answer the earlier group first, so one write never holds a cookie twice.
-    if (a.cookie == cookie) {
-      FlushAutoLocked();
-      break;
-    }
-  }
+  // Only a channel breaking the kernel's rules repeats a cookie within one
+  // read: answer the earlier group first, so one write never holds a cookie twice.
+  if (std::find(auto_cookies_.begin(), auto_cookies_.end(), cookie) != auto_cookies_.end())
+    FlushAutoLocked();
   // The kernel reuses a cookie only after freeing it, and it frees one we did
   // not answer only by answering it INVALID itself (detach/replace of the
   // domain). So the older group with this cookie was answered by the kernel.
@@ -160,6 +157,7 @@ void FaultQueueCore::AddGroupLocked(const iommu_hwpt_pgfault* recs, uint32_t n, 
     totals_.overflow += n;
   }
   auto_.push_back(out);
+  auto_cookies_.push_back(cookie);
 }
 
 // Into the pending table; a pending group's records always reach JS.
