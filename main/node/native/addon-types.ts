@@ -135,7 +135,7 @@ export interface FaultBatch {
     cookie: number | null;
     code: string;
     errno: number;
-    op: 'read' | 'write' | 'map';
+    op: string; // 'read', 'write' or 'map'
     message: string;
   }[];
   /** Records of automatically answered groups left out of `records` this flush. */
