@@ -8,6 +8,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitVfio(env, exports);
   InitSelftest(env, exports);
   InitFaultQueue(env, exports);
+  InitEventQueue(env, exports);
   InitSysfs(env, exports);
   return exports;
 }

@@ -6,4 +6,5 @@ void InitIommufd(Napi::Env env, Napi::Object exports);
 void InitVfio(Napi::Env env, Napi::Object exports);
 void InitSelftest(Napi::Env env, Napi::Object exports);
 void InitFaultQueue(Napi::Env env, Napi::Object exports);
+void InitEventQueue(Napi::Env env, Napi::Object exports);
 void InitSysfs(Napi::Env env, Napi::Object exports);

@@ -1,184 +1,235 @@
-// FaultQueueCore, answer side: batched page responses with the kernel's
-// partial-write semantics, user/drain/policy/delay answers, the 'map' action.
+// FaultQueueCore, answer side: page responses written with the kernel's
+// partial-write rules, user/drain/policy/delay answers by sequence number,
+// ESTALE explanations, and the 'map' action.
 #include <errno.h>
 #include <stdio.h>
 
-#include <set>
+#include <algorithm>
 
 #include "anon_memory.h"
 #include "errors.h"
 #include "fault_core.h"
+#include "group_seq.h"
 #include "uapi.h"
 
 namespace {
 constexpr size_t kMaxErrorsPerBatch = 1024;  // totals.errors counts every one
-constexpr uint64_t kMinAnsweredBuffer = 65536;
+constexpr size_t kWriteChunk = 4096;         // responses per write() for large drains
 constexpr uint64_t kPage = 4096;
-}  // namespace
 
-void FaultQueueCore::SetPolicy(Policy p) {
-  std::lock_guard<std::mutex> lock(mu_);
-  policy_ = std::move(p);  // applies to groups read from now on
+const char* ByName(uint8_t by) {
+  switch (by) {
+    case kByUser:
+      return "the user";
+    case kByPolicy:
+      return "the policy";
+    case kByDrain:
+      return "the drain";
+    default:
+      return "the kernel (domain detached or replaced)";
+  }
 }
 
-void FaultQueueCore::RecordAnsweredLocked(uint32_t cookie, uint32_t code, uint8_t by, int16_t rule,
-                                          double latency) {
+std::string Ago(double ns) {
+  char buf[48];
+  if (ns >= 1e8) snprintf(buf, sizeof buf, "%.1f s ago", ns / 1e9);
+  else if (ns >= 1e6) snprintf(buf, sizeof buf, "%.0f ms ago", ns / 1e6);
+  else snprintf(buf, sizeof buf, "%.0f us ago", ns / 1e3);
+  return buf;
+}
+
+std::string RefusedMessage(uint64_t seq, uint32_t cookie, int err) {
+  return "the fault queue refused the answer for group " + std::to_string(seq) + " (cookie " +
+         std::to_string(cookie) + "): " + ErrnoText(err) +
+         (err == EINVAL ? " (the kernel no longer knows this cookie, e.g. the "
+                          "domain was detached); it stays pending"
+                        : "; it stays pending");
+}
+}  // namespace
+
+void FaultQueueCore::RecordAnsweredLocked(uint64_t seq, uint32_t cookie, uint32_t code,
+                                          uint8_t by, int16_t rule, double latency, double now) {
   totals_.answered++;
   if (code == 0) totals_.success++;
   else totals_.invalid++;
-  uint64_t cap = opts_.js_buffer_records > kMinAnsweredBuffer ? opts_.js_buffer_records
-                                                               : kMinAnsweredBuffer;
-  if (buf_.answered.size() < cap) {
-    buf_.answered.push_back({cookie, uint8_t(code), by, rule, latency});
-  } else {
-    buf_.answered_overflow++;
-  }
+  totals_.by[by]++;
+  buf_.ans_seq.push_back(double(seq));
+  buf_.ans_cookie.push_back(cookie);
+  buf_.ans_code.push_back(uint8_t(code));
+  buf_.ans_by.push_back(by);
+  buf_.ans_rule.push_back(rule);
+  buf_.ans_latency.push_back(latency);
+  memo_[seq & (memo_.size() - 1)] = {seq, now, cookie, uint8_t(code), by};
 }
 
-void FaultQueueCore::RecordErrorLocked(uint32_t cookie, int err, const std::string& op,
-                                       const std::string& msg) {
+void FaultQueueCore::RecordErrorLocked(uint64_t seq, bool has_cookie, uint32_t cookie, int err,
+                                       const std::string& op, const std::string& msg) {
   totals_.errors++;
-  if (buf_.errors.size() < kMaxErrorsPerBatch) buf_.errors.push_back({cookie, err, op, msg});
+  if (buf_.errors.size() < kMaxErrorsPerBatch)
+    buf_.errors.push_back({seq, has_cookie, cookie, err, op, msg});
 }
 
-static std::string RefusedMessage(uint32_t cookie, int err) {
-  return "the fault queue refused the answer for cookie " + std::to_string(cookie) + ": " +
-         ErrnoText(err) +
-         (err == EINVAL ? " (the kernel no longer knows this cookie, e.g. the "
-                          "domain was detached); it stays pending here"
-                        : "; it stays pending");
-}
-
-std::vector<uint32_t> FaultQueueCore::AnswerLocked(const std::vector<AnswerRequest>& req,
-                                                   uint8_t by, std::vector<AnswerFailure>* failed,
-                                                   bool report) {
-  std::vector<uint32_t> ok;
-  std::vector<iommu_hwpt_page_response> resp;
-  std::vector<int16_t> rules;
-  std::vector<std::map<uint32_t, PendingGroup>::iterator> groups;
-  auto fail = [&](uint32_t cookie, int err, const std::string& msg) {
-    if (failed) failed->push_back({cookie, err, msg});
-    if (report) RecordErrorLocked(cookie, err, "write", msg);
-  };
-  for (const AnswerRequest& r : req) {
-    auto it = r.code > 1 ? table_.end() : table_.find(r.cookie);
-    if (r.code > 1) {
-      fail(r.cookie, EINVAL, "cannot answer cookie " + std::to_string(r.cookie) + " with code " +
-                                 std::to_string(r.code) + ": use 0 (success) or 1 (invalid)");
-    } else if (it == table_.end() || it->second.claimed) {
-      fail(r.cookie, ESTALE,
-           "cookie " + std::to_string(r.cookie) +
-               " is not pending: it was never read from this queue or is already answered");
+AnswerFailure FaultQueueCore::StaleLocked(uint64_t seq, const char* twice) const {
+  AnswerFailure f = {seq, false, 0, ESTALE, "", false, 0, 0, 0};
+  const std::string g = "group " + std::to_string(seq);
+  const std::string here = "fault queue " + std::to_string(id_);
+  const Memo& m = memo_[seq & (memo_.size() - 1)];
+  if (twice) {
+    f.message = g + " " + twice;
+  } else if (m.seq == seq && seq != 0) {
+    f.has_cookie = true;
+    f.cookie = m.cookie;
+    f.has_memo = true;
+    f.by = m.by;
+    f.code = m.code;
+    f.at_ns = m.at_ns;
+    f.message = g + " (cookie " + std::to_string(m.cookie) + ") was already answered " +
+                (m.code == 0 ? "success" : "invalid") + " by " + ByName(m.by) + " " +
+                Ago(double(MonotonicNs()) - m.at_ns) + "; nothing was written";
+  } else if (seq == 0 || seq > LastIssuedGroupSeq()) {
+    f.message = g + " was never read: no group has that number yet (the last one read is " +
+                std::to_string(LastIssuedGroupSeq()) + "); nothing was written";
+  } else {
+    uint32_t owner = GroupSeqOwner(seq);
+    if (owner != 0 && owner != (id_ & 0xffff)) {
+      f.message = g + " belongs to fault queue " + std::to_string(owner) + ", not " + here +
+                  "; nothing was written";
+    } else if (owner != 0) {
+      f.message = g + " is no longer pending on " + here +
+                  ": it was answered too long ago to say by whom; nothing was written";
     } else {
-      it->second.claimed = true;  // every claimed group is erased or unclaimed below
-      resp.push_back({r.cookie, r.code});
-      rules.push_back(r.rule);
-      groups.push_back(it);
+      f.message = g + " is not pending on " + here +
+                  ": it was read by another queue, or answered too long ago to say by whom; "
+                  "nothing was written";
     }
   }
+  return f;
+}
+
+void FaultQueueCore::WriteAnswersLocked(std::vector<OutAnswer>& out, uint8_t by,
+                                        std::vector<uint64_t>* ok,
+                                        std::vector<AnswerFailure>* failed, bool report) {
+  const size_t m = out.size();
+  resp_.resize(m);
+  for (size_t i = 0; i < m; i++) resp_[i] = {out[i].cookie, out[i].code};
   size_t off = 0;
-  while (off < resp.size()) {
-    ssize_t n = channel_->Write(&resp[off], (resp.size() - off) * sizeof resp[0]);
+  while (off < m) {
+    size_t len = std::min(m - off, kWriteChunk);
+    ssize_t n = channel_->Write(&resp_[off], len * sizeof resp_[0]);
     double now = double(MonotonicNs());
     if (n > 0) {
       // The channel may accept only part of the batch: these went through.
-      size_t k = size_t(n) / sizeof resp[0];
+      size_t k = size_t(n) / sizeof resp_[0];
       for (size_t i = off; i < off + k; i++) {
-        double latency = now - groups[i]->second.read_ns;
-        table_.erase(groups[i]);
-        RecordAnsweredLocked(resp[i].cookie, resp[i].code, by, rules[i], latency);
-        ok.push_back(resp[i].cookie);
+        OutAnswer& a = out[i];
+        if (a.entry) table_.Erase(*a.entry);
+        RecordAnsweredLocked(a.seq, a.cookie, a.code, by, a.rule, now - a.read_ns, now);
+        if (ok) ok->push_back(a.seq);
       }
       off += k;
       continue;
     }
-    // The first response of the rest failed: report it, keep it pending, go on.
+    // The first response of the rest was refused: it stays (or becomes) pending.
     int err = n < 0 ? int(-n) : EIO;
-    groups[off]->second.delayed = false;
-    groups[off]->second.claimed = false;
-    fail(resp[off].cookie, err, RefusedMessage(resp[off].cookie, err));
-    off++;
-  }
-  return ok;
-}
-
-// Writes the automatic answers collected so far. A group whose answer the
-// channel refuses enters the pending table (reported), as if held.
-void FaultQueueCore::WriteAutoAnswersLocked(double read_ns) {
-  size_t m = auto_.size();
-  resp_.resize(m);
-  for (size_t i = 0; i < m; i++) resp_[i] = {auto_[i].recs[0].cookie, auto_[i].code};
-  size_t off = 0;
-  while (off < m) {
-    ssize_t n = channel_->Write(&resp_[off], (m - off) * sizeof resp_[0]);
-    double now = double(MonotonicNs());
-    if (n > 0) {
-      size_t k = size_t(n) / sizeof resp_[0];
-      for (size_t i = off; i < off + k; i++)
-        RecordAnsweredLocked(resp_[i].cookie, resp_[i].code, kByPolicy, auto_[i].rule,
-                             now - read_ns);
-      off += k;
-      continue;
+    OutAnswer& a = out[off];
+    if (a.entry) {
+      a.entry->claimed = false;
+      a.entry->delayed = false;
+    } else {
+      HoldLocked(a);
     }
-    int err = n < 0 ? int(-n) : EIO;
-    InsertPendingLocked(auto_[off].recs, auto_[off].n, read_ns);
-    RecordErrorLocked(resp_[off].cookie, err, "write", RefusedMessage(resp_[off].cookie, err));
+    std::string msg = RefusedMessage(a.seq, a.cookie, err);
+    if (failed) failed->push_back({a.seq, true, a.cookie, err, msg, false, 0, 0, 0});
+    if (report) RecordErrorLocked(a.seq, true, a.cookie, err, "write", msg);
     off++;
   }
-  auto_.clear();
+  out.clear();
 }
 
-std::vector<uint32_t> FaultQueueCore::Answer(const std::vector<AnswerRequest>& req, uint8_t by,
-                                             std::vector<AnswerFailure>* failed) {
-  std::vector<uint32_t> ok;
+std::vector<uint64_t> FaultQueueCore::Respond(const std::vector<uint64_t>& seqs, uint32_t code,
+                                              std::vector<AnswerFailure>* failed) {
+  std::vector<uint64_t> ok;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    ok = AnswerLocked(req, by, failed, false);
+    std::lock_guard<std::mutex> lock(engine_.mu());
+    std::vector<OutAnswer> out;
+    out.reserve(seqs.size());
+    for (uint64_t seq : seqs) {
+      PendingEntry* e = table_.Find(seq);
+      if (!e) {
+        failed->push_back(StaleLocked(seq, nullptr));
+      } else if (e->claimed) {
+        failed->push_back(StaleLocked(seq, "is listed twice in this respond() call; it is "
+                                           "answered once"));
+        failed->back().has_cookie = true;
+        failed->back().cookie = e->cookie;
+      } else {
+        e->claimed = true;  // every claimed entry is erased or unclaimed by the write
+        out.push_back({seq, e->cookie, code, -1, e->read_ns, e, nullptr, e->pages, 0});
+      }
+    }
+    ok.reserve(out.size());
+    WriteAnswersLocked(out, kByUser, &ok, failed, false);
+    table_.Compact();
   }
-  Wake();  // so the answers reach JS in the next flush
+  engine_.Wake();  // so the answers reach JS in the next flush
   return ok;
 }
 
-size_t FaultQueueCore::Drain(uint32_t code, const std::vector<uint32_t>* only) {
-  size_t n;
+size_t FaultQueueCore::Drain(uint32_t code, const std::vector<uint64_t>* only) {
+  size_t before;
+  size_t answered;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<AnswerRequest> req;
+    std::lock_guard<std::mutex> lock(engine_.mu());
+    before = totals_.by[kByDrain];
+    std::vector<OutAnswer> out;
+    auto add = [&](PendingEntry& e) {
+      e.claimed = true;
+      out.push_back({e.seq, e.cookie, code, -1, e.read_ns, &e, nullptr, e.pages, 0});
+    };
     if (only) {
       // A filtered drain: the caller picked the groups from a view that may
-      // be stale, so cookies no longer pending (or repeated) are skipped, not errors.
-      std::set<uint32_t> seen;
-      req.reserve(only->size());
-      for (uint32_t c : *only)
-        if (table_.count(c) && seen.insert(c).second) req.push_back({c, code, -1});
+      // be stale, so groups no longer pending (or repeated) are skipped, not errors.
+      out.reserve(only->size());
+      for (uint64_t seq : *only) {
+        PendingEntry* e = table_.Find(seq);
+        if (e && !e->claimed) add(*e);
+      }
     } else {
-      req.reserve(table_.size());
-      for (auto& kv : table_) req.push_back({kv.first, code, -1});
+      out.reserve(table_.size());
+      table_.ForEach(add);
     }
-    n = AnswerLocked(req, kByDrain, nullptr, true).size();
+    WriteAnswersLocked(out, kByDrain, nullptr, nullptr, true);
+    table_.Compact();
+    answered = size_t(totals_.by[kByDrain] - before);
   }
-  Wake();
-  return n;
+  engine_.Wake();
+  return answered;
 }
 
-void FaultQueueCore::FireDueDelays(uint64_t now) {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::vector<AnswerRequest> due;
+uint64_t FaultQueueCore::NextDueLocked() const { return delays_.empty() ? 0 : delays_.top().due_ns; }
+
+void FaultQueueCore::FireDueLocked(uint64_t now) {
+  if (delays_.empty() || delays_.top().due_ns > now) return;
+  std::vector<OutAnswer> out;
   while (!delays_.empty() && delays_.top().due_ns <= now) {
     Delayed d = delays_.top();
     delays_.pop();
-    auto it = table_.find(d.cookie);
-    if (it != table_.end() && it->second.delayed) due.push_back({d.cookie, d.code, d.rule});
+    PendingEntry* e = table_.Find(d.seq);
+    if (!e || !e->delayed || e->claimed) continue;  // answered first by someone else
+    e->claimed = true;
+    out.push_back({d.seq, e->cookie, d.code, d.rule, e->read_ns, e, nullptr, e->pages, 0});
   }
-  if (!due.empty()) AnswerLocked(due, kByPolicy, nullptr, true);
+  WriteAnswersLocked(out, kByPolicy, nullptr, nullptr, true);
+  table_.Compact();
 }
 
 // Map a fresh page at each faulting page (FIXED_IOVA, permissions from the
 // request); returns Success, or Invalid (reported) when a map fails.
-uint32_t FaultQueueCore::MapGroupLocked(const iommu_hwpt_pgfault* recs, size_t n) {
+uint32_t FaultQueueCore::MapGroupLocked(uint64_t seq, const iommu_hwpt_pgfault* recs,
+                                        uint32_t n) {
   int err = 0;
   uint64_t bad = 0;
-  for (size_t i = 0; i < n; i++) {
+  for (uint32_t i = 0; i < n; i++) {
     const iommu_hwpt_pgfault& r = recs[i];
     uint32_t flags = IOMMU_IOAS_MAP_FIXED_IOVA;
     if (r.perm & IOMMU_PGFAULT_PERM_READ) flags |= IOMMU_IOAS_MAP_READABLE;
@@ -197,9 +248,9 @@ uint32_t FaultQueueCore::MapGroupLocked(const iommu_hwpt_pgfault* recs, size_t n
   if (!err) return 0;
   char addr[32];
   snprintf(addr, sizeof addr, "0x%llx", static_cast<unsigned long long>(bad));
-  RecordErrorLocked(recs[0].cookie, err, "map",
-                    "map action: IOMMU_IOAS_MAP at " + std::string(addr) + " for cookie " +
-                        std::to_string(recs[0].cookie) + " failed: " + ErrnoText(err) +
-                        "; answering INVALID");
+  RecordErrorLocked(seq, true, recs[0].cookie, err, "map",
+                    "map action: IOMMU_IOAS_MAP at " + std::string(addr) + " for group " +
+                        std::to_string(seq) + " (cookie " + std::to_string(recs[0].cookie) +
+                        ") failed: " + ErrnoText(err) + "; answering INVALID");
   return 1;
 }

@@ -1,29 +1,18 @@
 // Where fault records come from and answers go to: the kernel fault FD or the
-// simulator, which emulates the kernel's fault FD semantics. The reader only
+// simulator, which emulates the kernel's fault FD semantics. The engine only
 // talks to this interface, so both are served by the same code.
 #pragma once
-#include <sys/types.h>
+#include "event_channel.h"
 
-#include <cstddef>
-#include <cstdint>
-#include <memory>
-
-class FaultChannel {
+class FaultChannel : public EventChannel {
  public:
-  virtual ~FaultChannel() = default;
-  // Polled for EPOLLIN: readable while groups are waiting to be read.
-  virtual int PollFd() const = 0;
-  // Kernel semantics: len must be a multiple of 40 (else -ESPIPE); never
-  // blocks; returns 0 when empty or when the first group does not fit;
-  // whole groups only. Returns bytes or -errno.
-  virtual ssize_t Read(void* buf, size_t len) = 0;
-  // len must be a multiple of 8 (else -ESPIPE). Stops at the first unknown
-  // cookie or bad code: returns the bytes accepted before it, or -EINVAL when
-  // it is the first one.
+  // Read (see EventChannel): len must be a multiple of 40 (else -ESPIPE);
+  // whole groups only; 0 when empty; -EINVAL when the first group does not fit.
+  //
+  // Write: len must be a multiple of 8 (else -ESPIPE). Stops at the first
+  // unknown cookie or bad code: returns the bytes accepted before it, or
+  // -EINVAL when it is the first one.
   virtual ssize_t Write(const void* buf, size_t len) = 0;
-  virtual void Close() = 0;
-  // True while PollFd() reports readable (checked without waiting).
-  bool Readable() const;
 };
 
 std::unique_ptr<FaultChannel> MakeKernelChannel(int fault_fd);

@@ -1,21 +1,19 @@
-// The fault queue engine behind the JS FaultQueue: a reader thread that
-// polls a FaultChannel, decodes groups into the pending table, answers them
-// by policy without waiting on JS, and flushes coalesced batches to JS.
-// One mutex (mu_) guards the table, the JS buffer and the totals; writes to
-// the channel happen under it so a cookie is never answered twice.
+// The fault queue format on the event-queue engine: decodes whole groups of
+// 40-byte iommu_hwpt_pgfault records, gives each the next group sequence
+// number, answers by policy without waiting on JS (8-byte page responses,
+// written in chunks), keeps the pending table, and records every read and
+// every answer, exactly, for the next flush. All answers are by sequence
+// number; a group not pending is refused with ESTALE and nothing is written.
 #pragma once
-#include <atomic>
-#include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <queue>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "batch.h"
+#include "event_engine.h"
 #include "fault_channel.h"
+#include "pending_table.h"
 #include "policy.h"
 #include "uapi.h"
 
@@ -32,118 +30,127 @@ struct QueueOptions {
 };
 
 struct PendingGroup {
+  uint64_t seq = 0;
   uint32_t cookie = 0, dev = 0, pasid = 0xffffffff, grpid = 0;
   double read_ns = 0;
-  bool delayed = false;  // a delay action will answer it
-  bool claimed = false;  // in the answer batch being written (catches repeated cookies)
   std::vector<iommu_hwpt_pgfault> recs;
 };
 
-struct AnswerRequest {
-  uint32_t cookie;
-  uint32_t code;
-  int16_t rule;
-};
-
 struct AnswerFailure {
+  uint64_t seq;
+  bool has_cookie;
   uint32_t cookie;
-  int err;  // ESTALE when it was not pending
+  int err;  // ESTALE: not pending; else the channel's errno (the group stays pending)
   std::string message;
+  bool has_memo;  // ESTALE for a recently answered group: who, which code, when
+  uint8_t by, code;
+  double at_ns;
 };
 
-// Who fills in a batch: the JS wrapper's thread-safe function. Returns false
-// when the batch could not be queued (the env is going away).
-using BatchSink = std::function<bool(Batch*)>;
-
-class FaultQueueCore {
+class FaultQueueCore : public QueueFormat {
  public:
   FaultQueueCore(std::unique_ptr<FaultChannel> channel, SimChannel* sim, QueueOptions opts);
-  ~FaultQueueCore();
+  ~FaultQueueCore() override;
 
-  int Start(BatchSink sink);  // 0 or -errno
-  void Stop();                // joins the reader, closes the channel; answers nothing
-  bool Started() const { return thread_.joinable(); }
+  uint32_t id() const { return id_; }
+  EventQueueEngine& engine() { return engine_; }
+  void Stop() { engine_.Stop(); }  // answers nothing
 
   void SetPolicy(Policy p);
-  // Answers `req` (all with `by`); returns the cookies accepted and fills failures.
-  std::vector<uint32_t> Answer(const std::vector<AnswerRequest>& req, uint8_t by,
-                               std::vector<AnswerFailure>* failed);
+  // Answers `seqs` (by the user); returns those the channel accepted.
+  std::vector<uint64_t> Respond(const std::vector<uint64_t>& seqs, uint32_t code,
+                                std::vector<AnswerFailure>* failed);
   // Answers every pending group, or only the pending ones among `only`
   // (others skipped); recorded as answered by the drain.
-  size_t Drain(uint32_t code, const std::vector<uint32_t>* only = nullptr);
+  size_t Drain(uint32_t code, const std::vector<uint64_t>* only = nullptr);
   std::vector<PendingGroup> Pending();
   Totals GetTotals();
   size_t SimDetach();
   // The caller detached or replaced the fault-reporting HWPT: the kernel has
   // answered every pending group INVALID. Record them so nothing answers twice.
   size_t RecordKernelDetach();
-  // JS consumed the batch in flight; `spent` (copied out) is kept for reuse.
-  void FlushDone(std::unique_ptr<Batch> spent);
 
   const QueueOptions& options() const { return opts_; }
   SimChannel* sim() const { return sim_; }
 
+  // QueueFormat
+  const char* ThreadName() const override { return "iommuscope-read"; }
+  const char* RecordName() const override { return "fault group"; }
+  size_t InitialReadBytes() const override;
+  size_t MaxReadBytes() const override;
+  void ConsumeLocked(const uint8_t* data, size_t n, double now) override;
+  void ReadFailedLocked(int err, const std::string& message) override;
+  uint64_t NextDueLocked() const override;
+  void FireDueLocked(uint64_t now) override;
+  bool HasOutputLocked() const override { return !buf_.Empty(); }
+  EngineBatch* TakeBatchLocked(EngineBatch* spare) override;
+  bool BackloggedLocked() const override;
+  bool Recycle(EngineBatch* spent) override;
+
  private:
   struct Delayed {
-    uint64_t due_ns;
-    uint32_t cookie, code;
+    uint64_t due_ns, seq;
+    uint32_t code;
     int16_t rule;
     bool operator>(const Delayed& o) const { return due_ns > o.due_ns; }
   };
 
-  // An automatic answer not yet written. Its group stays out of the pending
-  // table unless the write fails; recs point into read_buf_.
-  struct AutoAnswer {
-    const iommu_hwpt_pgfault* recs;
-    uint32_t n;
-    uint32_t code;
+  // One answer about to be written. `entry` is its pending-table entry, or
+  // null for an automatic answer (then `recs` point into the read buffer and
+  // the group enters the table only if the channel refuses the answer).
+  struct OutAnswer {
+    uint64_t seq;
+    uint32_t cookie, code;
     int16_t rule;
+    double read_ns;
+    PendingEntry* entry;
+    const iommu_hwpt_pgfault* recs;
+    uint32_t pages;
+    uint32_t read_index;  // its row in buf_.read_* (automatic answers)
   };
 
-  void Run();
-  void ReadAvailable();
-  void ProcessLocked(const iommu_hwpt_pgfault* recs, size_t count, double now);
-  void AddGroupLocked(const iommu_hwpt_pgfault* recs, size_t n, double now);
-  PendingGroup& InsertPendingLocked(const iommu_hwpt_pgfault* recs, size_t n, double now);
-  void WriteAutoAnswersLocked(double read_ns);
-  uint32_t MapGroupLocked(const iommu_hwpt_pgfault* recs, size_t n);  // the answer code
-  std::vector<uint32_t> AnswerLocked(const std::vector<AnswerRequest>& req, uint8_t by,
-                                     std::vector<AnswerFailure>* failed, bool report);
-  void RecordKernelAnswersLocked(const std::vector<uint32_t>& cookies);
-  // The kernel answered this pending group INVALID itself: record it, forget it.
-  void EraseAnsweredByKernelLocked(std::map<uint32_t, PendingGroup>::iterator it, double now);
-  void RecordAnsweredLocked(uint32_t cookie, uint32_t code, uint8_t by, int16_t rule,
-                            double latency);
-  void RecordErrorLocked(uint32_t cookie, int err, const std::string& op, const std::string& msg);
-  void FireDueDelays(uint64_t now);
-  void MaybeFlush(uint64_t now, bool final_flush);
-  void ArmTimer(uint64_t now);
-  void Wake();
+  // Remembers who answered a recent group, for ESTALE messages.
+  struct Memo {
+    uint64_t seq;
+    double at_ns;
+    uint32_t cookie;
+    uint8_t code, by;
+  };
 
-  std::unique_ptr<FaultChannel> channel_;
+  void AddGroupLocked(const iommu_hwpt_pgfault* recs, uint32_t n, double now);
+  void AppendRecordsLocked(uint32_t read_index, const iommu_hwpt_pgfault* recs, uint32_t n);
+  PendingEntry& HoldLocked(const OutAnswer& a);
+  // Writes `out` with the channel's partial-write rules; accepted groups are
+  // recorded answered by `by`, refused ones stay (or become) pending.
+  void WriteAnswersLocked(std::vector<OutAnswer>& out, uint8_t by, std::vector<uint64_t>* ok,
+                          std::vector<AnswerFailure>* failed, bool report);
+  void FlushAutoLocked() {
+    WriteAnswersLocked(auto_, kByPolicy, nullptr, nullptr, true);
+    auto_cookies_.clear();
+  }
+  uint32_t MapGroupLocked(uint64_t seq, const iommu_hwpt_pgfault* recs, uint32_t n);
+  void KernelAnsweredLocked(PendingEntry& e, double now);
+  void RecordAnsweredLocked(uint64_t seq, uint32_t cookie, uint32_t code, uint8_t by,
+                            int16_t rule, double latency, double now);
+  void RecordErrorLocked(uint64_t seq, bool has_cookie, uint32_t cookie, int err,
+                         const std::string& op, const std::string& msg);
+  AnswerFailure StaleLocked(uint64_t seq, const char* why_extra) const;
+
+  FaultChannel* channel_;  // owned by engine_
   SimChannel* sim_;
   QueueOptions opts_;
+  const uint32_t id_;
 
-  std::mutex mu_;
-  std::map<uint32_t, PendingGroup> table_;
+  PendingTable table_;
   Policy policy_;
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<Delayed>> delays_;
   Batch buf_;
-  // The last batch JS consumed, cleared: the next flush swaps it in, so the
-  // reader refills warm memory instead of faulting in fresh pages.
-  std::unique_ptr<Batch> spare_;
   Totals totals_;
-  std::vector<iommu_hwpt_pgfault> read_buf_;
-  std::vector<AutoAnswer> auto_;                 // reused by every read
+  uint64_t next_seq_ = 0, seq_end_ = 0;  // sequence numbers reserved for the read being decoded
+  std::vector<Memo> memo_;
+  std::vector<OutAnswer> auto_;                 // reused by every read
+  std::vector<uint32_t> auto_cookies_;          // their cookies, for a quick repeat check
   std::vector<iommu_hwpt_page_response> resp_;  // likewise
 
-  BatchSink sink_;
-  std::atomic<bool> in_flight_{false};
-  std::atomic<bool> stop_{false};
-  uint64_t last_flush_ns_ = 0;
-  int epfd_ = -1, wakefd_ = -1, timerfd_ = -1;
-  bool channel_dead_ = false;
-  std::thread thread_;
+  EventQueueEngine engine_;  // last: its thread stops before the state above goes away
 };
-
-uint64_t MonotonicNs();

@@ -1,14 +1,17 @@
 // The JS FaultQueue (NativeFaultQueue in addon-types.ts) and
-// createFaultQueue(). Batches reach JS through one thread-safe function
-// call per flush; the queue's engine lives in FaultQueueCore.
+// createFaultQueue(). The queue's state lives in FaultQueueCore on the
+// event-queue engine; batches reach JS through engine_js.
 #include <errno.h>
 #include <string.h>
 
+#include <cmath>
 #include <memory>
 
 #include "addon_init.h"
 #include "args.h"
+#include "engine_js.h"
 #include "errors.h"
+#include "fault_batch_js.h"
 #include "fault_core.h"
 #include "injector.h"
 #include "policy.h"
@@ -16,103 +19,9 @@
 
 namespace {
 
+constexpr double kMaxExactSeq = 9007199254740992.0;  // 2^53
+
 using CorePtr = std::shared_ptr<FaultQueueCore>;
-void DeliverBatch(Napi::Env env, Napi::Function callback, CorePtr* core, Batch* batch);
-using BatchTsfn = Napi::TypedThreadSafeFunction<CorePtr, Batch, DeliverBatch>;
-
-Napi::Object TotalsToJs(Napi::Env env, const Totals& t) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("faults", double(t.faults));
-  o.Set("groups", double(t.groups));
-  o.Set("answered", double(t.answered));
-  o.Set("success", double(t.success));
-  o.Set("invalid", double(t.invalid));
-  o.Set("pending", double(t.pending));
-  o.Set("errors", double(t.errors));
-  o.Set("overflow", double(t.overflow));
-  o.Set("malformed", double(t.malformed));
-  o.Set("reads", double(t.reads));
-  return o;
-}
-
-template <typename Arr, typename T>
-Arr TypedCopy(Napi::Env env, const std::vector<T>& v) {
-  Arr a = Arr::New(env, v.size());
-  if (!v.empty()) memcpy(a.Data(), v.data(), v.size() * sizeof(T));
-  return a;
-}
-
-Napi::Object BatchToJs(Napi::Env env, const Batch& b) {
-  Napi::Object o = Napi::Object::New(env);
-  Napi::ArrayBuffer recs = Napi::ArrayBuffer::New(env, b.records.size());
-  if (!b.records.empty()) memcpy(recs.Data(), b.records.data(), b.records.size());
-  o.Set("records", recs);
-  o.Set("readNs", TypedCopy<Napi::Float64Array>(env, b.read_ns));
-  size_t n = b.answered.size();
-  Napi::Uint32Array cookies = Napi::Uint32Array::New(env, n);
-  Napi::Uint8Array codes = Napi::Uint8Array::New(env, n);
-  Napi::Uint8Array by = Napi::Uint8Array::New(env, n);
-  Napi::Int16Array rule = Napi::Int16Array::New(env, n);
-  Napi::Float64Array lat = Napi::Float64Array::New(env, n);
-  for (size_t i = 0; i < n; i++) {
-    const AnsweredEntry& a = b.answered[i];
-    cookies[i] = a.cookie;
-    codes[i] = a.code;
-    by[i] = a.by;
-    rule[i] = a.rule;
-    lat[i] = a.latency_ns;
-  }
-  Napi::Object answered = Napi::Object::New(env);
-  answered.Set("cookies", cookies);
-  answered.Set("codes", codes);
-  answered.Set("by", by);
-  answered.Set("rule", rule);
-  answered.Set("latencyNs", lat);
-  o.Set("answered", answered);
-  Napi::Array errors = Napi::Array::New(env, b.errors.size());
-  for (size_t i = 0; i < b.errors.size(); i++) {
-    const ErrorEntry& e = b.errors[i];
-    Napi::Object eo = Napi::Object::New(env);
-    eo.Set("cookie", double(e.cookie));
-    eo.Set("code", ErrnoName(e.err));
-    eo.Set("errno", double(e.err));
-    eo.Set("op", e.op);
-    eo.Set("message", e.message);
-    errors.Set(uint32_t(i), eo);
-  }
-  o.Set("errors", errors);
-  o.Set("overflow", double(b.overflow));
-  o.Set("answeredOverflow", double(b.answered_overflow));
-  o.Set("totals", TotalsToJs(env, b.totals));
-  return o;
-}
-
-void DeliverBatch(Napi::Env env, Napi::Function callback, CorePtr* core, Batch* batch) {
-  std::unique_ptr<Batch> owned(batch);
-  if (env == nullptr || core == nullptr) return;  // shutting down
-  if (callback.IsEmpty()) {
-    (*core)->FlushDone(nullptr);
-    return;
-  }
-  Napi::HandleScope scope(env);
-  // At env teardown N-API refuses calls that may run JS (napi_set_property
-  // included) and node-addon-api would make that fatal: probe first.
-  napi_value probe;
-  if (napi_create_object(env, &probe) != napi_ok ||
-      napi_set_named_property(env, probe, "p", probe) != napi_ok) {
-    (*core)->FlushDone(nullptr);
-    return;
-  }
-  napi_value arg = BatchToJs(env, *owned);
-  // Before calling out: a throwing callback must not stall flushes. The batch
-  // is copied out, so its buffers go back to the reader for reuse.
-  (*core)->FlushDone(std::move(owned));
-  // Raw call: at env teardown calling into JS fails, and node-addon-api would
-  // turn that failure into a fatal napi_throw. A throwing callback surfaces
-  // as an uncaught exception like any other.
-  napi_value result;
-  napi_call_function(env, env.Undefined(), callback, 1, &arg, &result);
-}
 
 class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
  public:
@@ -120,6 +29,7 @@ class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
     return DefineClass(
         env, "FaultQueue",
         {
+            InstanceAccessor<&FaultQueue::Id>("id"),
             InstanceMethod<&FaultQueue::Start>("start"),
             InstanceMethod<&FaultQueue::SetPolicy>("setPolicy"),
             InstanceMethod<&FaultQueue::Respond>("respond"),
@@ -130,6 +40,7 @@ class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
             InstanceMethod<&FaultQueue::InjectProgressJs>("injectProgress"),
             InstanceMethod<&FaultQueue::StopInject>("stopInject"),
             InstanceMethod<&FaultQueue::SimDetach>("simDetach"),
+            InstanceMethod<&FaultQueue::SimRefuseAnswers>("simRefuseAnswers"),
             InstanceMethod<&FaultQueue::KernelDetached>("kernelDetached"),
             InstanceMethod<&FaultQueue::Close>("close"),
             InstanceAccessor<&FaultQueue::Closed>("closed"),
@@ -207,30 +118,14 @@ class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
     tsfn_started_ = false;
   }
 
+  Napi::Value Id(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), core_ ? double(core_->id()) : 0);
+  }
+
   Napi::Value Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!CheckOpen(env)) return env.Undefined();
-    if (!info[0].IsFunction()) {
-      ThrowArgError(env, "start(onBatch): onBatch must be a function");
-      return env.Undefined();
-    }
-    if (core_->Started()) {
-      ThrowErrno(env, EBUSY, "fault queue", "the fault queue is already started");
-      return env.Undefined();
-    }
-    tsfn_ = BatchTsfn::New(env, info[0].As<Napi::Function>(), "iommuscope-fault-batches", 0, 1,
-                           new CorePtr(core_),
-                           [](Napi::Env, void*, CorePtr* ctx) { delete ctx; });
-    // Like an unref'd timer: an idle queue does not keep the process alive.
-    tsfn_.Unref(env);
-    tsfn_started_ = true;
-    BatchTsfn tsfn = tsfn_;
-    int rc = core_->Start([tsfn](Batch* b) mutable { return tsfn.NonBlockingCall(b) == napi_ok; });
-    if (rc != 0) {
-      tsfn_.Release();
-      tsfn_started_ = false;
-      ThrowErrno(env, -rc, "epoll/eventfd/timerfd");
-    }
+    tsfn_started_ = StartEngineJs(info, core_, &core_->engine(), FaultBatchToJs, &tsfn_);
     return env.Undefined();
   }
 
@@ -252,25 +147,43 @@ class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
     return true;
   }
 
-  // A number[] or Uint32Array of cookies; throws EARG naming `usage` otherwise.
-  static bool ParseCookies(Napi::Env env, Napi::Value v, const char* usage,
-                           std::vector<uint32_t>* out) {
-    if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_uint32_array) {
-      Napi::Uint32Array a = v.As<Napi::Uint32Array>();
-      out->assign(a.Data(), a.Data() + a.ElementLength());
+  static bool ToSeq(Napi::Env env, Napi::Value v, const std::string& what, uint64_t* out) {
+    double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+    if (!v.IsNumber() || !(d >= 0) || d > kMaxExactSeq || std::floor(d) != d) {
+      ThrowArgError(env, what + " must be a group sequence number (a whole number >= 0, as in "
+                                "FaultBatch.read.group)");
+      return false;
+    }
+    *out = uint64_t(d);
+    return true;
+  }
+
+  // A number[] or Float64Array of group sequence numbers; throws EARG naming `usage` otherwise.
+  static bool ParseGroups(Napi::Env env, Napi::Value v, const char* usage,
+                          std::vector<uint64_t>* out) {
+    if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float64_array) {
+      Napi::Float64Array a = v.As<Napi::Float64Array>();
+      out->reserve(a.ElementLength());
+      for (size_t i = 0; i < a.ElementLength(); i++) {
+        uint64_t s;
+        if (!ToSeq(env, Napi::Number::New(env, a[i]), "groups[" + std::to_string(i) + "]", &s))
+          return false;
+        out->push_back(s);
+      }
       return true;
     }
     if (v.IsArray()) {
       Napi::Array a = v.As<Napi::Array>();
       out->reserve(a.Length());
       for (uint32_t i = 0; i < a.Length(); i++) {
-        uint32_t c;
-        if (!ToU32(env, a.Get(i), "cookies[" + std::to_string(i) + "]", &c)) return false;
-        out->push_back(c);
+        uint64_t s;
+        if (!ToSeq(env, a.Get(i), "groups[" + std::to_string(i) + "]", &s)) return false;
+        out->push_back(s);
       }
       return true;
     }
-    ThrowArgError(env, std::string(usage) + ": cookies must be a number[] or Uint32Array");
+    ThrowArgError(env, std::string(usage) +
+                           ": groups must be a number[] or Float64Array of group sequence numbers");
     return false;
   }
 
@@ -278,26 +191,16 @@ class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
     Napi::Env env = info.Env();
     if (!CheckOpen(env)) return env.Undefined();
     uint32_t code;
-    std::vector<uint32_t> cookies;
-    if (!ParseCookies(env, info[0], "respond(cookies, code)", &cookies)) return env.Undefined();
+    std::vector<uint64_t> groups;
+    if (!ParseGroups(env, info[0], "respond(groups, code)", &groups)) return env.Undefined();
     if (!ParseCode(env, info[1], &code)) return env.Undefined();
-    std::vector<AnswerRequest> req;
-    req.reserve(cookies.size());
-    for (uint32_t c : cookies) req.push_back({c, code, -1});
     std::vector<AnswerFailure> failed;
-    std::vector<uint32_t> ok = core_->Answer(req, kByUser, &failed);
+    std::vector<uint64_t> ok = core_->Respond(groups, code, &failed);
     Napi::Object out = Napi::Object::New(env);
     Napi::Array oka = Napi::Array::New(env, ok.size());
     for (size_t i = 0; i < ok.size(); i++) oka.Set(uint32_t(i), double(ok[i]));
     Napi::Array fa = Napi::Array::New(env, failed.size());
-    for (size_t i = 0; i < failed.size(); i++) {
-      Napi::Object f = Napi::Object::New(env);
-      f.Set("cookie", double(failed[i].cookie));
-      f.Set("code", ErrnoName(failed[i].err));
-      f.Set("errno", double(failed[i].err));
-      f.Set("message", failed[i].message);
-      fa.Set(uint32_t(i), f);
-    }
+    for (size_t i = 0; i < failed.size(); i++) fa.Set(uint32_t(i), FailureToJs(env, failed[i]));
     out.Set("ok", oka);
     out.Set("failed", fa);
     return out;
@@ -308,36 +211,19 @@ class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
     uint32_t code;
     if (!CheckOpen(env) || !ParseCode(env, info[0], &code)) return env.Undefined();
     if (info[1].IsUndefined()) return Napi::Number::New(env, double(core_->Drain(code)));
-    std::vector<uint32_t> cookies;
-    if (!ParseCookies(env, info[1], "drain(code, cookies)", &cookies)) return env.Undefined();
-    return Napi::Number::New(env, double(core_->Drain(code, &cookies)));
+    std::vector<uint64_t> groups;
+    if (!ParseGroups(env, info[1], "drain(code, groups)", &groups)) return env.Undefined();
+    return Napi::Number::New(env, double(core_->Drain(code, &groups)));
   }
 
   Napi::Value PendingJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!core_) return Napi::Array::New(env);
-    std::vector<PendingGroup> groups = core_->Pending();
-    Napi::Array arr = Napi::Array::New(env, groups.size());
-    for (size_t i = 0; i < groups.size(); i++) {
-      const PendingGroup& g = groups[i];
-      Napi::Object o = Napi::Object::New(env);
-      o.Set("cookie", double(g.cookie));
-      o.Set("devId", double(g.dev));
-      o.Set("pasid", double(g.pasid));
-      o.Set("grpid", double(g.grpid));
-      o.Set("readNs", g.read_ns);
-      size_t bytes = g.recs.size() * sizeof(iommu_hwpt_pgfault);
-      Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, bytes);
-      if (bytes) memcpy(ab.Data(), g.recs.data(), bytes);
-      o.Set("records", ab);
-      arr.Set(uint32_t(i), o);
-    }
-    return arr;
+    return PendingToJs(env, core_->Pending());
   }
 
   Napi::Value TotalsJs(const Napi::CallbackInfo& info) {
-    if (!core_) return TotalsToJs(info.Env(), Totals());
-    return TotalsToJs(info.Env(), core_->GetTotals());
+    return TotalsToJs(info.Env(), core_ ? core_->GetTotals() : Totals());
   }
 
   Napi::Value Inject(const Napi::CallbackInfo& info) {
@@ -416,6 +302,18 @@ class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
     return Napi::Number::New(env, double(core_->SimDetach()));
   }
 
+  Napi::Value SimRefuseAnswers(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t count;
+    if (!CheckOpen(env) || !ToU32(env, info[0], "count", &count)) return env.Undefined();
+    if (!core_->sim()) {
+      ThrowArgError(env, "simRefuseAnswers() is only for sim queues");
+      return env.Undefined();
+    }
+    core_->sim()->RefuseAnswers(count);
+    return env.Undefined();
+  }
+
   Napi::Value KernelDetached(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!CheckOpen(env)) return env.Undefined();
@@ -437,7 +335,7 @@ class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
 
   CorePtr core_;
   std::unique_ptr<Injector> injector_;
-  BatchTsfn tsfn_;
+  EngineTsfn tsfn_;
   bool tsfn_started_ = false;
   bool closed_ = false;
 };

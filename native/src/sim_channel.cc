@@ -68,6 +68,11 @@ ssize_t SimChannel::Write(const void* buf, size_t len) {
       rc = -EINVAL;
       break;
     }
+    if (refuse_answers_ > 0) {  // RefuseAnswers(): this one is refused, as if unknown
+      refuse_answers_--;
+      rc = -EINVAL;
+      break;
+    }
     if (awaiting_.erase(r.cookie) == 0) {
       rc = -EINVAL;
       break;

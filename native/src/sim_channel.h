@@ -34,6 +34,9 @@ class SimChannel : public FaultChannel {
   // Returns the cookies of read-but-unanswered groups; *undelivered gets how
   // many groups were still waiting to be read.
   std::vector<uint32_t> Detach(size_t* undelivered);
+  // For tests: refuse the next `count` responses with EINVAL, as the kernel
+  // does for a cookie it no longer knows (the groups stay awaiting an answer).
+  void RefuseAnswers(uint32_t count) { refuse_answers_ = count; }
 
  private:
   void UpdateReadinessLocked();
@@ -47,4 +50,5 @@ class SimChannel : public FaultChannel {
   bool signaled_ = false;
   bool detached_ = false;
   int efd_;
+  std::atomic<uint32_t> refuse_answers_{0};
 };

@@ -135,6 +135,15 @@ struct iommu_hwpt_page_response {
   uint32_t code;
 };
 
+/* vEVENTQ (kernels 6.15+): each vEVENT is this header, then type-specific
+ * data of a fixed size per queue type; a LOST_EVENTS header has no data. */
+#define IOMMU_VEVENTQ_FLAG_LOST_EVENTS (1U << 0)
+
+struct iommufd_vevent_header {
+  uint32_t flags;
+  uint32_t sequence; /* [0, INT_MAX]; after INT_MAX comes 0 */
+};
+
 struct iommu_fault_alloc {
   uint32_t size;
   uint32_t flags;
@@ -245,6 +254,7 @@ UAPI_STATIC_ASSERT(sizeof(struct iommu_hw_info) == 40, "iommu_hw_info");
 UAPI_STATIC_ASSERT(sizeof(struct iommu_hwpt_pgfault) == 40, "iommu_hwpt_pgfault");
 UAPI_STATIC_ASSERT(sizeof(struct iommu_hwpt_page_response) == 8, "iommu_hwpt_page_response");
 UAPI_STATIC_ASSERT(sizeof(struct iommu_fault_alloc) == 16, "iommu_fault_alloc");
+UAPI_STATIC_ASSERT(sizeof(struct iommufd_vevent_header) == 8, "iommufd_vevent_header");
 UAPI_STATIC_ASSERT(sizeof(struct vfio_device_bind_iommufd) == 16, "vfio_device_bind_iommufd");
 UAPI_STATIC_ASSERT(sizeof(struct vfio_device_attach_iommufd_pt) == 12, "attach_iommufd_pt");
 UAPI_STATIC_ASSERT(sizeof(struct vfio_device_detach_iommufd_pt) == 8, "detach_iommufd_pt");

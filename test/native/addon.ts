@@ -1,5 +1,6 @@
 // The addon for native tests: the normal build, or IOMMUSCOPE_ADDON when set
 // (a private build, so a test run does not race another build of the tree).
+import assert from 'node:assert/strict';
 import type { FaultBatch, NativeAddon, NativeFaultQueue } from '../../main/node/native/addon-types';
 import { loadAddon } from '../../main/node/native/load';
 
@@ -9,7 +10,10 @@ export function addon(): NativeAddon {
   return alt ? (require(alt) as NativeAddon) : loadAddon();
 }
 
+export const RECORDS_LEFT_OUT = 0xffffffff;
+
 export interface Answer {
+  group: number;
   cookie: number;
   code: number;
   by: number;
@@ -17,23 +21,75 @@ export interface Answer {
   latencyNs: number;
 }
 
-/** A started queue with everything it delivered collected. */
+export interface Read {
+  group: number;
+  cookie: number;
+  pages: number;
+  readNs: number;
+  /** This group's records as delivered, or null when they were left out. */
+  records: ArrayBuffer | null;
+}
+
+/** A started queue with everything it delivered collected, flattened. */
 export function collect(q: NativeFaultQueue) {
-  const seen = { batches: [] as FaultBatch[], answers: [] as Answer[], records: 0 };
+  const seen = {
+    batches: [] as FaultBatch[],
+    reads: [] as Read[],
+    answers: [] as Answer[],
+    records: 0,
+    errors: [] as FaultBatch['errors'],
+  };
   q.start((b) => {
     seen.batches.push(b);
     seen.records += b.records.byteLength / 40;
-    b.answered.cookies.forEach((cookie, i) =>
+    seen.errors.push(...b.errors);
+    const r = b.read;
+    r.group.forEach((group, i) => {
+      const first = r.first[i] ?? RECORDS_LEFT_OUT;
+      const pages = r.pages[i] ?? 0;
+      seen.reads.push({
+        group,
+        cookie: r.cookie[i] ?? -1,
+        pages,
+        readNs: r.readNs[i] ?? -1,
+        records:
+          first === RECORDS_LEFT_OUT ? null : b.records.slice(first * 40, (first + pages) * 40),
+      });
+    });
+    const a = b.answered;
+    a.group.forEach((group, i) =>
       seen.answers.push({
-        cookie,
-        code: b.answered.codes[i] ?? -1,
-        by: b.answered.by[i] ?? -1,
-        rule: b.answered.rule[i] ?? -2,
-        latencyNs: b.answered.latencyNs[i] ?? -1,
+        group,
+        cookie: a.cookie[i] ?? -1,
+        code: a.codes[i] ?? -1,
+        by: a.by[i] ?? -1,
+        rule: a.rule[i] ?? -2,
+        latencyNs: a.latencyNs[i] ?? -1,
       }),
     );
   });
   return seen;
+}
+
+/**
+ * The exactness invariant: every group read appears once in `reads`, and
+ * once in `answers` (never before it was read); nothing is answered that was
+ * not read. `pending` lists the groups still unanswered.
+ */
+export function assertExact(seen: ReturnType<typeof collect>, pending: number[] = []) {
+  const readAt = new Map<number, number>();
+  seen.reads.forEach((r, i) => {
+    assert.equal(readAt.has(r.group), false, `group ${r.group} read twice`);
+    readAt.set(r.group, i);
+  });
+  const answered = new Set<number>();
+  for (const a of seen.answers) {
+    assert.equal(answered.has(a.group), false, `group ${a.group} answered twice`);
+    assert.ok(readAt.has(a.group), `group ${a.group} answered but never read`);
+    answered.add(a.group);
+  }
+  const unanswered = [...readAt.keys()].filter((g) => !answered.has(g));
+  assert.deepEqual(unanswered, pending, 'unanswered groups are exactly the pending ones');
 }
 
 export interface Rec {
@@ -46,8 +102,9 @@ export interface Rec {
   cookie: number;
 }
 
-export function records(buf: ArrayBuffer): Rec[] {
+export function records(buf: ArrayBuffer | null): Rec[] {
   const out: Rec[] = [];
+  if (!buf) return out;
   for (let off = 0; off < buf.byteLength; off += 40) {
     const v = new DataView(buf, off, 40);
     out.push({
@@ -74,3 +131,45 @@ export const spec = (over: Partial<Parameters<NativeFaultQueue['inject']>[0]> = 
   addr: 0x10000n,
   ...over,
 });
+
+/** For millions of groups: keeps only the group columns, as delivered. */
+export function collectLean(q: NativeFaultQueue) {
+  const seen = {
+    read: [] as Float64Array[],
+    answered: [] as Float64Array[],
+    reads: 0,
+    answers: 0,
+    errors: 0,
+  };
+  q.start((b) => {
+    seen.read.push(b.read.group);
+    seen.answered.push(b.answered.group);
+    seen.reads += b.read.group.length;
+    seen.answers += b.answered.group.length;
+    seen.errors += b.errors.length;
+  });
+  return seen;
+}
+
+function concat(parts: Float64Array[]): Float64Array {
+  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/** assertExact for collectLean with every group answered: answered is a permutation of read. */
+export function assertExactLean(seen: ReturnType<typeof collectLean>) {
+  const read = concat(seen.read);
+  for (let i = 1; i < read.length; i++) {
+    if (!(read[i]! > read[i - 1]!)) assert.fail(`read list not strictly increasing at ${i}`);
+  }
+  const answered = concat(seen.answered).sort();
+  assert.equal(answered.length, read.length, 'as many answers as groups read');
+  for (let i = 0; i < read.length; i++) {
+    if (answered[i] !== read[i]) assert.fail(`group ${read[i]} not answered exactly once`);
+  }
+}

@@ -1,12 +1,13 @@
 // The native fault queue on the simulator (which emulates the kernel fault
-// FD): reading, grouping, answering, policy, overflow, detach, close.
+// FD): reading, grouping, answering by group, policy, overflow, detach, close.
+// Group identity, ESTALE and exactness at scale: fault-queue-identity.test.ts.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { test } from 'node:test';
 import type { NativeFaultQueue } from '../../main/node/native/addon-types';
 import { waitFor } from '../shared/until';
-import { addon, collect, records, spec } from './addon';
+import { addon, assertExact, collect, records, spec } from './addon';
 
 const LAST_PAGE = 2;
 const PASID_VALID = 1;
@@ -31,37 +32,44 @@ async function withQueue(
   }
 }
 
-test('cookies count from 1 per group; groups arrive whole with LAST_PAGE on the last page', () =>
+test('groups arrive whole with LAST_PAGE on the last page, each with a new sequence number', () =>
   withQueue({}, async (q, seen) => {
     q.setPolicy(hold);
     q.inject(spec({ count: 7, groupPages: 3, devices: 2, perm: 3 }));
     await waitFor('3 groups', () => q.totals().groups === 3);
     const pend = q.pending();
     assert.deepEqual(
-      pend.map((p) => [p.cookie, p.devId, p.pasid, p.grpid]),
+      pend.map((p) => [p.devId, p.pasid, p.grpid]),
       [
-        [1, 1, 0xffffffff, 0],
-        [2, 2, 0xffffffff, 0],
-        [3, 1, 0xffffffff, 1],
+        [1, 0xffffffff, 0],
+        [2, 0xffffffff, 0],
+        [1, 0xffffffff, 1],
       ],
     );
-    const g1 = records(pend[0]?.records ?? new ArrayBuffer(0));
+    // Step: sequence numbers increase in read order; cookies are distinct while pending.
+    const groups = pend.map((p) => p.group);
+    assert.ok(groups[0]! >= 1 && groups[0]! < groups[1]! && groups[1]! < groups[2]!);
+    assert.equal(new Set(pend.map((p) => p.cookie)).size, 3);
+    const g1 = records(pend[0]?.records ?? null);
     assert.deepEqual(
       g1.map((r) => [r.cookie, r.flags, r.addr]),
       [
-        [1, 0, 0x10000n],
-        [1, 0, 0x11000n],
-        [1, LAST_PAGE, 0x12000n],
+        [pend[0]?.cookie, 0, 0x10000n],
+        [pend[0]?.cookie, 0, 0x11000n],
+        [pend[0]?.cookie, LAST_PAGE, 0x12000n],
       ],
     );
-    assert.equal(records(pend[2]?.records ?? new ArrayBuffer(0)).length, 1, 'last group is short');
-    await waitFor('records flushed', () => seen.records === 7);
-    const all = seen.batches.flatMap((b) => records(b.records));
+    assert.equal(records(pend[2]?.records ?? null).length, 1, 'last group is short');
+    // Step: the read list names the same groups with their records, in read order.
+    await waitFor('reads flushed', () => seen.reads.length === 3);
     assert.deepEqual(
-      all.map((r) => r.cookie),
-      [1, 1, 1, 2, 2, 2, 3],
+      seen.reads.map((r) => [r.group, r.cookie, r.pages]),
+      pend.map((p) => [p.group, p.cookie, p.records.byteLength / 40]),
     );
-    for (const b of seen.batches) assert.equal(b.readNs.length, b.records.byteLength / 40);
+    seen.reads.forEach((r, i) => assert.deepEqual(r.records, pend[i]?.records));
+    assert.equal(seen.records, 7);
+    for (const b of seen.batches) assert.equal(b.queue, q.id);
+    assertExact(seen, groups);
   }));
 
 test('a PASID sets PASID_VALID; PASIDs go round-robin over the range', () =>
@@ -78,44 +86,83 @@ test('a PASID sets PASID_VALID; PASIDs go round-robin over the range', () =>
     assert.equal(r?.flags, PASID_VALID | LAST_PAGE);
   }));
 
-test('a group larger than the read buffer is still read whole (buffer grows)', () =>
-  withQueue({}, async (q) => {
+// The reader starts with room for 256 records and grows on the kernel's
+// EINVAL ("the first group does not fit"). Needs the kernel-exact simulator
+// (EINVAL for a too-small buffer, as iommufd_fault_fops_read does).
+test('groups larger than the read buffer are read whole: the buffer grows on EINVAL', () =>
+  withQueue({}, async (q, seen) => {
     q.setPolicy(hold);
-    q.inject(spec({ count: 1000, groupPages: 1000 }));
-    await waitFor('1 group', () => q.totals().groups === 1);
-    const [g] = q.pending();
-    assert.equal(g?.records.byteLength, 1000 * 40);
-    assert.equal(q.totals().malformed, 0);
+    for (const pages of [257, 300, 1000]) {
+      q.inject(spec({ count: pages, groupPages: pages }));
+      await waitFor(`the ${pages}-page group`, () => q.injectProgress().done);
+    }
+    await waitFor('3 groups', () => q.totals().groups === 3);
+    assert.deepEqual(
+      q.pending().map((g) => g.records.byteLength / 40),
+      [257, 300, 1000],
+    );
+    const t = q.totals();
+    assert.deepEqual([t.faults, t.malformed, t.errors], [1557, 0, 0]);
+    await waitFor('reads flushed', () => seen.reads.length === 3);
+    assert.equal(seen.errors.length, 0, 'no read error for a large group');
   }));
 
-test('respond: answers success and invalid; unknown, repeated and answered cookies are ESTALE', () =>
+// Also needs the kernel-exact simulator's EINVAL.
+test('a group larger than the largest read buffer is one clear read error, then reading stops', () =>
+  withQueue({}, async (q, seen) => {
+    q.setPolicy(hold);
+    const pages = (1 << 18) + 1; // the reader's cap is 2^18 records (10 MiB)
+    q.inject(spec({ count: pages, groupPages: pages }));
+    await waitFor('read error', () => seen.errors.length > 0, 20000);
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(seen.errors.length, 1, 'reported once, not per wake');
+    const e = seen.errors[0];
+    assert.deepEqual([e?.code, e?.op, e?.group, e?.cookie], ['EMSGSIZE', 'read', null, null]);
+    assert.match(e?.message ?? '', /does not fit in 10485760 bytes/);
+    const t = q.totals();
+    assert.deepEqual([t.groups, t.errors], [0, 1]);
+  }));
+
+test('respond: answers groups success and invalid; unknown, repeated and answered ones are ESTALE', () =>
   withQueue({}, async (q, seen) => {
     q.setPolicy(hold);
     q.inject(spec({ count: 4 }));
     await waitFor('4 groups', () => q.totals().pending === 4);
-    const r = q.respond([1, 77, 2, 1], 0);
-    assert.deepEqual(r.ok, [1, 2]);
+    const [g1, g2, g3] = q.pending().map((p) => p.group) as [number, number, number];
+    const never = g1 + 1e9;
+    const r = q.respond([g1, never, g2, g1], 0);
+    assert.deepEqual(r.ok, [g1, g2]);
     assert.deepEqual(
-      r.failed.map((f) => [f.cookie, f.code]),
+      r.failed.map((f) => [f.group, f.code]),
       [
-        [77, 'ESTALE'],
-        [1, 'ESTALE'],
+        [never, 'ESTALE'],
+        [g1, 'ESTALE'],
       ],
     );
-    assert.match(r.failed[0]?.message ?? '', /cookie 77 is not pending/);
-    assert.deepEqual(q.respond(new Uint32Array([3]), 1).ok, [3]);
-    assert.equal(q.respond([3], 1).failed[0]?.code, 'ESTALE');
+    assert.match(r.failed[0]?.message ?? '', new RegExp(`group ${never} was never read`));
+    assert.match(r.failed[1]?.message ?? '', /listed twice/);
+    assert.deepEqual(q.respond(new Float64Array([g3]), 1).ok, [g3]);
+    // Negative: answering again names who answered, with which code, and when.
+    const again = q.respond([g3], 0).failed[0];
+    assert.equal(again?.code, 'ESTALE');
+    assert.equal(again?.answeredBy, 0);
+    assert.equal(again?.answeredCode, 1);
+    assert.ok((again?.answeredAtNs ?? 0) > 0);
+    assert.match(
+      again?.message ?? '',
+      new RegExp(`group ${g3} .*already answered invalid by the user .* ago`),
+    );
     await waitFor('answers flushed', () => seen.answers.length === 3);
     assert.deepEqual(
-      seen.answers.map((a) => [a.cookie, a.code, a.by, a.rule]),
+      seen.answers.map((a) => [a.group, a.code, a.by, a.rule]),
       [
-        [1, 0, 0, -1],
-        [2, 0, 0, -1],
-        [3, 1, 0, -1],
+        [g1, 0, 0, -1],
+        [g2, 0, 0, -1],
+        [g3, 1, 0, -1],
       ],
     );
     const t = q.totals();
-    assert.deepEqual([t.answered, t.success, t.invalid, t.pending], [3, 2, 1, 1]);
+    assert.deepEqual([t.answered, t.success, t.invalid, t.byUser, t.pending], [3, 2, 1, 3, 1]);
   }));
 
 test('bad arguments throw TypeError with code EARG', () =>
@@ -125,6 +172,9 @@ test('bad arguments throw TypeError with code EARG', () =>
     assert.throws(() => q.respond([1], 2 as 0), earg);
     assert.throws(() => q.respond('1' as unknown as number[], 0), earg);
     assert.throws(() => q.respond([-1], 0), earg);
+    assert.throws(() => q.respond([1.5], 0), earg);
+    assert.throws(() => q.respond(new Uint32Array([1]) as unknown as number[], 0), earg);
+    assert.throws(() => q.simRefuseAnswers(-1), earg);
     assert.throws(() => q.drain(3 as 0), earg);
     assert.throws(() => q.inject(spec({ pasidMin: 9, pasidMax: 1 })), earg);
     assert.throws(() => q.inject(spec({ groupPages: 0 })), earg);
@@ -136,6 +186,7 @@ test('bad arguments throw TypeError with code EARG', () =>
     assert.throws(() => a.openIommufd(5 as unknown as string), earg);
     const kernelQ = a.createFaultQueue({ kind: 'kernel', faultFd: openSync('/dev/null', 'r') });
     assert.throws(() => kernelQ.simDetach(), earg);
+    assert.throws(() => kernelQ.simRefuseAnswers(1), earg);
     assert.throws(() => kernelQ.inject(spec()), earg);
     kernelQ.close();
   }));
@@ -173,9 +224,11 @@ test('policy: rules by device, PASID, address and permission; delay answers late
     await waitFor('4', () => q.injectProgress().done);
     q.inject(spec({ count: 1, addr: 0x90000n, perm: 3 })); // → 3 (hold)
     await waitFor('4 answered', () => seen.answers.length === 4);
-    const byCookie = new Map(seen.answers.map((a) => [a.cookie, a]));
+    // The groups in read order, each matched to its answer by sequence number.
+    const byGroup = new Map(seen.answers.map((a) => [a.group, a]));
+    const inOrder = seen.reads.slice(0, 4).map((r) => byGroup.get(r.group));
     assert.deepEqual(
-      [1, 2, 3, 4].map((c) => [byCookie.get(c)?.rule, byCookie.get(c)?.code, byCookie.get(c)?.by]),
+      inOrder.map((a) => [a?.rule, a?.code, a?.by]),
       [
         [-1, 1, 1],
         [0, 0, 1],
@@ -183,14 +236,17 @@ test('policy: rules by device, PASID, address and permission; delay answers late
         [2, 0, 1],
       ],
     );
-    assert.ok((byCookie.get(4)?.latencyNs ?? 0) >= 20e6, 'delay waited 20 ms');
+    assert.ok((inOrder[3]?.latencyNs ?? 0) >= 20e6, 'delay waited 20 ms');
     assert.ok(Date.now() - start >= 20);
     // The held group's injection may still be under way: wait for its read.
     await waitFor('5 read', () => q.totals().groups === 5);
+    await waitFor('5 in the read list', () => seen.reads.length === 5);
     assert.deepEqual(
-      q.pending().map((p) => p.cookie),
-      [5],
+      q.pending().map((p) => p.group),
+      [seen.reads[4]?.group],
     );
+    const t = q.totals();
+    assert.deepEqual([t.byPolicy, t.answered, t.pending], [4, 4, 1]);
   }));
 
 test('a delayed answer is skipped when the user answered first', () =>
@@ -198,16 +254,17 @@ test('a delayed answer is skipped when the user answered first', () =>
     q.setPolicy({ rules: [], fallback: { kind: 'delay', ns: 30e6, code: 1 } });
     q.inject(spec({ count: 1 }));
     await waitFor('read', () => q.totals().pending === 1);
-    assert.deepEqual(q.respond([1], 0).ok, [1]);
+    const g = q.pending()[0]?.group ?? 0;
+    assert.deepEqual(q.respond([g], 0).ok, [g]);
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(
-      seen.answers.map((a) => [a.cookie, a.code, a.by]),
-      [[1, 0, 0]],
+      seen.answers.map((a) => [a.group, a.code, a.by]),
+      [[g, 0, 0]],
     );
     assert.equal(q.totals().errors, 0);
   }));
 
-test('overflow: a tiny JS buffer counts overflow, yet every group is answered', () =>
+test('overflow: a tiny JS buffer leaves out records only; read and answered lists stay exact', () =>
   withQueue({ jsBufferRecords: 4 }, async (q, seen) => {
     q.setPolicy({ rules: [], fallback: { kind: 'success' } });
     q.inject(spec({ count: 5000 }));
@@ -216,8 +273,16 @@ test('overflow: a tiny JS buffer counts overflow, yet every group is answered', 
     const t = q.totals();
     assert.ok(t.overflow > 0, 'overflow was counted');
     assert.equal(seen.records + t.overflow, t.faults);
+    assert.equal(
+      seen.batches.reduce((n, b) => n + b.overflow, 0),
+      t.overflow,
+    );
     assert.ok(seen.batches.every((b) => b.records.byteLength <= 4 * 40));
-    assert.equal(t.pending, 0);
+    // Every group is in the read list, with or without its records, and answered once.
+    assert.equal(seen.reads.length, 5000);
+    assert.equal(seen.reads.filter((r) => r.records === null).length, t.overflow);
+    assertExact(seen);
+    assert.deepEqual([t.pending, t.byPolicy], [0, 5000]);
   }));
 
 test('outstandingLimit: the simulated device stalls until groups are answered', () =>
@@ -228,7 +293,11 @@ test('outstandingLimit: the simulated device stalls until groups are answered', 
     await new Promise((r) => setTimeout(r, 30));
     assert.equal(q.injectProgress().injected, 5);
     assert.equal(q.injectProgress().done, false);
-    q.respond([1, 2, 3], 0);
+    const first3 = q
+      .pending()
+      .slice(0, 3)
+      .map((p) => p.group);
+    assert.deepEqual(q.respond(first3, 0).ok, first3);
     await waitFor('8 read', () => q.totals().groups === 8);
     q.setPolicy({ rules: [], fallback: { kind: 'success' } });
     q.drain(0);
@@ -262,36 +331,43 @@ test('drain answers every pending group (by drain)', () =>
     assert.equal(q.drain(1), 0);
     await waitFor('flushed', () => seen.answers.length === 10);
     assert.ok(seen.answers.every((a) => a.by === 2 && a.code === 1 && a.rule === -1));
+    assertExact(seen);
+    assert.equal(q.totals().byDrain, 10);
   }));
 
-test('drain with cookies answers only those still pending (by drain); stale ones are skipped', () =>
+test('drain with groups answers only those still pending (by drain); stale ones are skipped', () =>
   withQueue({}, async (q, seen) => {
     q.setPolicy(hold);
     q.inject(spec({ count: 6 }));
     await waitFor('6 groups', () => q.totals().pending === 6);
-    // Step: cookie 2 is answered by the user first, so the drain must skip it.
-    assert.deepEqual(q.respond([2], 0).ok, [2]);
-    // Step: a list with a stale (2), unknown (99) and repeated (3) cookie drains 3 and 5 only.
-    assert.equal(q.drain(1, [2, 3, 99, 3, 5]), 2);
-    assert.equal(q.drain(1, new Uint32Array([3, 5])), 0, 'already drained: nothing, no error');
+    const g = q.pending().map((p) => p.group) as [number, number, number, number, number, number];
+    // Step: group 2 is answered by the user first, so the drain must skip it.
+    assert.deepEqual(q.respond([g[1]], 0).ok, [g[1]]);
+    // Step: a list with a stale (2nd), never-read and repeated (3rd) group drains the 3rd and 5th only.
+    assert.equal(q.drain(1, [g[1], g[2], g[5] + 1e6, g[2], g[4]]), 2);
+    assert.equal(
+      q.drain(1, new Float64Array([g[2], g[4]])),
+      0,
+      'already drained: nothing, no error',
+    );
     assert.equal(q.drain(1, []), 0);
     assert.deepEqual(
-      q.pending().map((p) => p.cookie),
-      [1, 4, 6],
+      q.pending().map((p) => p.group),
+      [g[0], g[3], g[5]],
     );
     await waitFor('flushed', () => seen.answers.length === 3);
     assert.deepEqual(
-      seen.answers.map((a) => [a.cookie, a.code, a.by, a.rule]),
+      seen.answers.map((a) => [a.group, a.code, a.by, a.rule]),
       [
-        [2, 0, 0, -1],
-        [3, 1, 2, -1],
-        [5, 1, 2, -1],
+        [g[1], 0, 0, -1],
+        [g[2], 1, 2, -1],
+        [g[4], 1, 2, -1],
       ],
     );
     const t = q.totals();
-    assert.equal(t.errors, 0, 'skipped cookies are not errors');
-    assert.deepEqual([t.answered, t.pending], [3, 3]);
-    // Negative: a cookie list that is not one throws EARG.
+    assert.equal(t.errors, 0, 'skipped groups are not errors');
+    assert.deepEqual([t.answered, t.byUser, t.byDrain, t.pending], [3, 1, 2, 3]);
+    // Negative: a group list that is not one throws EARG.
     const earg = (e: NodeJS.ErrnoException) => e instanceof TypeError && e.code === 'EARG';
     assert.throws(() => q.drain(1, '3' as unknown as number[]), earg);
     assert.throws(() => q.drain(1, [-1]), earg);
@@ -303,11 +379,16 @@ test('simDetach answers pending groups INVALID as the kernel (by kernel); inject
     q.setPolicy(hold);
     q.inject(spec({ count: 6 }));
     await waitFor('6 groups', () => q.totals().pending === 6);
+    const first = q.pending()[0]?.group ?? 0;
     assert.equal(q.simDetach(), 6);
     assert.equal(q.pending().length, 0);
     await waitFor('flushed', () => seen.answers.length === 6);
     assert.ok(seen.answers.every((a) => a.by === 3 && a.code === 1));
-    assert.equal(q.respond([1], 0).failed[0]?.code, 'ESTALE');
+    assertExact(seen);
+    assert.equal(q.totals().byKernel, 6);
+    const stale = q.respond([first], 0).failed[0];
+    assert.equal(stale?.code, 'ESTALE');
+    assert.match(stale?.message ?? '', /already answered invalid by the kernel/);
     q.inject(spec({ count: 2 }));
     await waitFor('done', () => q.injectProgress().done);
     assert.equal(q.injectProgress().failed, 2);

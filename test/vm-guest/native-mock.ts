@@ -171,23 +171,34 @@ async function main() {
     flushIntervalMs: 5,
   });
   const batches: FaultBatch[] = [];
-  type Answer = { cookie: number; code: number; by: number; rule: number; latencyNs: number };
-  // By cookie (the latest answer) and in order: the kernel hands cookies out again.
+  type Answer = {
+    group: number;
+    cookie: number;
+    code: number;
+    by: number;
+    rule: number;
+    latencyNs: number;
+  };
+  // By group sequence number, and in order. The kernel hands cookies out again.
   const answered = new Map<number, Answer>();
   const answerLog: Answer[] = [];
+  const readGroups: number[] = [];
   const errors: FaultBatch['errors'] = [];
   let kernelAnswered = 0;
   q.start((b) => {
     batches.push(b);
-    b.answered.cookies.forEach((c, i) => {
+    readGroups.push(...b.read.group);
+    b.answered.group.forEach((g, i) => {
       const a: Answer = {
-        cookie: c,
+        group: g,
+        cookie: b.answered.cookie[i] ?? -1,
         code: b.answered.codes[i] ?? -1,
         by: b.answered.by[i] ?? -1,
         rule: b.answered.rule[i] ?? -2,
         latencyNs: b.answered.latencyNs[i] ?? -1,
       };
-      answered.set(c, a);
+      assert.equal(answered.has(g), false, `group ${g} answered twice`);
+      answered.set(g, a);
       answerLog.push(a);
     });
     errors.push(...b.errors);
@@ -208,36 +219,64 @@ async function main() {
     assert.equal(pend.length, 20);
     assert.equal(pend[0]?.devId, md.idevId);
     assert.equal(pend[0]?.pasid, 0xffffffff);
-    const cookies = pend.map((p) => p.cookie);
-    const r1 = q.respond(cookies.slice(0, 10), 0);
-    const r2 = q.respond(new Uint32Array(cookies.slice(10)), 1);
+    const groups = pend.map((p) => p.group);
+    const r1 = q.respond(groups.slice(0, 10), 0);
+    const r2 = q.respond(new Float64Array(groups.slice(10)), 1);
     assert.equal(r1.ok.length + r2.ok.length, 20, JSON.stringify([r1.failed, r2.failed]));
     assert.equal(q.pending().length, 0);
-    await waitFor('answers flushed', () => cookies.every((c) => answered.get(c)?.by === 0));
+    await waitFor('answers flushed', () => groups.every((g) => answered.get(g)?.by === 0));
   });
-  await step('queue: an unknown cookie is ESTALE; a bad code is EARG', () => {
-    const r = q.respond([424242], 0);
+  await step('queue: a never-read group is ESTALE; a bad code is EARG', () => {
+    const never = 1e12;
+    const r = q.respond([never], 0);
     assert.equal(r.failed[0]?.code, 'ESTALE');
-    assert.match(r.failed[0]?.message ?? '', /424242/);
+    assert.match(r.failed[0]?.message ?? '', /never read/);
     assert.throws(
       () => q.respond([1], 2 as 0),
       (e: NodeJS.ErrnoException) => e.code === 'EARG',
     );
   });
+  await step(
+    'queue: B gets answered A’s cookie from the kernel; respond(A) is ESTALE, B stays pending',
+    async () => {
+      await injectAndWait(1, APERTURE);
+      const A = q.pending()[0];
+      assert.ok(A);
+      assert.deepEqual(q.respond([A.group], 0).ok, [A.group]);
+      await injectAndWait(1, APERTURE + 0x1000n);
+      const B = q.pending()[0];
+      assert.ok(B);
+      facts.nativeCookieReused = B.cookie === A.cookie;
+      assert.equal(B.cookie, A.cookie, 'the kernel reuses the lowest free cookie');
+      const r = q.respond([A.group], 1);
+      assert.deepEqual(r.ok, []);
+      facts.staleAnswer = r.failed[0]?.code;
+      assert.match(r.failed[0]?.message ?? '', /already answered success by the user/);
+      assert.deepEqual(
+        q.pending().map((p) => p.group),
+        [B.group],
+      );
+      assert.deepEqual(q.respond([B.group], 0).ok, [B.group]);
+    },
+  );
   await step('queue: partial batch: kernel refuses one cookie, the rest are answered', async () => {
     await injectAndWait(3, APERTURE);
-    const cookies = q.pending().map((p) => p.cookie);
-    const gone = cookies[1];
+    const pend = q.pending();
+    const gone = pend[1];
+    assert.ok(gone);
     // Answer it behind the queue's back so only the kernel knows it is gone.
-    fs.writeSync(faultFd, responses([[gone ?? 0, 0]]));
-    const others = cookies.filter((c) => c !== gone);
-    const r = q.respond([others[0] ?? 0, gone ?? 0, others[1] ?? 0], 0);
+    fs.writeSync(faultFd, responses([[gone.cookie, 0]]));
+    const others = pend.filter((p) => p !== gone).map((p) => p.group);
+    const r = q.respond([others[0] ?? 0, gone.group, others[1] ?? 0], 0);
     facts.kernelRefusedCookie = r.failed[0]?.code;
-    assert.deepEqual(r.ok.sort(), [...others].sort());
+    assert.deepEqual(r.ok, others);
     assert.equal(r.failed.length, 1);
-    assert.equal(r.failed[0]?.cookie, gone);
+    assert.deepEqual([r.failed[0]?.group, r.failed[0]?.cookie], [gone.group, gone.cookie]);
     assert.equal(r.failed[0]?.code, 'EINVAL');
-    assert.match(r.failed[0]?.message ?? '', new RegExp(`cookie ${gone}`));
+    assert.match(
+      r.failed[0]?.message ?? '',
+      new RegExp(`group ${gone.group} \\(cookie ${gone.cookie}\\)`),
+    );
     assert.equal(q.pending().length, 1, 'the refused group stays pending');
     // Clean up: our table still lists it; drain reports the kernel's refusal.
   });
@@ -247,6 +286,7 @@ async function main() {
     await waitFor('error flushed', () => errors.length > before);
     assert.equal(errors[before]?.code, 'EINVAL');
     assert.equal(errors[before]?.op, 'write');
+    assert.equal(typeof errors[before]?.group, 'number');
   });
   await step(
     'queue: policy rules answer natively (success, invalid by address, delay)',
@@ -313,7 +353,7 @@ async function main() {
     async () => {
       q.setPolicy({ rules: [], fallback: { kind: 'hold' } });
       await injectAndWait(5, APERTURE);
-      const pend = q.pending().map((p) => p.cookie);
+      const pend = q.pending().map((p) => p.group);
       a.mockDomainReplace(fd, md.stdevId, ioas);
       const r = q.respond(pend, 0);
       facts.respondAfterDetach = r.failed.map((f) => f.code);
@@ -332,18 +372,32 @@ async function main() {
       assert.equal(q.drain(0), 5);
     },
   );
-  await step('queue: totals add up and close is clean', () => {
-    const t = q.totals();
-    facts.totals = t;
-    assert.equal(t.malformed, 0);
-    assert.equal(t.faults, t.groups);
-    q.close();
-    assert.equal(q.closed, true);
-    assert.throws(
-      () => q.respond([1], 0),
-      (e: NodeJS.ErrnoException) => e.code === 'EBADF',
-    );
-  });
+  await step(
+    'queue: totals add up; every group read was answered exactly once; close is clean',
+    async () => {
+      const t = q.totals();
+      facts.totals = t;
+      assert.equal(t.malformed, 0);
+      assert.equal(t.faults, t.groups);
+      assert.equal(t.answered, t.success + t.invalid);
+      assert.equal(t.answered, t.byUser + t.byPolicy + t.byDrain + t.byKernel);
+      await waitFor(
+        'all reads and answers flushed',
+        () => readGroups.length === t.groups && answerLog.length === t.answered,
+      );
+      assert.deepEqual(
+        [...answered.keys()].sort((x, y) => x - y),
+        [...readGroups].sort((x, y) => x - y),
+        'answered exactly the groups read',
+      );
+      q.close();
+      assert.equal(q.closed, true);
+      assert.throws(
+        () => q.respond([1], 0),
+        (e: NodeJS.ErrnoException) => e.code === 'EBADF',
+      );
+    },
+  );
   await step('errors are NativeErrors: destroy of an unknown id', () => {
     try {
       a.destroy(fd, 99999);

@@ -31,15 +31,27 @@ test('mock fault queue: raw kernel rules and the native queue (-i none)', (t) =>
   assert.equal(f.partialWriteBytes, 8, 'a batch is accepted up to the bad cookie');
   assert.equal(f.kernelRefusedCookie, 'EINVAL');
   assert.deepEqual(f.respondAfterDetach, ['EINVAL', 'EINVAL', 'EINVAL', 'EINVAL', 'EINVAL']);
+  assert.equal(
+    f.nativeCookieReused,
+    true,
+    'the kernel gave the answered group’s cookie to the next',
+  );
+  assert.equal(f.staleAnswer, 'ESTALE', 'answering the old group again writes nothing');
   const totals = f.totals as {
     faults: number;
     answered: number;
+    byUser: number;
+    byPolicy: number;
+    byDrain: number;
+    byKernel: number;
     pending: number;
     malformed: number;
   };
   assert.equal(totals.malformed, 0);
   assert.equal(totals.pending, 0);
   assert.equal(totals.answered, totals.faults);
+  assert.equal(totals.answered, totals.byUser + totals.byPolicy + totals.byDrain + totals.byKernel);
+  assert.ok(totals.byKernel > 0, 'the domain replace was recorded as answered by the kernel');
 });
 
 test('VFIO cdev + VT-d: bind, attach, no-PRI IOPF and PASID attach errors (-i vtd)', (t) => {
