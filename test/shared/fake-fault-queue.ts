@@ -85,7 +85,8 @@ export class FakeSimQueue implements NativeFaultQueue {
   private injectTimer: NodeJS.Timeout | undefined;
   private policy: NativePolicy = { rules: [], fallback: { kind: 'hold' } };
   private readonly pendingGroups = new Map<GroupSeq, Group>();
-  private readonly cookiesInUse = new Set<number>();
+  private readonly freeCookies: number[] = [];
+  private nextFreshCookie = 1;
   private readonly recent = new Map<
     GroupSeq,
     { by: AnsweredBy; code: 0 | 1; atNs: number; cookie: number }
@@ -276,10 +277,37 @@ export class FakeSimQueue implements NativeFaultQueue {
 
   // --- the simulated kernel side -------------------------------------------------
 
+  /** The kernel's rule: the lowest cookie not in use (a min-heap of freed ones + the next fresh one). */
   private lowestFreeCookie(): number {
-    let c = 1;
-    while (this.cookiesInUse.has(c)) c++;
-    return c;
+    const heap = this.freeCookies;
+    if (heap.length === 0) return this.nextFreshCookie++;
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      for (let i = 0; ;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && heap[l]! < heap[m]!) m = l;
+        if (r < heap.length && heap[r]! < heap[m]!) m = r;
+        if (m === i) break;
+        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+
+  private freeCookie(c: number): void {
+    const heap = this.freeCookies;
+    heap.push(c);
+    for (let i = heap.length - 1; i > 0;) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent]! <= heap[i]!) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
   }
 
   private readGroup(s: InjectSpec, pages: number): void {
@@ -289,7 +317,6 @@ export class FakeSimQueue implements NativeFaultQueue {
     const devId = 1 + (k % s.devices);
     const grpid = k & 0x1ff;
     const cookie = this.lowestFreeCookie();
-    this.cookiesInUse.add(cookie);
     const records = new Uint8Array(pages * RECORD_BYTES);
     const v = new DataView(records.buffer);
     const addrs: bigint[] = [];
@@ -368,7 +395,7 @@ export class FakeSimQueue implements NativeFaultQueue {
   private answer(g: Group, code: 0 | 1, by: AnsweredBy, rule: number): void {
     const now = monoNs();
     this.pendingGroups.delete(g.group);
-    this.cookiesInUse.delete(g.cookie);
+    this.freeCookie(g.cookie);
     this.answers.push({
       group: g.group,
       cookie: g.cookie,
