@@ -25,13 +25,30 @@ function memo(fn: (v: number) => string): (v: number) => string {
   };
 }
 
-const flagsJson = memo((f) => JSON.stringify(flagNames(f)));
-const permJson = memo((p) => JSON.stringify(permString(p)));
+const flagsJsonSlow = memo((f) => JSON.stringify(flagNames(f)));
+const permJsonSlow = memo((p) => JSON.stringify(permString(p)));
+// The common values straight from an array (the hot path sees only these).
+const flagsTable = [0, 1, 2, 3].map(flagsJsonSlow);
+const permTable = Array.from({ length: 16 }, (_, p) => permJsonSlow(p));
+const flagsJson = (f: number): string => flagsTable[f] ?? flagsJsonSlow(f);
+const permJson = (p: number): string => permTable[p] ?? permJsonSlow(p);
 const byJson = memo((b) => JSON.stringify(answeredByNames[b] ?? `by${b}`));
 const codeJson = memo((c) => JSON.stringify(codeName(c)));
 
 /** A double as JSON (NaN and infinities are not JSON). */
 const num = (x: number): string => (Number.isFinite(x) ? String(x) : 'null');
+
+const none = new Uint32Array(0);
+const emptyColumns = {
+  flags: none,
+  devId: none,
+  pasid: none,
+  grpid: none,
+  perm: none,
+  addrHi: none,
+  addrLo: none,
+  length: none,
+};
 
 /** NDJSON lines for one batch: every page of every group read, every answer, every error. */
 export function batchToNdjson(b: DecodedBatch): { text: string; lines: number } {
@@ -39,26 +56,28 @@ export function batchToNdjson(b: DecodedBatch): { text: string; lines: number } 
   let lines = 0;
   const r = b.read;
   const hasRecords = b.count > 0;
-  // Columns are only decoded when some record is there.
+  // Columns are only decoded when some record is there; read once (they are getters).
   const cookie = hasRecords ? b.cookie : undefined;
+  const c = hasRecords ? b : undefined;
+  const { flags: flagsCol, devId, pasid, grpid, perm, addrHi, addrLo, length } = c ?? emptyColumns;
   for (let i = 0; i < r.count; i++) {
     const group = r.group[i]!;
-    const readNs = r.readNs[i]!;
+    const readNs = num(r.readNs[i]!);
     const first = r.first[i]!;
     const pages = r.pages[i]!;
     if (first === RECORDS_LEFT_OUT || !cookie) {
-      s += `{"type":"fault","group":"${group}","cookie":${r.cookie[i]},"pages":${pages},"readNs":${num(readNs)},"recordsLeftOut":true}\n`;
+      s += `{"type":"fault","group":"${group}","cookie":${r.cookie[i]},"pages":${pages},"readNs":${readNs},"recordsLeftOut":true}\n`;
       lines++;
       continue;
     }
     const end = Math.min(first + pages, b.count);
     for (let k = first; k < end; k++) {
-      const flags = b.flags[k]!;
+      const flags = flagsCol[k]!;
       s +=
-        `{"type":"fault","group":"${group}","cookie":${cookie[k]},"dev":${b.devId[k]},` +
-        `"pasid":${flags & FaultFlag.PasidValid ? b.pasid[k] : 'null'},"grpid":${b.grpid[k]},` +
-        `"perm":${permJson(b.perm[k]!)},"addr":"${formatAddr(b.addrHi[k]!, b.addrLo[k]!)}",` +
-        `"length":${b.length[k]},"flags":${flagsJson(flags)},"readNs":${num(readNs)}}\n`;
+        `{"type":"fault","group":"${group}","cookie":${cookie[k]},"dev":${devId[k]},` +
+        `"pasid":${flags & FaultFlag.PasidValid ? pasid[k] : 'null'},"grpid":${grpid[k]},` +
+        `"perm":${permJson(perm[k]!)},"addr":"${formatAddr(addrHi[k]!, addrLo[k]!)}",` +
+        `"length":${length[k]},"flags":${flagsJson(flags)},"readNs":${readNs}}\n`;
       lines++;
     }
   }

@@ -67,21 +67,33 @@ export class TextFormatter {
     let lines = 0;
     const r = b.read;
     const hasRecords = b.count > 0;
+    // The record columns are getters (decoded lazily): read them once.
+    const c = hasRecords
+      ? {
+          flags: b.flags,
+          perm: b.perm,
+          pasid: b.pasid,
+          devId: b.devId,
+          grpid: b.grpid,
+          addrHi: b.addrHi,
+          addrLo: b.addrLo,
+        }
+      : undefined;
     for (let i = 0; i < r.count; i++) {
       const t = this.time(r.readNs[i]!);
       const first = r.first[i]!;
       const pages = r.pages[i]!;
-      if (first === RECORDS_LEFT_OUT || !hasRecords) {
+      if (first === RECORDS_LEFT_OUT || !c) {
         s += `${t} group ${r.group[i]} cookie ${r.cookie[i]} +${pages}p (records left out)\n`;
       } else {
-        const flags = b.flags[first]!;
+        const flags = c.flags[first]!;
         let perm = 0;
         const end = Math.min(first + pages, b.count);
-        for (let k = first; k < end; k++) perm |= b.perm[k]!;
-        const pasid = flags & FaultFlag.PasidValid ? String(b.pasid[first]) : '-';
+        for (let k = first; k < end; k++) perm |= c.perm[k]!;
+        const pasid = flags & FaultFlag.PasidValid ? String(c.pasid[first]) : '-';
         s +=
-          `${t} group ${r.group[i]} dev ${b.devId[first]} pasid ${pasid} grp ${b.grpid[first]} ` +
-          `cookie ${r.cookie[i]} ${permColumns(perm)} ${formatAddr(b.addrHi[first]!, b.addrLo[first]!)} +${pages}p\n`;
+          `${t} group ${r.group[i]} dev ${c.devId[first]} pasid ${pasid} grp ${c.grpid[first]} ` +
+          `cookie ${r.cookie[i]} ${permColumns(perm)} ${formatAddr(c.addrHi[first]!, c.addrLo[first]!)} +${pages}p\n`;
       }
       lines++;
     }

@@ -19,7 +19,8 @@ import {
   statsLine,
   type Rates,
 } from './watch-output';
-import { OutWriter } from './out-writer';
+import { OutWriter, type OutStream } from './out-writer';
+import type { NativeAddon } from '../native/addon-types';
 import { TextFormatter, textLostLine } from './watch-text';
 
 const flagSpec = {
@@ -167,8 +168,16 @@ export function parseWatchArgs(argv: string[]): WatchOptions | 'help' {
   }
 }
 
-export async function runWatch(opts: WatchOptions): Promise<number> {
-  const out = process.stdout;
+/** Where `watch` writes and what it opens, replaceable by tests (default: the process's stdout, the built addon). */
+export interface WatchEnv {
+  out?: OutStream & { isTTY?: boolean };
+  addon?: NativeAddon;
+  /** sim: PRI credit (groups outstanding before the simulated device stalls). */
+  outstandingLimit?: number;
+}
+
+export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<number> {
+  const out = env.out ?? process.stdout;
   const started = performance.now();
   const log = opts.verbose ? (s: string) => process.stderr.write(`iommuscope: ${s}\n`) : undefined;
   let session: FaultSession;
@@ -179,6 +188,8 @@ export async function runWatch(opts: WatchOptions): Promise<number> {
       ...(opts.pasid !== undefined ? { pasid: opts.pasid } : {}),
       flushIntervalMs: opts.flushMs,
       policy: opts.policy,
+      ...(env.addon ? { addon: env.addon } : {}),
+      ...(env.outstandingLimit !== undefined ? { outstandingLimit: env.outstandingLimit } : {}),
       ...(log ? { log } : {}),
     });
   } catch (err) {

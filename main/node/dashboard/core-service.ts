@@ -83,6 +83,7 @@ export interface CoreServiceOptions {
 type Listener = (envelope: EventEnvelope) => void;
 
 const monoNs = (): number => Number(process.hrtime.bigint());
+const none = new Uint32Array(0);
 
 /** What one session leaves behind for the dashboard (kept after it closes). */
 class SessionView implements RespondView {
@@ -117,11 +118,12 @@ class SessionView implements RespondView {
     // Aggregate per batch first: one Map update per key, not per fault.
     const perDev = new Map<number, number>();
     const perPasid = new Map<number, number>();
+    const { devId, flags, pasid } = b.count > 0 ? b : { devId: none, flags: none, pasid: none };
     for (let i = 0; i < b.count; i++) {
-      const dev = b.devId[i]!;
+      const dev = devId[i]!;
       perDev.set(dev, (perDev.get(dev) ?? 0) + 1);
-      if (b.flags[i]! & FaultFlag.PasidValid) {
-        const k = dev * 0x100000 + (b.pasid[i]! & 0xfffff);
+      if (flags[i]! & FaultFlag.PasidValid) {
+        const k = dev * 0x100000 + (pasid[i]! & 0xfffff);
         perPasid.set(k, (perPasid.get(k) ?? 0) + 1);
       }
     }

@@ -21,7 +21,7 @@ import {
   permString,
 } from '../../common/fault-record';
 import { compileFilter, isEmptyFilter, type CompiledFilter } from './log-filter';
-import { RawRing } from './raw-ring';
+import { RawRing, type RecordColumns } from './raw-ring';
 import {
   NO_PASID,
   NO_RULE,
@@ -71,6 +71,8 @@ export type LogBatch = Pick<
   >;
   records?: ArrayBuffer;
 };
+
+type LogColumns = RecordColumns & { count: number };
 
 export interface FaultLogOptions {
   /** Answered rows kept (pending rows are always kept). */
@@ -138,14 +140,31 @@ export class FaultLog {
   /** Apply one batch: rows for the groups read, then the answers (which may be for those rows). */
   ingest(b: LogBatch): void {
     const r = b.read;
+    // The record columns may be lazy getters: read each once per batch.
+    const cols: LogColumns | undefined =
+      b.count > 0
+        ? {
+            count: b.count,
+            cookie: b.cookie,
+            devId: b.devId,
+            pasid: b.pasid,
+            grpid: b.grpid,
+            perm: b.perm,
+            flags: b.flags,
+            addrHi: b.addrHi,
+            addrLo: b.addrLo,
+            length: b.length,
+            ...(b.records ? { records: b.records } : {}),
+          }
+        : undefined;
     for (let i = 0; i < r.count; i++) {
       this.read++;
       const first = r.first[i]!;
-      if (first === RECORDS_LEFT_OUT || r.pages[i] === 0) {
+      if (first === RECORDS_LEFT_OUT || r.pages[i] === 0 || !cols) {
         this.skipped++;
         continue;
       }
-      this.addRow(b, i, first, r.pages[i]!);
+      this.addRow(cols, r, i, first, r.pages[i]!);
     }
     const a = b.answered;
     for (let i = 0; i < a.count; i++) {
@@ -154,10 +173,15 @@ export class FaultLog {
     this.evict();
   }
 
-  private addRow(b: LogBatch, i: number, first: number, pages: number): void {
+  private addRow(
+    b: LogColumns,
+    r: LogBatch['read'],
+    i: number,
+    first: number,
+    pages: number,
+  ): void {
     const pos = this.rows.append();
     const c = this.rows.cols;
-    const r = b.read;
     c.seq[pos] = r.group[i]!;
     c.cookie[pos] = r.cookie[i]!;
     c.devId[pos] = b.devId[first]!;
