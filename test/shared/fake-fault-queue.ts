@@ -331,7 +331,7 @@ export class FakeSimQueue implements NativeFaultQueue {
       v.setUint32(o + 12, grpid, true);
       v.setUint32(o + 16, s.perm, true);
       v.setBigUint64(o + 24, addr, true);
-      v.setUint32(o + 32, 4096, true);
+      v.setUint32(o + 32, 0, true); // length: 0, as the kernel's and the native sim's PRI records
       v.setUint32(o + 36, cookie, true);
     }
     const g: Group = {

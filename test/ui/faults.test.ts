@@ -253,7 +253,8 @@ describe('ui: faults', { skip: skip ?? false }, () => {
     await page.keyboard.press('j');
     await page.keyboard.press('s');
     await until('the second group left too', async () => (await groupAt(page, 0)) === first[2]);
-    // Step: s, j, s without waiting (j may come before the refresh).
+    // Step: s, j, s without waiting (j may come before the refresh). The cursor
+    // sits where the answered group was: s answers the group now there.
     await page.keyboard.press('s');
     await page.keyboard.press('j');
     await page.keyboard.press('s');
@@ -283,6 +284,13 @@ describe('ui: faults', { skip: skip ?? false }, () => {
       await other.goto(serve.url);
       await waitConnected(other);
       await gotoTab(other, 'Faults');
+      await until(
+        `group ${group} in tab B`,
+        async () => (await rowOfGroup(other, group).count()) === 1,
+      ).catch(async (err: unknown) => {
+        await screenshot(other, 'faults-tab-b');
+        throw err;
+      });
       await rowOfGroup(other, group).click();
       await other.keyboard.press('i');
       await expectGroup(other, group, 'invalid', 'user');

@@ -344,11 +344,21 @@ export const useFaultsStore = defineStore('faults', () => {
     selected.value = new Set();
   }
 
-  /** The row under the cursor, unless its group left the view. */
+  /**
+   * The row under the cursor. When the cursor's group left the view, the row
+   * now in its place (the one after it, marked on screen) is taken and the
+   * cursor adopts it: s, s, s answers one group after the other, and s, j, s
+   * the first two (j from a gone group lands on that row, see moveCursor).
+   */
   function cursorRow(): FaultRow | undefined {
-    if (cursorGone.value) return undefined;
     const row = rowAt(cursor.value);
-    return row && (cursorGroup.value === null || row.group === cursorGroup.value) ? row : undefined;
+    if (!row) return undefined;
+    if (cursorGone.value) {
+      cursorGone.value = false;
+      cursorGroup.value = row.group;
+      return row;
+    }
+    return cursorGroup.value === null || row.group === cursorGroup.value ? row : undefined;
   }
 
   /** Selected groups, or the one under the cursor when nothing is selected. */
@@ -362,12 +372,7 @@ export const useFaultsStore = defineStore('faults', () => {
     const app = useAppStore();
     const groups = targetGroups();
     if (groups.length === 0) {
-      app.notify(
-        'info',
-        cursorGone.value
-          ? `Group #${cursorGroup.value} left the view: move the cursor (j/k) or select pending groups (x or space).`
-          : 'Nothing to answer: select pending groups (x or space) first.',
-      );
+      app.notify('info', 'Nothing to answer: select pending groups (x or space) first.');
       return;
     }
     try {
