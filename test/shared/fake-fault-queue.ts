@@ -22,7 +22,10 @@ import {
   type PendingGroup,
   type QueueTotals,
   type RespondResult,
+  type SysfsRequest,
+  type SysfsResult,
 } from '../../main/node/native/addon-types';
+import { nodeReader } from '../../main/node/topology/sysfs-reader';
 
 const RECORD_BYTES = 40;
 const LEFT_OUT = 0xffffffff;
@@ -471,7 +474,16 @@ export class FakeSimQueue implements NativeFaultQueue {
   }
 }
 
-/** An addon whose only working part is a FakeSimQueue behind createFaultQueue({kind:'sim'}). */
+/** Sysfs reading with node:fs, the same contract as the addon's readSysfs. */
+function readSysfs(root: string, req: SysfsRequest): SysfsResult {
+  return nodeReader(root).read(req);
+}
+
+/**
+ * An addon whose working parts are a FakeSimQueue behind
+ * createFaultQueue({kind:'sim'}) and sysfs reading with node:fs (so the
+ * host view works too); everything else throws.
+ */
 export function fakeSimAddon(): NativeAddon & { queues: FakeSimQueue[] } {
   const queues: FakeSimQueue[] = [];
   const createFaultQueue = (opts: FaultQueueOptions): NativeFaultQueue => {
@@ -481,8 +493,12 @@ export function fakeSimAddon(): NativeAddon & { queues: FakeSimQueue[] } {
     queues.push(q);
     return q;
   };
+  const sysfs = {
+    readSysfs,
+    readSysfsAsync: async (root: string, req: SysfsRequest) => readSysfs(root, req),
+  };
   return new Proxy(
-    { createFaultQueue, queues } as unknown as NativeAddon & { queues: FakeSimQueue[] },
+    { createFaultQueue, queues, ...sysfs } as unknown as NativeAddon & { queues: FakeSimQueue[] },
     {
       get(target, key, receiver) {
         if (key in target) return Reflect.get(target, key, receiver) as unknown;
