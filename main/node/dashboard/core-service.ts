@@ -43,10 +43,12 @@ export const NEWEST_ROWS = 20;
 export const MAX_FRAME_ERRORS = 50;
 
 /**
- * Records the native reader hands to JS per flush (every 10 ms by default).
- * Beyond ~800k page requests/s the log keeps a sample: the rest is answered
- * natively as usual and counted in totals.overflow, and the event loop stays
- * free for the renderer (a flood must never make the dashboard unresponsive).
+ * Per-flush cap on the records of automatically answered groups the native
+ * reader hands to JS (every 10 ms by default). Beyond ~800k page requests/s
+ * the log shows those groups as counted, not rows (Frame.logSkipped; their
+ * answers stay exact in the totals), and the event loop stays free for the
+ * renderer. Records of pending groups are always delivered: every pending
+ * group has a row.
  */
 export const DASHBOARD_JS_BUFFER_RECORDS = 8192;
 
