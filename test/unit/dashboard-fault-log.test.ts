@@ -435,3 +435,40 @@ test('property: eviction never drops a pending row, keeps the newest answered on
     { numRuns: 300, seed: 7 },
   );
 });
+
+test('compaction with pending rows scattered among evicted ones keeps every row findable', () => {
+  const log = new FaultLog({ startNs: 0, maxGroups: 16, maxRawRecords: 1024 });
+  const held: number[] = [];
+  for (let round = 0; round < 50; round++) {
+    const first = round * 100 + 1;
+    const b = floodBatch(100, first, { startIndex: round * 100 });
+    const answers = [];
+    for (let g = first; g < first + 100; g++) {
+      if (g % 3 === 0) held.push(g);
+      else answers.push({ group: g, code: 0 as const, by: BY_POLICY });
+    }
+    b.answered = answersBatch(answers).answered;
+    log.ingest(b);
+  }
+  assert.equal(log.pendingCount, held.length);
+  assert.deepEqual(log.pendingMatching(), held);
+  assert.equal(log.answeredCount, 16);
+  assert.equal(log.size, held.length + 16);
+  assert.equal(log.query(0, 1).total, log.size);
+  // Every held group is found by number, with its own fields.
+  for (const g of [held[0]!, held[700]!, held.at(-1)!]) {
+    const row = log.rowByGroup(g)!;
+    assert.equal(row.group, String(g));
+    assert.equal(row.addr, `0x${(0x1000 + (g - 1) * 4096).toString(16)}`);
+  }
+  // Paging through the whole log sees each kept row once, in order.
+  const seen: number[] = [];
+  for (let off = 0; off < log.size; off += 97) {
+    seen.push(...log.query(off, 97).rows.map((r) => Number(r.group)));
+  }
+  assert.deepEqual(
+    seen,
+    [...seen].sort((a, b) => a - b),
+  );
+  assert.equal(new Set(seen).size, log.size);
+});
