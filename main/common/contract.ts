@@ -33,39 +33,58 @@ const hex = string({ max: 18, pattern: /^0x[0-9a-fA-F]{1,16}$/ });
 export const answeredByNames = ['user', 'policy', 'drain', 'kernel'] as const;
 export type AnsweredByName = (typeof answeredByNames)[number];
 
-/** Filter shared by the fault table, bulk answers and drains. */
+/**
+ * A group's identity on the wire: its 64-bit sequence number (given by the
+ * native reader, unique for the life of the core process, never reused) in
+ * decimal. Cookies are data: the kernel reuses them as soon as a group is
+ * answered, so nothing is ever addressed by cookie.
+ */
+export type GroupId = string;
+export const groupId = string({ max: 20, pattern: /^(0|[1-9][0-9]{0,19})$/ });
+
+/** Sort order of group ids (= read order): numeric, on the decimal strings. */
+export function compareGroupIds(a: GroupId, b: GroupId): number {
+  return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Filter shared by the fault table, bulk answers and drains. A group is
+ * matched as a whole: its permissions are the union of its pages', and an
+ * address range matches when any of its pages is in it.
+ */
 export const faultFilter = object({
   devId: optional(u32),
   pasid: optional(u32),
-  /** 'r', 'w', 'x', 'p' letters; a row matches when it requests all of them. */
+  /** 'r', 'w', 'x', 'p' letters; a group matches when its pages together request all of them. */
   perm: optional(string({ max: 4, pattern: /^[rwxp]*$/ })),
   addrMin: optional(hex),
   addrMax: optional(hex),
-  state: optional(literal('pending', 'success', 'invalid', 'answered')),
+  state: optional(literal('pending', 'success', 'invalid')),
 });
 export type FaultFilter = Infer<typeof faultFilter>;
 
 /** One row of the fault table: a page request group. */
 export interface FaultRow {
-  /** Position in the session's fault log (0 = first group read). */
-  index: number;
+  /** The group's identity (decimal sequence number); rows are in group order. */
+  group: GroupId;
+  /** The kernel's cookie when read (reused by the kernel after the answer). */
   cookie: number;
   devId: number;
   /** null when the request carried no PASID. */
   pasid: number | null;
   grpid: number;
+  /** Union of the pages' IOMMU_PGFAULT_PERM_* bits. */
   perm: number;
   /** First page's address, hex. */
   addr: string;
   pages: number;
   /** Milliseconds since the session started. */
   readMs: number;
-  /**
-   * 'answered': answered natively, but the answer's code and answerer never
-   * reached the dashboard (answered-list overflow); `by` is then null.
-   */
-  state: 'pending' | 'success' | 'invalid' | 'answered';
+  state: 'pending' | 'success' | 'invalid';
+  /** null while pending. */
   by: AnsweredByName | null;
+  /** Index of the policy rule that answered; null for the fallback or when not a policy. */
+  rule: number | null;
   latencyUs: number | null;
 }
 
@@ -89,8 +108,20 @@ export interface FaultDetail {
 }
 
 export interface RespondOutcome {
-  ok: number[];
-  failed: { cookie: number; code: string; message: string }[];
+  /** Groups whose answer was written. */
+  ok: GroupId[];
+  /**
+   * Groups not answered, each with why: ESTALE when the group is not pending
+   * (the message names who answered it and when), EINVAL when the kernel
+   * refused the answer (the group stays pending).
+   */
+  failed: {
+    group: GroupId;
+    cookie: number | null;
+    code: string;
+    message: string;
+    answeredBy?: AnsweredByName;
+  }[];
 }
 
 export interface SessionState {
@@ -123,6 +154,7 @@ export interface Totals {
   invalid: number;
   pending: number;
   errors: number;
+  /** Records left out of batches (their groups are still counted and answered). */
   overflow: number;
   malformed: number;
 }
@@ -147,23 +179,30 @@ export interface Frame {
   totals: Totals;
   /** Page requests per second over the last second. */
   faultRate: number;
+  /** Exact native counters: answeredByUser + …Policy + …Drain + …Kernel = totals.answered. */
   answeredByUser: number;
   answeredByPolicy: number;
   answeredByDrain: number;
   answeredByKernel: number;
-  /** Groups answered whose code and answerer were lost (rows in state 'answered'). */
-  answeredUnknown: number;
-  /** Groups in the fault log; the table pages through it with faults.query. */
+  /** Groups in the fault log (every pending group plus the newest answered ones). */
   logSize: number;
-  /** Groups dropped from the log because it was full (they were still answered). */
+  /** Answered rows evicted from the log because it was full (never a pending one). */
   logDropped: number;
+  /** Groups read whose records never reached the log (answered natively, counted in totals.overflow). */
+  logSkipped: number;
   /** Newest rows (at most 20), for a live-follow table without a query. */
   newest: FaultRow[];
   injection: { injected: number; failed: number; done: boolean; lastError: string | null } | null;
   rates?: { bucketMs: number; byDevice: RateSeries[]; byPasid: RateSeries[] };
   /** Automatic-answer latency histogram: counts per bucket of edgesUs. */
   latency?: { edgesUs: number[]; counts: number[]; p50Us: number; p99Us: number };
-  errors: { at: number; cookie: number; code: string; message: string }[];
+  errors: {
+    at: number;
+    group: GroupId | null;
+    cookie: number | null;
+    code: string;
+    message: string;
+  }[];
 }
 
 // --- requests: renderer -> core -------------------------------------------
@@ -211,15 +250,16 @@ export const requests = {
     }),
     result: trusted<{ total: number; rows: FaultRow[] }>('rows'),
   },
+  /** null when the group is not (or no longer) in the fault log. */
   'faults.detail': {
-    params: object({ cookie: u32, index: optional(number({ int: true, min: 0 })) }),
+    params: object({ group: groupId }),
     result: nullable(trusted<FaultDetail>('FaultDetail')),
   },
   'faults.respond': {
-    params: object({ cookies: array(u32, { max: 65536 }), code }),
+    params: object({ groups: array(groupId, { max: 65536 }), code }),
     result: trusted<RespondOutcome>('RespondOutcome'),
   },
-  /** Answers every pending group, or those matching `filter`. */
+  /** Answers every pending group, or exactly the pending groups matching `filter`. */
   'faults.drain': {
     params: object({ code, filter: optional(faultFilter) }),
     result: trusted<{ answered: number }>('drained'),
@@ -245,6 +285,8 @@ export const events = {
   notice: object({
     level: literal('info', 'warning', 'error'),
     message: string({ max: 4096 }),
+    /** The group the notice is about, when there is one. */
+    group: optional(groupId),
   }),
 } satisfies Record<string, Schema<unknown>>;
 

@@ -56,18 +56,23 @@ async function settle(session: FaultSession): Promise<void> {
   await new Promise((r) => setTimeout(r, 30));
 }
 
-function answeredIn(batches: DecodedBatch[]): { cookie: number; code: number; by: number }[] {
+function answeredIn(batches: DecodedBatch[]): { group: number; code: number; by: number }[] {
   return batches.flatMap((b) =>
-    Array.from(b.answered.cookie, (cookie, i) => ({
-      cookie,
+    Array.from(b.answered.group, (group, i) => ({
+      group,
       code: b.answered.code[i]!,
       by: b.answered.by[i]!,
     })),
   );
 }
 
+/** Sequence numbers of every group read, in read order. */
+function groupsRead(batches: DecodedBatch[]): number[] {
+  return batches.flatMap((b) => Array.from(b.read.group));
+}
+
 function faultCookies(batches: DecodedBatch[]): number[] {
-  return batches.flatMap((b) => Array.from(b.cookie));
+  return batches.flatMap((b) => Array.from(b.read.cookie));
 }
 
 function countBy(values: number[]): Map<number, number> {
@@ -77,24 +82,18 @@ function countBy(values: number[]): Map<number, number> {
 }
 
 /**
- * Every group read is answered exactly once. The kernel hands a cookie out
- * again once its group is answered, so compare per cookie: answers == groups
- * read with it (a group is read when its LAST_PAGE record arrives).
+ * Every group read is read once and answered exactly once, by group
+ * sequence number (cookies repeat: the kernel reuses the lowest free one).
  */
-function assertAnsweredOnce(batches: DecodedBatch[], cookies: number[]): void {
-  const answers = countBy(answeredIn(batches).map((a) => a.cookie));
-  const groups = countBy(
-    batches.flatMap((b) => Array.from(b.cookie).filter((_, i) => (b.flags[i]! & 2) !== 0)),
-  );
-  for (const c of new Set(cookies)) {
-    const read = groups.get(c) ?? 0;
-    assert.ok(read >= 1, `cookie ${c} was never read`);
-    assert.equal(
-      answers.get(c) ?? 0,
-      read,
-      `cookie ${c}: ${answers.get(c) ?? 0} answers for ${read} groups`,
-    );
+function assertAnsweredOnce(batches: DecodedBatch[], groups: number[]): void {
+  const reads = countBy(groupsRead(batches));
+  const answers = countBy(answeredIn(batches).map((a) => a.group));
+  for (const g of new Set(groups)) {
+    assert.equal(reads.get(g) ?? 0, 1, `group ${g} read once`);
+    assert.equal(answers.get(g) ?? 0, 1, `group ${g}: ${answers.get(g) ?? 0} answers`);
   }
+  for (const [g, n] of answers)
+    assert.equal(reads.get(g), 1, `group ${g} answered ${n}x, read ${reads.get(g) ?? 0}x`);
 }
 
 export const faultSourceCases: FaultSourceCase[] = [
@@ -117,7 +116,7 @@ export const faultSourceCases: FaultSourceCase[] = [
         const addrs = pending.flatMap((g) => g.pages.map((p) => p.addr)).sort();
         assert.deepEqual(addrs, ['0x2000000', '0x2001000', '0x2002000', '0x2003000']);
         const r = session.respond(
-          pending.map((g) => g.cookie),
+          pending.map((g) => g.group),
           0,
         );
         assert.equal(r.ok.length, 4);
@@ -128,7 +127,12 @@ export const faultSourceCases: FaultSourceCase[] = [
         await settle(session);
         assertAnsweredOnce(
           batches,
-          pending.map((g) => g.cookie),
+          pending.map((g) => g.group),
+        );
+        assert.deepEqual(
+          groupsRead(batches),
+          pending.map((g) => g.group),
+          'the groups read, in read order, are the pending ones',
         );
         assert.deepEqual(faultCookies(batches).sort(), pending.map((g) => g.cookie).sort());
       } finally {
@@ -143,13 +147,13 @@ export const faultSourceCases: FaultSourceCase[] = [
       try {
         session.inject(injectSpec({ count: 3 }));
         await waitTotals(session, (t) => t.pending === 3, '3 pending');
-        const cookies = session.pending().map((g) => g.cookie);
+        const groups = session.pending().map((g) => g.group);
         assert.equal(session.drain(1), 3);
         assert.equal(session.drain(1), 0, 'a second drain finds nothing');
         const t = await waitTotals(session, (x) => x.answered === 3, '3 answered');
         assert.equal(t.invalid, 3);
         await settle(session);
-        assertAnsweredOnce(batches, cookies);
+        assertAnsweredOnce(batches, groups);
         assert.ok(
           answeredIn(batches).every((a) => a.by === 2 && a.code === 1),
           'by drain, INVALID',
@@ -160,24 +164,89 @@ export const faultSourceCases: FaultSourceCase[] = [
     },
   },
   {
-    name: 'wrong cookie: reported as failed, not thrown; the real group stays pending',
+    name: 'unknown group: reported as failed (ESTALE), not thrown; the real group stays pending',
     async run(open) {
       const { session } = startSession(open);
       try {
         session.inject(injectSpec({ count: 1 }));
         await waitTotals(session, (t) => t.pending === 1, '1 pending');
-        const cookie = session.pending()[0]!.cookie;
-        const r = session.respond([cookie + 1000], 0);
+        const group = session.pending()[0]!.group;
+        const r = session.respond([group + 1000], 0);
         assert.deepEqual(r.ok, []);
         assert.equal(r.failed.length, 1);
-        assert.equal(r.failed[0]!.cookie, cookie + 1000);
+        assert.equal(r.failed[0]!.group, group + 1000);
         assert.equal(r.failed[0]!.code, 'ESTALE');
         assert.equal(session.totals().pending, 1);
-        assert.deepEqual(session.respond([cookie], 0).ok, [cookie]);
-        const again = session.respond([cookie], 0);
+        assert.deepEqual(session.respond([group], 0).ok, [group]);
+        const again = session.respond([group], 0);
         assert.equal(again.failed[0]?.code, 'ESTALE', 'answering twice is refused');
+        assert.equal(again.failed[0]?.answeredBy, 0, 'the refusal names the user as who answered');
       } finally {
         await session.close();
+      }
+    },
+  },
+  {
+    name: 'a stale answer after cookie reuse is refused (ESTALE) and never answers the group now holding the cookie',
+    async run(open) {
+      const { session, batches } = startSession(open);
+      try {
+        session.inject(injectSpec({ count: 1 }));
+        await waitTotals(session, (t) => t.pending === 1, 'the first group pending');
+        const first = session.pending()[0]!;
+        assert.deepEqual(session.respond([first.group], 0).ok, [first.group]);
+        await waitTotals(session, (t) => t.pending === 0 && t.answered === 1, 'the first answered');
+        // Step: the next group gets the cookie back (the kernel hands out the lowest free one).
+        session.inject(injectSpec({ count: 1, addr: '0x5000000' }));
+        await waitTotals(session, (t) => t.pending === 1, 'the second group pending');
+        const second = session.pending()[0]!;
+        assert.equal(second.cookie, first.cookie, 'the cookie was reused');
+        assert.notEqual(second.group, first.group, 'the group number was not');
+        // Step: answering the first group again (a stale screen) is refused …
+        const stale = session.respond([first.group], 1);
+        assert.deepEqual(stale.ok, []);
+        assert.equal(stale.failed[0]?.code, 'ESTALE');
+        assert.equal(stale.failed[0]?.answeredBy, 0, 'it names the user as who answered');
+        // … and the group now holding that cookie is untouched.
+        assert.deepEqual(
+          session.pending().map((g) => g.group),
+          [second.group],
+        );
+        assert.equal(session.totals().answered, 1);
+        assert.deepEqual(session.respond([second.group], 1).ok, [second.group]);
+        await waitTotals(session, (t) => t.answered === 2, 'both answered');
+        await settle(session);
+        assertAnsweredOnce(batches, [first.group, second.group]);
+      } finally {
+        await session.close();
+      }
+    },
+  },
+  {
+    name: 'across sessions: a group of a closed session is stale in the next one, whatever its cookie',
+    async run(open) {
+      const one = startSession(open);
+      one.session.inject(injectSpec({ count: 5 }));
+      await waitTotals(one.session, (t) => t.pending === 5, '5 pending in the first session');
+      const old = one.session.pending();
+      await one.session.close();
+      const two = startSession(open);
+      try {
+        two.session.inject(injectSpec({ count: 5, addr: '0x7000000' }));
+        await waitTotals(two.session, (t) => t.pending === 5, '5 pending in the second session');
+        const now = two.session.pending();
+        assert.deepEqual(
+          now.map((g) => g.cookie).sort(),
+          old.map((g) => g.cookie).sort(),
+          'the same cookies again',
+        );
+        const r = two.session.respond([old[2]!.group], 0);
+        assert.deepEqual(r.ok, []);
+        assert.equal(r.failed[0]?.code, 'ESTALE');
+        assert.equal(two.session.totals().answered, 0, 'no group of the second session answered');
+        assert.equal(two.session.totals().pending, 5);
+      } finally {
+        await two.session.close();
       }
     },
   },
@@ -188,10 +257,10 @@ export const faultSourceCases: FaultSourceCase[] = [
       try {
         session.inject(injectSpec({ count: 1 }));
         await waitTotals(session, (t) => t.pending === 1, '1 pending');
-        const cookie = session.pending()[0]!.cookie;
+        const group = session.pending()[0]!.group;
         let refused = false;
         try {
-          const r = session.respond([cookie], 2 as 0 | 1);
+          const r = session.respond([group], 2 as 0 | 1);
           refused = r.ok.length === 0 && r.failed.length === 1;
         } catch (err) {
           refused =
@@ -201,7 +270,7 @@ export const faultSourceCases: FaultSourceCase[] = [
         assert.ok(refused, 'code 2 is refused');
         assert.equal(session.totals().pending, 1);
         assert.equal(session.totals().answered, 0);
-        assert.deepEqual(session.respond([cookie], 1).ok, [cookie]);
+        assert.deepEqual(session.respond([group], 1).ok, [group]);
       } finally {
         await session.close();
       }
@@ -214,17 +283,17 @@ export const faultSourceCases: FaultSourceCase[] = [
       try {
         session.inject(injectSpec({ count: 2 }));
         await waitTotals(session, (t) => t.pending === 2, '2 pending');
-        const cookies = session.pending().map((g) => g.cookie);
+        const groups = session.pending().map((g) => g.group);
         assert.ok(session.detach() >= 2);
         const t = await waitTotals(session, (x) => x.pending === 0, 'nothing pending after detach');
         assert.equal(t.invalid, 2);
         await settle(session);
-        assertAnsweredOnce(batches, cookies);
+        assertAnsweredOnce(batches, groups);
         assert.ok(
           answeredIn(batches).every((a) => a.by === 3 && a.code === 1),
           'by kernel, INVALID',
         );
-        assert.equal(session.respond(cookies, 0).ok.length, 0, 'stale after detach');
+        assert.equal(session.respond(groups, 0).ok.length, 0, 'stale after detach');
       } finally {
         const s = await session.close();
         assert.equal(s.pending, 0);
@@ -238,14 +307,14 @@ export const faultSourceCases: FaultSourceCase[] = [
       const { session, batches } = startSession(open);
       session.inject(injectSpec({ count: 5 }));
       await waitTotals(session, (t) => t.pending === 5, '5 pending');
-      const cookies = session.pending().map((g) => g.cookie);
+      const groups = session.pending().map((g) => g.group);
       const [s, again] = await Promise.all([session.close({ drainCode: 0 }), session.close()]);
       assert.equal(s, again, 'close is idempotent');
       assert.equal(s.pending, 0);
       assert.equal(s.success, 5);
       assert.equal(s.by.drain, 5);
       assert.deepEqual(s.teardownErrors, []);
-      assertAnsweredOnce(batches, cookies);
+      assertAnsweredOnce(batches, groups);
     },
   },
   {
@@ -264,7 +333,7 @@ export const faultSourceCases: FaultSourceCase[] = [
           lat.every((ns) => ns >= 0 && ns < 10e9),
           'latencies are plausible',
         );
-        assertAnsweredOnce(batches, faultCookies(batches));
+        assertAnsweredOnce(batches, groupsRead(batches));
       } finally {
         await session.close();
       }
@@ -333,7 +402,7 @@ export const faultSourceCases: FaultSourceCase[] = [
         await settle(session);
         assertAnsweredOnce(
           batches,
-          groups.map((g) => g.cookie),
+          groups.map((g) => g.group),
         );
       } finally {
         await session.close();

@@ -1,7 +1,9 @@
 // Browser mode, the Faults view against the simulator with held groups:
 // answering with each button and each shortcut (rows then show state and
 // "user"), selection, the detail pane's raw bytes, expanded groups, filters
-// and drains behind a confirmation dialog.
+// and drains behind a confirmation dialog; the cursor, selection and answers
+// following groups (not positions) under a state=pending filter; two tabs
+// answering the same group (ESTALE, naming who answered).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -15,6 +17,8 @@ import {
   startServe,
   uiSkipReason,
   until,
+  waitConnected,
+  gotoTab,
   type Browser,
   type Serve,
 } from './harness';
@@ -33,6 +37,23 @@ async function expectAnswered(page: Page, pos: number, state: string, by: string
   });
   assert.equal((await faultRow(page, pos).getByTestId('row-by').textContent())?.trim(), by);
   assert.equal((await faultRow(page, pos).getByTestId('row-state').textContent())?.trim(), state);
+}
+
+function rowOfGroup(page: Page, group: string) {
+  return page.locator(`[data-testid="fault-row"][data-group="${group}"]`);
+}
+
+async function groupAt(page: Page, pos: number): Promise<string> {
+  return (await faultRow(page, pos).getAttribute('data-group')) ?? '';
+}
+
+async function expectGroup(page: Page, group: string, state: string, by: string): Promise<void> {
+  await until(`group ${group} ${state} by ${by}`, async () => {
+    const r = rowOfGroup(page, group);
+    return (
+      (await r.getAttribute('data-state')) === state && (await r.getAttribute('data-by')) === by
+    );
+  });
 }
 
 async function applyFilter(page: Page, fields: Record<string, string>): Promise<void> {
@@ -119,7 +140,11 @@ describe('ui: faults', { skip: skip ?? false }, () => {
     await faultRow(page, 0).click();
     await page.keyboard.press('x');
     await page.keyboard.press('i');
-    await page.getByTestId('notice').filter({ hasText: 'not answered' }).first().waitFor();
+    await page
+      .getByTestId('notice')
+      .filter({ hasText: /not answered: group \d+ is no longer pending: answered success by user/ })
+      .first()
+      .waitFor();
     await expectAnswered(page, 0, 'success', 'user');
     await page.keyboard.press('Escape');
   });
@@ -182,6 +207,103 @@ describe('ui: faults', { skip: skip ?? false }, () => {
     assert.match((await page.getByTestId('filter-problem').textContent()) ?? '', /perm/);
     await page.getByTestId('filter-clear').click();
     await until('all rows back', async () => (await visibleRows(page)).length === GROUPS);
+  });
+
+  it('rows are named by their group (#N), not by position', async () => {
+    const group = await groupAt(page, 0);
+    assert.match(group, /^[1-9][0-9]*$/);
+    assert.equal(
+      (await faultRow(page, 0).getByTestId('row-group').textContent())?.trim(),
+      `#${group}`,
+    );
+    assert.notEqual(await groupAt(page, 1), group);
+  });
+
+  it('after a click on a row checkbox, s and i still answer', async () => {
+    const pos = await until('a pending row', async () => {
+      for (let p = 0; p < GROUPS; p++) {
+        if ((await faultRow(page, p).getAttribute('data-state')) === 'pending') return p + 1;
+      }
+      return 0;
+    });
+    const group = await groupAt(page, pos - 1);
+    await faultRow(page, pos - 1)
+      .getByTestId('row-select')
+      .click();
+    assert.match((await page.getByTestId('fault-summary').textContent()) ?? '', /1 selected/);
+    await page.keyboard.press('s');
+    await expectGroup(page, group, 'success', 'user');
+    assert.match((await page.getByTestId('fault-summary').textContent()) ?? '', /0 selected/);
+  });
+
+  it('with state=pending, s then j then s answers the first group and then the one now first', async () => {
+    await applyFilter(page, { 'filter-state': 'pending' });
+    await until('only pending rows', async () => {
+      const rows = await visibleRows(page);
+      return rows.length > 0 && rows.every((r) => r.state === 'pending');
+    });
+    const first = await Promise.all([0, 1, 2, 3, 4].map((p) => groupAt(page, p)));
+    // Step: the answered row leaves the view before j (the refresh came first).
+    await faultRow(page, 0).click();
+    await page.keyboard.press('s');
+    await until(
+      'the answered group left the view',
+      async () => (await groupAt(page, 0)) === first[1],
+    );
+    await page.keyboard.press('j');
+    await page.keyboard.press('s');
+    await until('the second group left too', async () => (await groupAt(page, 0)) === first[2]);
+    // Step: s, j, s without waiting (j may come before the refresh). The cursor
+    // sits where the answered group was: s answers the group now there.
+    await page.keyboard.press('s');
+    await page.keyboard.press('j');
+    await page.keyboard.press('s');
+    await until('four answered', async () => (await groupAt(page, 0)) === first[4]);
+    await page.getByTestId('filter-clear').click();
+    for (const g of first.slice(0, 4)) await expectGroup(page, g, 'success', 'user');
+    assert.equal(
+      await rowOfGroup(page, first[4]!).getAttribute('data-state'),
+      'pending',
+      'none skipped, none extra',
+    );
+  });
+
+  it('two tabs: answering a group the other tab already answered is refused, naming who did', async () => {
+    const group = await until('a pending group', async () => {
+      for (let p = 0; p < GROUPS; p++) {
+        if ((await faultRow(page, p).getAttribute('data-state')) === 'pending')
+          return groupAt(page, p);
+      }
+      return '';
+    });
+    // Tab A selects the group …
+    await rowOfGroup(page, group).getByTestId('row-select').click();
+    // … tab B answers it first.
+    const other = await browser.context.newPage();
+    try {
+      await other.goto(serve.url);
+      await waitConnected(other);
+      await gotoTab(other, 'Faults');
+      await until(
+        `group ${group} in tab B`,
+        async () => (await rowOfGroup(other, group).count()) === 1,
+      ).catch(async (err: unknown) => {
+        await screenshot(other, 'faults-tab-b');
+        throw err;
+      });
+      await rowOfGroup(other, group).click();
+      await other.keyboard.press('i');
+      await expectGroup(other, group, 'invalid', 'user');
+    } finally {
+      await other.close();
+    }
+    await page.keyboard.press('s');
+    const notice = page.getByTestId('notice').filter({ hasText: `Group #${group} not answered` });
+    await notice.first().waitFor();
+    const text = (await notice.first().textContent()) ?? '';
+    assert.match(text, /answered invalid by user at \d+:\d\d\.\d{3}/);
+    assert.match(text, /ESTALE/);
+    await expectGroup(page, group, 'invalid', 'user');
   });
 
   it('Drain asks for confirmation, drains only the filter, then everything', async () => {

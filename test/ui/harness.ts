@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { cliEntry } from '../shared/cli-entry';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 export const CHROMIUM = '/usr/bin/chromium';
@@ -41,11 +42,10 @@ export interface Serve {
 
 /** Starts `iommuscope serve --port 0 ...args` and resolves with the URL it prints first. */
 export async function startServe(args: string[], port = 0): Promise<Serve> {
-  const proc = spawn(
-    process.execPath,
-    [path.join(repoRoot, 'bin', 'iommuscope.js'), 'serve', '--port', String(port), ...args],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const proc = spawn(process.execPath, [cliEntry(), 'serve', '--port', String(port), ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

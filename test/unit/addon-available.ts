@@ -11,13 +11,25 @@ export function tryLoadAddon(): NativeAddon | undefined {
       addon = loadAddon();
       reason =
         typeof addon.createFaultQueue === 'function'
-          ? undefined
+          ? contractProblem(addon)
           : 'the addon has no createFaultQueue yet';
     } catch (err) {
       reason = err instanceof Error ? err.message : String(err);
     }
   }
   return reason ? undefined : addon;
+}
+
+/** Why the built addon does not speak the group-identity queue contract, if it does not. */
+function contractProblem(a: NativeAddon): string | undefined {
+  const q = a.createFaultQueue({ kind: 'sim' });
+  try {
+    return typeof q.id === 'number'
+      ? undefined
+      : 'the built addon predates the group-identity fault queue contract (no queue id): rebuild it (node scripts/build-native.mjs) from a tree with the native side of addon-types.ts';
+  } finally {
+    q.close();
+  }
 }
 
 /** undefined when the addon loads, else why tests needing it skip. */

@@ -1,12 +1,17 @@
 // `iommuscope watch` end to end on the simulator: spawn bin/iommuscope.js,
-// parse its NDJSON and summary, send it signals.
+// parse its NDJSON, text lines and summary, send it signals; and in-process
+// (runWatch) on the TypeScript fake of the queue contract, and on the native
+// simulator for 2,000,000 held groups drained with exact answerer counts.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { addonSkipReason } from './addon-available';
+import { addonSkipReason, tryLoadAddon } from './addon-available';
+import { fakeSimAddon } from '../shared/fake-fault-queue';
+import { parseWatchArgs, runWatch, type WatchEnv } from '../../main/node/cli/watch';
+import type { NativeAddon } from '../../main/node/native/addon-types';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const bin = path.join(root, 'bin', 'iommuscope.js');
@@ -26,6 +31,58 @@ function run(args: string[]): { status: number; events: Event[]; stdout: string;
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Event);
   return { status: r.status ?? -1, events, stdout, stderr: r.stderr ?? '' };
+}
+
+/** Every group read appears in fault events and is answered by exactly one response, by group. */
+function assertGroupsExact(faults: Event[], responses: Event[], groups: number): void {
+  assert.ok(faults.every((e) => typeof e.group === 'string' && /^[1-9][0-9]*$/.test(e.group)));
+  const read = new Set(faults.map((e) => e.group));
+  assert.equal(read.size, groups, 'groups read');
+  const answered = responses.map((e) => e.group);
+  assert.equal(new Set(answered).size, answered.length, 'no group answered twice');
+  assert.deepEqual([...answered].sort(), [...read].sort(), 'every group read is answered');
+}
+
+const FAULT_LINE =
+  /^\d\d:\d\d:\d\d\.\d{6} group (\d+) dev \d+ pasid (\d+|-) grp \d+ cookie \d+ [r-][w-][x-]p? 0x[0-9a-f]+ \+\d+p$/;
+const ANSWER_LINE =
+  /^\d\d:\d\d:\d\d\.\d{6} group (\d+) (success|invalid) by (user|policy rule \d+|policy default|drain|kernel) [\d.]+(us|ms|s)$/;
+
+/** Text mode: one line per group read and one per answer, tcpdump style. */
+function assertTextLines(stdout: string, groups: number, answer: RegExp): void {
+  const lines = stdout.split('\n');
+  const reads = lines.filter((l) => FAULT_LINE.test(l)).map((l) => FAULT_LINE.exec(l)![1]);
+  const answers = lines.filter((l) => ANSWER_LINE.test(l));
+  assert.equal(reads.length, groups, `a line per group:\n${stdout.slice(0, 400)}`);
+  assert.equal(new Set(reads).size, groups);
+  assert.equal(answers.length, groups, 'a line per answer');
+  assert.ok(
+    answers.every((l) => answer.test(l)),
+    answers[0],
+  );
+  assert.deepEqual(
+    answers.map((l) => ANSWER_LINE.exec(l)![1]).sort(),
+    [...reads].sort(),
+    'each group answered once',
+  );
+}
+
+/** runWatch in this process, its output captured. */
+async function runIn(
+  args: string[],
+  env: WatchEnv,
+): Promise<{ status: number; events: Event[]; stdout: string }> {
+  const opts = parseWatchArgs(args);
+  assert.notEqual(opts, 'help');
+  const chunks: string[] = [];
+  const out = { write: (c: string) => (chunks.push(c), true), once: () => out };
+  const status = await runWatch(opts as Exclude<typeof opts, 'help'>, { ...env, out });
+  const stdout = chunks.join('');
+  const events = stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Event);
+  return { status, events, stdout };
 }
 
 function summary(events: Event[]): Event {
@@ -50,7 +107,7 @@ test('watch sim --json: every fault and response as NDJSON, clean summary', { sk
   const responses = r.events.filter((e) => e.type === 'response');
   assert.equal(faults.length, 600);
   assert.equal(responses.length, 200, 'one response per 3-page group');
-  assert.deepEqual(new Set(responses.map((e) => e.cookie)).size, 200, 'each group answered once');
+  assertGroupsExact(faults, responses, 200);
   assert.ok(faults.every((e) => e.perm === 'rw' && typeof e.addr === 'string'));
   assert.deepEqual([...new Set(faults.map((e) => e.pasid))].sort(), [1, 2, 3]);
   assert.deepEqual([...new Set(faults.map((e) => e.dev))].sort(), [1, 2]);
@@ -69,6 +126,7 @@ test('watch sim: hold policy, drained INVALID at exit, still a clean run', { ski
   const r = run(['watch', '--source', 'sim', '--inject', 'count=50', '--policy', 'hold']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /faults 50 .*pending 0/, 'readable summary line without --json');
+  assertTextLines(r.stdout, 50, /invalid by drain/);
   const s = summary(r.events);
   assert.equal(s.invalid, 50);
   assert.deepEqual(s.answeredBy, { user: 0, policy: 0, drain: 50, kernel: 0 });
@@ -180,6 +238,11 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     assert.equal((s.answeredBy as Record<string, number>).drain, s.groups);
     const responses = events.filter((e) => e.type === 'response');
     assert.equal(responses.length, s.groups, 'every drained group reported once');
+    assertGroupsExact(
+      events.filter((e) => e.type === 'fault'),
+      responses,
+      s.groups as number,
+    );
   });
 }
 
@@ -224,5 +287,76 @@ test(
     assert.equal(r.status, 1);
     assert.match(r.stderr, /\/dev\/iommu does not exist.*Fix: .*CONFIG_IOMMUFD/);
     assert.equal(summary(r.events).clean, false);
+  },
+);
+
+test('watch (fake sim, in-process) --json: group on every fault and response, exact answerer counts', async () => {
+  const r = await runIn(
+    [
+      '--source',
+      'sim',
+      '--inject',
+      'count=3000,devices=2,group=3',
+      '--policy',
+      'success',
+      '--json',
+    ],
+    { addon: fakeSimAddon() },
+  );
+  assert.equal(r.status, 0);
+  const faults = r.events.filter((e) => e.type === 'fault');
+  const responses = r.events.filter((e) => e.type === 'response');
+  assert.equal(faults.length, 3000);
+  assertGroupsExact(faults, responses, 1000);
+  assert.ok(responses.every((e) => e.by === 'policy' && e.rule === -1 && e.code === 'success'));
+  const s = summary(r.events);
+  assert.deepEqual(s.answeredBy, { user: 0, policy: 1000, drain: 0, kernel: 0 });
+  assert.equal(s.answered, 1000);
+});
+
+test('watch (fake sim, in-process): 100,000 held groups drained, answerer counts exact', async () => {
+  const r = await runIn(['--source', 'sim', '--inject', 'count=100000', '--policy', 'hold', '-q'], {
+    addon: fakeSimAddon(),
+    outstandingLimit: 200_000,
+  });
+  assert.equal(r.status, 0);
+  const s = summary(r.events);
+  assert.equal(s.answered, 100_000);
+  assert.deepEqual(s.answeredBy, { user: 0, policy: 0, drain: 100_000, kernel: 0 });
+  // -q: no line per group, only the status line(s).
+  assert.ok(!FAULT_LINE.test(r.stdout.split('\n')[0]!));
+  assert.match(r.stdout, /answered 100000 .*drain 100000/);
+});
+
+test('watch (fake sim, in-process) text mode: a tcpdump-style line per group and per answer', async () => {
+  const rules = path.join(mkdtempSync(path.join(os.tmpdir(), 'iommuscope-rules-')), 'r.json');
+  writeFileSync(
+    rules,
+    JSON.stringify({ rules: [{ pasid: '2', action: 'invalid' }], default: 'success' }),
+  );
+  const r = await runIn(
+    ['--source', 'sim', '--inject', 'count=40,pasids=1-2', '--policy', `@${rules}`],
+    { addon: fakeSimAddon() },
+  );
+  assert.equal(r.status, 0);
+  assertTextLines(r.stdout, 40, /(success by policy default|invalid by policy rule 0)/);
+  assert.equal(r.stdout.split('\n').filter((l) => / invalid by policy rule 0 /.test(l)).length, 20);
+});
+
+test(
+  'watch sim: 2,000,000 held groups drained at exit, answerer counts exact (native queue)',
+  { skip },
+  async () => {
+    const addon: NativeAddon = tryLoadAddon()!;
+    const r = await runIn(
+      ['--source', 'sim', '--inject', 'count=2000000', '--policy', 'hold', '-q'],
+      { addon, outstandingLimit: 2_100_000 },
+    );
+    const s = summary(r.events);
+    assert.equal(r.status, 0, JSON.stringify(s));
+    assert.equal(s.groups, 2_000_000);
+    assert.equal(s.answered, 2_000_000);
+    assert.deepEqual(s.answeredBy, { user: 0, policy: 0, drain: 2_000_000, kernel: 0 });
+    assert.equal(s.pending, 0);
   },
 );

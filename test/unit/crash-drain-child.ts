@@ -4,10 +4,17 @@
 import { FaultSession } from '../../main/node/session/fault-session';
 import { drainOnCrash } from '../../main/node/session/crash-drain';
 import { INJECT_DEFAULTS } from '../../main/common/inject';
+import { fakeSimAddon } from '../shared/fake-fault-queue';
+import { tryLoadAddon } from './addon-available';
 
 const count = Number(process.argv[2] ?? '5');
 drainOnCrash('crash-child');
-const session = FaultSession.open({ source: 'sim', flushIntervalMs: 5 });
+// The native simulator, or the TS fake of its contract until the built addon has it.
+const session = FaultSession.open({
+  source: 'sim',
+  flushIntervalMs: 5,
+  ...(tryLoadAddon() ? {} : { addon: fakeSimAddon() }),
+});
 session.inject({ ...INJECT_DEFAULTS, count });
 const timer = setInterval(() => {
   if (session.totals().pending === count) {

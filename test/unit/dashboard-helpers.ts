@@ -1,26 +1,41 @@
-// Synthetic session batches for the dashboard tests (no addon needed).
+// Synthetic session batches for the dashboard tests (no addon needed),
+// shaped as the queue contract says: every group read is listed once in
+// `read` with its records, and answered once in `answered` (in that batch or
+// a later one), by group sequence number. Tests built on these must keep
+// that promise: answer each group they read exactly once.
 import type { LogBatch } from '../../main/node/dashboard/fault-log';
+import { RECORDS_LEFT_OUT } from '../../main/node/session/decode-batch';
 
 export interface Page {
-  cookie: number;
   devId?: number;
   pasid?: number | null;
   grpid?: number;
   perm?: number;
   addr?: number;
-  last?: boolean;
+}
+
+export interface Group extends Page {
+  /** The group's sequence number. */
+  group: number;
+  cookie?: number;
+  /** Pages after the first (which takes the group's own fields). */
+  more?: Page[];
   readNs?: number;
+  /** The native side left this group's records out (overflow). */
+  leftOut?: boolean;
 }
 
 export interface Answer {
-  cookie: number;
+  group: number;
+  cookie?: number;
   code: 0 | 1;
   by: number;
+  rule?: number;
   latencyNs?: number;
 }
 
-/** Zeroed per-page columns for `n` pages. */
-function pageColumns(n: number): Omit<LogBatch, 'answered' | 'records'> {
+/** Zeroed per-record columns for `n` records. */
+function recordColumns(n: number) {
   const col = () => new Uint32Array(n);
   return {
     count: n,
@@ -33,54 +48,95 @@ function pageColumns(n: number): Omit<LogBatch, 'answered' | 'records'> {
     addrHi: col(),
     addrLo: col(),
     length: col(),
-    readNs: new Float64Array(n),
   };
 }
 
-export function makeBatch(pages: Page[], answers: Answer[] = []): LogBatch {
-  const b = {
-    ...pageColumns(pages.length),
-    answered: {
-      count: answers.length,
-      cookie: Uint32Array.from(answers.map((a) => a.cookie)),
-      code: Uint8Array.from(answers.map((a) => a.code)),
-      by: Uint8Array.from(answers.map((a) => a.by)),
-      latencyNs: Float64Array.from(answers.map((a) => a.latencyNs ?? 1000)),
-    },
+function answerColumns(answers: Answer[]): LogBatch['answered'] & { cookie: Uint32Array } {
+  return {
+    count: answers.length,
+    group: Float64Array.from(answers, (a) => a.group),
+    cookie: Uint32Array.from(answers, (a) => a.cookie ?? a.group),
+    code: Uint8Array.from(answers, (a) => a.code),
+    by: Uint8Array.from(answers, (a) => a.by),
+    rule: Int16Array.from(answers, (a) => a.rule ?? -1),
+    latencyNs: Float64Array.from(answers, (a) => a.latencyNs ?? 1000),
   };
-  pages.forEach((p, i) => {
-    const pasid = p.pasid ?? null;
-    b.cookie[i] = p.cookie;
-    b.devId[i] = p.devId ?? 1;
-    b.pasid[i] = pasid ?? 0;
-    b.grpid[i] = p.grpid ?? 0;
-    b.perm[i] = p.perm ?? 1;
-    b.flags[i] = (pasid !== null ? 1 : 0) | (p.last === false ? 0 : 2);
-    const addr = p.addr ?? 0x1000;
-    b.addrHi[i] = Math.floor(addr / 2 ** 32);
-    b.addrLo[i] = addr >>> 0;
-    b.length[i] = 4096;
-    b.readNs[i] = p.readNs ?? 1e6 * i;
+}
+
+export function makeBatch(groups: Group[], answers: Answer[] = []): LogBatch {
+  const kept = groups.filter((g) => !g.leftOut);
+  const n = kept.reduce((sum, g) => sum + 1 + (g.more?.length ?? 0), 0);
+  const b: LogBatch = {
+    ...recordColumns(n),
+    read: {
+      count: groups.length,
+      group: Float64Array.from(groups, (g) => g.group),
+      cookie: Uint32Array.from(groups, (g) => g.cookie ?? g.group),
+      first: new Uint32Array(groups.length),
+      pages: Uint32Array.from(groups, (g) => 1 + (g.more?.length ?? 0)),
+      readNs: Float64Array.from(groups, (g, i) => g.readNs ?? 1e6 * i),
+    },
+    answered: answerColumns(answers),
+  };
+  let r = 0;
+  groups.forEach((g, i) => {
+    if (g.leftOut) {
+      b.read.first[i] = RECORDS_LEFT_OUT;
+      return;
+    }
+    b.read.first[i] = r;
+    const pages = [g, ...(g.more ?? [])];
+    pages.forEach((p, k) => {
+      const pasid = p.pasid === undefined ? (g.pasid ?? null) : p.pasid;
+      b.cookie[r] = g.cookie ?? g.group;
+      b.devId[r] = p.devId ?? g.devId ?? 1;
+      b.pasid[r] = pasid ?? 0;
+      b.grpid[r] = p.grpid ?? g.grpid ?? 0;
+      b.perm[r] = p.perm ?? g.perm ?? 1;
+      b.flags[r] = (pasid !== null ? 1 : 0) | (k === pages.length - 1 ? 2 : 0);
+      const addr = p.addr ?? (g.addr ?? 0x1000) + k * 4096;
+      b.addrHi[r] = Math.floor(addr / 2 ** 32);
+      b.addrLo[r] = addr >>> 0;
+      b.length[r] = 4096;
+      r++;
+    });
   });
   return b;
 }
 
 /**
- * A big batch built column by column (fast): `n` one-page groups, cookies
- * from `firstCookie`, dev 1..devices, PASIDs 1..pasids, perm alternating r / rw,
- * addresses one page apart from 0x1000.
+ * A big batch built column by column (fast): `n` one-page groups numbered
+ * from `firstGroup` (cookies the same unless `firstCookie`), dev
+ * 1..devices, PASIDs 1..pasids, perm alternating r / rw, addresses one page
+ * apart from 0x1000; `startIndex` continues those patterns.
  */
 export function floodBatch(
   n: number,
-  firstCookie: number,
-  opts: { devices?: number; pasids?: number; startIndex?: number } = {},
+  firstGroup: number,
+  opts: { devices?: number; pasids?: number; startIndex?: number; firstCookie?: number } = {},
 ): LogBatch {
   const devices = opts.devices ?? 4;
   const pasids = opts.pasids ?? 8;
   const start = opts.startIndex ?? 0;
-  const b: LogBatch = { ...makeBatch([]), ...pageColumns(n) };
+  const firstCookie = opts.firstCookie ?? firstGroup;
+  const b: LogBatch = {
+    ...recordColumns(n),
+    read: {
+      count: n,
+      group: new Float64Array(n),
+      cookie: new Uint32Array(n),
+      first: new Uint32Array(n),
+      pages: new Uint32Array(n).fill(1),
+      readNs: new Float64Array(n),
+    },
+    answered: answerColumns([]),
+  };
   for (let i = 0; i < n; i++) {
     const k = start + i;
+    b.read.group[i] = firstGroup + i;
+    b.read.cookie[i] = (firstCookie + i) >>> 0;
+    b.read.first[i] = i;
+    b.read.readNs[i] = k * 1000;
     b.cookie[i] = (firstCookie + i) >>> 0;
     b.devId[i] = 1 + (k % devices);
     b.pasid[i] = 1 + (k % pasids);
@@ -91,7 +147,11 @@ export function floodBatch(
     b.addrHi[i] = Math.floor(addr / 2 ** 32);
     b.addrLo[i] = addr >>> 0;
     b.length[i] = 4096;
-    b.readNs[i] = k * 1000;
   }
   return b;
+}
+
+/** A batch carrying only answers. */
+export function answersBatch(answers: Answer[]): LogBatch {
+  return makeBatch([], answers);
 }

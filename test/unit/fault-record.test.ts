@@ -107,6 +107,10 @@ test('decodeBatch: columnar arrays match the record decoder', () => {
     answered: 1,
     success: 1,
     invalid: 0,
+    byUser: 0,
+    byPolicy: 1,
+    byDrain: 0,
+    byKernel: 0,
     pending: 1,
     errors: 0,
     overflow: 0,
@@ -114,10 +118,18 @@ test('decodeBatch: columnar arrays match the record decoder', () => {
     reads: 1,
   };
   const raw: FaultBatch = {
+    queue: 3,
+    read: {
+      group: new Float64Array([41, 42]),
+      cookie: new Uint32Array([0xdeadbeef, 99]),
+      first: new Uint32Array([0, 1]),
+      pages: new Uint32Array([1, 1]),
+      readNs: new Float64Array([10, 20]),
+    },
     records: two.buffer,
-    readNs: new Float64Array([10, 20]),
     answered: {
-      cookies: new Uint32Array([5]),
+      group: new Float64Array([40]),
+      cookie: new Uint32Array([5]),
       codes: new Uint8Array([0]),
       by: new Uint8Array([1]),
       rule: new Int16Array([-1]),
@@ -139,8 +151,13 @@ test('decodeBatch: columnar arrays match the record decoder', () => {
   assert.deepEqual(Array.from(b.addrHi), [0x7f01, 0x7f01]);
   assert.deepEqual(Array.from(b.addrLo), [0x89abc000, 0x89abc000]);
   assert.deepEqual(Array.from(b.length), [4096, 4096]);
-  assert.deepEqual(Array.from(b.readNs), [10, 20]);
+  assert.deepEqual(Array.from(b.read.readNs), [10, 20]);
+  assert.deepEqual(Array.from(b.read.group), [41, 42]);
+  assert.equal(b.read.count, 2);
+  assert.equal(b.queue, 3);
+  assert.equal(b.groupsLeftOut, 0);
   assert.equal(b.answered.count, 1);
+  assert.equal(b.answered.group[0], 40);
   assert.equal(b.answered.latencyNs[0], 1234);
   assert.equal(b.totals, totals);
 });

@@ -65,14 +65,14 @@ async function main(): Promise<void> {
     if (pending.length !== 20) throw new Error(`${pending.length} pending`);
   });
   await step('faults.respond: 5 answered by the user; again → stale', async () => {
-    const cookies = pending.slice(0, 5).map((r) => r.cookie);
-    const r = await call<{ ok: number[]; failed: unknown[] }>('faults.respond', {
-      cookies,
+    const groups = pending.slice(0, 5).map((r) => r.group);
+    const r = await call<{ ok: string[]; failed: unknown[] }>('faults.respond', {
+      groups,
       code: 0,
     });
     if (r.ok.length !== 5) throw new Error(JSON.stringify(r));
-    const again = await call<{ ok: number[]; failed: { code: string }[] }>('faults.respond', {
-      cookies: cookies.slice(0, 1),
+    const again = await call<{ ok: string[]; failed: { code: string }[] }>('faults.respond', {
+      groups: groups.slice(0, 1),
       code: 0,
     });
     facts.staleCode = again.failed[0]?.code;
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   });
   await step('faults.detail: raw 40-byte records of a real kernel group', async () => {
     const d = await call<{ pages: { raw: string; permNames: string[] }[] }>('faults.detail', {
-      cookie: pending[7]!.cookie,
+      group: pending[7]!.group,
     });
     if (d.pages.length !== 1 || d.pages[0]!.raw.length !== 80) throw new Error(JSON.stringify(d));
   });

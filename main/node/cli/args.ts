@@ -9,7 +9,15 @@ export class UsageError extends Error {
   }
 }
 
-export type FlagSpec = Record<string, { type: 'string' | 'boolean'; help: string; value?: string }>;
+export type FlagSpec = Record<
+  string,
+  {
+    type: 'string' | 'boolean';
+    help: string;
+    value?: string;
+    /** boolean only: a one-letter alias, e.g. 'q' for -q */ short?: string;
+  }
+>;
 
 export type ParsedFlags<S extends FlagSpec> = {
   [K in keyof S]?: S[K]['type'] extends 'boolean' ? boolean : string;
@@ -31,8 +39,15 @@ export function parseFlags<S extends FlagSpec>(
       positionals.push(arg);
       continue;
     }
-    if (!arg.startsWith('--'))
-      throw new UsageError(`unknown option '${arg}' (options are --long only)`);
+    if (!arg.startsWith('--')) {
+      const alias = Object.entries(spec).find(([, d]) => d.short && `-${d.short}` === arg);
+      if (!alias || alias[1].type !== 'boolean')
+        throw new UsageError(`unknown option '${arg}' (options are --long only)`);
+      if (Object.prototype.hasOwnProperty.call(flags, alias[0]))
+        throw new UsageError(`option '--${alias[0]}' given twice`);
+      flags[alias[0]] = true;
+      continue;
+    }
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq < 0 ? undefined : eq);
     const def = Object.prototype.hasOwnProperty.call(spec, name) ? spec[name] : undefined;
@@ -64,7 +79,7 @@ export function parseFlags<S extends FlagSpec>(
 /** Help text lines for a flag table. */
 export function flagHelp(spec: FlagSpec): string {
   const rows = Object.entries(spec).map(([name, d]) => [
-    `--${name}${d.value ? ` ${d.value}` : ''}`,
+    `${d.short ? `-${d.short}, ` : ''}--${name}${d.value ? ` ${d.value}` : ''}`,
     d.help,
   ]);
   const width = Math.max(...rows.map((r) => r[0]!.length));

@@ -1,50 +1,105 @@
-// Output of `iommuscope watch`: NDJSON events (one write per batch) or a
-// human live summary, and the final summary line.
-import { flagNames, formatAddr, permString, FaultFlag } from '../../common/fault-record';
+// Output of `iommuscope watch`: NDJSON events (built as one string per batch,
+// no JSON.stringify per event on the hot path), the periodic stats and
+// human status lines, and the final summary line.
+import { FaultFlag, flagNames, formatAddr, permString } from '../../common/fault-record';
 import type { DecodedBatch, SessionSummary } from '../session/fault-session';
+import { answeredByCounts } from '../session/fault-session';
+import { RECORDS_LEFT_OUT } from '../session/decode-batch';
 import { answeredByNames, type Totals } from '../../common/contract';
 import type { QueueTotals } from '../native/addon-types';
 import { toTotals } from '../dashboard/totals';
 
-const codeName = (c: number): string => (c === 0 ? 'success' : c === 1 ? 'invalid' : `code${c}`);
+export const codeName = (c: number): string =>
+  c === 0 ? 'success' : c === 1 ? 'invalid' : `code${c}`;
 
-/** NDJSON lines for one batch: every fault, every response, every error. */
-export function batchToNdjson(b: DecodedBatch): string {
-  const lines: string[] = [];
-  for (let i = 0; i < b.count; i++) {
-    const flags = b.flags[i]!;
-    lines.push(
-      JSON.stringify({
-        type: 'fault',
-        cookie: b.cookie[i],
-        dev: b.devId[i],
-        pasid: flags & FaultFlag.PasidValid ? b.pasid[i] : null,
-        grpid: b.grpid[i],
-        perm: permString(b.perm[i]!),
-        addr: formatAddr(b.addrHi[i]!, b.addrLo[i]!),
-        length: b.length[i],
-        flags: flagNames(flags),
-        readNs: b.readNs[i],
-      }),
-    );
+/** Small caches of the strings a value always formats to (flags and perm take few values). */
+function memo(fn: (v: number) => string): (v: number) => string {
+  const cache = new Map<number, string>();
+  return (v) => {
+    let s = cache.get(v);
+    if (s === undefined) {
+      s = fn(v);
+      if (cache.size < 4096) cache.set(v, s);
+    }
+    return s;
+  };
+}
+
+const flagsJsonSlow = memo((f) => JSON.stringify(flagNames(f)));
+const permJsonSlow = memo((p) => JSON.stringify(permString(p)));
+// The common values straight from an array (the hot path sees only these).
+const flagsTable = [0, 1, 2, 3].map(flagsJsonSlow);
+const permTable = Array.from({ length: 16 }, (_, p) => permJsonSlow(p));
+const flagsJson = (f: number): string => flagsTable[f] ?? flagsJsonSlow(f);
+const permJson = (p: number): string => permTable[p] ?? permJsonSlow(p);
+const byJson = memo((b) => JSON.stringify(answeredByNames[b] ?? `by${b}`));
+const codeJson = memo((c) => JSON.stringify(codeName(c)));
+
+/** A double as JSON (NaN and infinities are not JSON). */
+const num = (x: number): string => (Number.isFinite(x) ? String(x) : 'null');
+
+const none = new Uint32Array(0);
+const emptyColumns = {
+  flags: none,
+  devId: none,
+  pasid: none,
+  grpid: none,
+  perm: none,
+  addrHi: none,
+  addrLo: none,
+  length: none,
+};
+
+/** NDJSON lines for one batch: every page of every group read, every answer, every error. */
+export function batchToNdjson(b: DecodedBatch): { text: string; lines: number } {
+  let s = '';
+  let lines = 0;
+  const r = b.read;
+  const hasRecords = b.count > 0;
+  // Columns are only decoded when some record is there; read once (they are getters).
+  const cookie = hasRecords ? b.cookie : undefined;
+  const c = hasRecords ? b : undefined;
+  const { flags: flagsCol, devId, pasid, grpid, perm, addrHi, addrLo, length } = c ?? emptyColumns;
+  for (let i = 0; i < r.count; i++) {
+    const group = r.group[i]!;
+    const readNs = num(r.readNs[i]!);
+    const first = r.first[i]!;
+    const pages = r.pages[i]!;
+    if (first === RECORDS_LEFT_OUT || !cookie) {
+      s += `{"type":"fault","group":"${group}","cookie":${r.cookie[i]},"pages":${pages},"readNs":${readNs},"recordsLeftOut":true}\n`;
+      lines++;
+      continue;
+    }
+    const end = Math.min(first + pages, b.count);
+    for (let k = first; k < end; k++) {
+      const flags = flagsCol[k]!;
+      s +=
+        `{"type":"fault","group":"${group}","cookie":${cookie[k]},"dev":${devId[k]},` +
+        `"pasid":${flags & FaultFlag.PasidValid ? pasid[k] : 'null'},"grpid":${grpid[k]},` +
+        `"perm":${permJson(perm[k]!)},"addr":"${formatAddr(addrHi[k]!, addrLo[k]!)}",` +
+        `"length":${length[k]},"flags":${flagsJson(flags)},"readNs":${readNs}}\n`;
+      lines++;
+    }
   }
   const a = b.answered;
   for (let i = 0; i < a.count; i++) {
-    lines.push(
-      JSON.stringify({
-        type: 'response',
-        cookie: a.cookie[i],
-        code: codeName(a.code[i]!),
-        by: answeredByNames[a.by[i]!] ?? `by${a.by[i]}`,
-        rule: a.rule[i],
-        latencyNs: a.latencyNs[i],
-      }),
-    );
+    s +=
+      `{"type":"response","group":"${a.group[i]}","cookie":${a.cookie[i]},"code":${codeJson(a.code[i]!)},` +
+      `"by":${byJson(a.by[i]!)},"rule":${a.rule[i]},"latencyNs":${num(a.latencyNs[i]!)}}\n`;
   }
-  for (const e of b.errors) lines.push(JSON.stringify({ type: 'error', ...e }));
-  if (b.overflow) lines.push(JSON.stringify({ type: 'overflow', records: b.overflow }));
-  return lines.length ? `${lines.join('\n')}\n` : '';
+  lines += a.count;
+  for (const e of b.errors) {
+    s += `${JSON.stringify({ type: 'error', ...e, group: e.group === null ? null : String(e.group) })}\n`;
+    lines++;
+  }
+  if (b.overflow) {
+    s += `{"type":"overflow","records":${b.overflow},"groups":${b.groupsLeftOut}}\n`;
+    lines++;
+  }
+  return { text: s, lines };
 }
+
+export const ndjsonLostLine = (n: number): string => `{"type":"lost","lines":${n}}\n`;
 
 export interface Rates {
   elapsedMs: number;
@@ -55,11 +110,12 @@ export function statsLine(t: QueueTotals, r: Rates): string {
   return `${JSON.stringify({ type: 'stats', elapsedMs: Math.round(r.elapsedMs), faultsPerSec: Math.round(r.faultsPerSec), ...t })}\n`;
 }
 
-/** One human line: used as the refreshing TTY status and as periodic lines. */
+/** One human line: used as the refreshing TTY status and as periodic lines (-q). */
 export function humanStatus(t: QueueTotals, r: Rates): string {
   return (
     `${(r.elapsedMs / 1000).toFixed(1)}s  faults ${t.faults} (${Math.round(r.faultsPerSec)}/s)  ` +
-    `groups ${t.groups}  answered ${t.answered} (ok ${t.success}, invalid ${t.invalid})  ` +
+    `groups ${t.groups}  answered ${t.answered} (ok ${t.success}, invalid ${t.invalid}; ` +
+    `user ${t.byUser}, policy ${t.byPolicy}, drain ${t.byDrain}, kernel ${t.byKernel})  ` +
     `pending ${t.pending}  errors ${t.errors}${t.overflow ? `  overflow ${t.overflow}` : ''}`
   );
 }
@@ -68,10 +124,13 @@ export function humanStatus(t: QueueTotals, r: Rates): string {
 export interface WatchSummary extends Totals {
   type: 'summary';
   source: string;
+  /** Exact native counters per answerer; they add up to `answered`. */
   answeredBy: SessionSummary['by'];
   injected?: number;
   injectFailed?: number;
   injectError?: string;
+  /** Output lines dropped because stdout's reader fell behind. */
+  outputLost?: number;
   stopReason: string;
   durationMs: number;
   teardownErrors: string[];
@@ -94,7 +153,7 @@ export function buildSummary(
     source,
     ...totals,
     errors,
-    answeredBy: s?.by ?? { user: 0, policy: 0, drain: 0, kernel: 0 },
+    answeredBy: s ? answeredByCounts(s) : { user: 0, policy: 0, drain: 0, kernel: 0 },
     stopReason,
     durationMs: Math.round(durationMs),
     teardownErrors,

@@ -1,6 +1,7 @@
 // `iommuscope watch`: open a fault source, answer page requests by policy,
-// print them (NDJSON with --json), stop on --count / --duration / end of
-// injection / Ctrl-C, drain what is pending, print one summary line.
+// print them (one line per group and per answer like tcpdump, NDJSON with
+// --json, a once-a-second status with -q), stop on --count / --duration /
+// end of injection / Ctrl-C, drain what is pending, print one summary line.
 import { readFileSync } from 'node:fs';
 import { GrammarError } from '../../common/grammar-error';
 import { INJECT_USAGE, PASID_MAX, parseInject, type InjectSpec } from '../../common/inject';
@@ -10,7 +11,17 @@ import { FaultSession } from '../session/fault-session';
 import { policyCanHold } from '../session/native-specs';
 import { flagHelp, numberFlag, parseFlags, UsageError, type FlagSpec } from './args';
 import type { Subcommand } from './main';
-import { batchToNdjson, buildSummary, humanStatus, statsLine, type Rates } from './watch-output';
+import {
+  batchToNdjson,
+  buildSummary,
+  humanStatus,
+  ndjsonLostLine,
+  statsLine,
+  type Rates,
+} from './watch-output';
+import { OutWriter, type OutStream } from './out-writer';
+import type { NativeAddon } from '../native/addon-types';
+import { TextFormatter, textLostLine } from './watch-text';
 
 const flagSpec = {
   source: {
@@ -38,6 +49,11 @@ const flagSpec = {
   count: { type: 'string', value: 'N', help: 'stop after N page requests were read' },
   duration: { type: 'string', value: 'S', help: 'stop after S seconds' },
   json: { type: 'boolean', help: 'NDJSON events (fault, response, stats) on stdout' },
+  quiet: {
+    type: 'boolean',
+    short: 'q',
+    help: 'text mode: a status line once a second instead of a line per group and answer',
+  },
   'flush-ms': {
     type: 'string',
     value: 'MS',
@@ -57,6 +73,7 @@ export interface WatchOptions {
   count?: number;
   durationS?: number;
   json: boolean;
+  quiet: boolean;
   flushMs: number;
   verbose: boolean;
 }
@@ -65,7 +82,9 @@ export function watchHelp(): string {
   return [
     'usage: iommuscope watch [--source sim|mock|iommufd] [options]',
     '',
-    'Reads page requests from a fault queue, answers them by policy, and prints them.',
+    'Reads page requests from a fault queue, answers them by policy, and prints them: one line per',
+    'group read and one per answer (time group N dev D pasid P grp G cookie C perm addr +Np;',
+    'time group N success|invalid by user|policy rule R|drain|kernel latency), or NDJSON with --json.',
     'On exit (and on Ctrl-C) pending groups are drained, then one {"type":"summary"} line is printed;',
     'the exit status is non-zero when a fault went unanswered or a kernel call failed.',
     '',
@@ -121,6 +140,7 @@ export function parseWatchArgs(argv: string[]): WatchOptions | 'help' {
       policy: readPolicy(flags.policy ?? 'invalid'),
       drainCode: drain === 'success' ? 0 : 1,
       json: flags.json ?? false,
+      quiet: flags.quiet ?? false,
       flushMs: flags['flush-ms']
         ? numberFlag('flush-ms', flags['flush-ms'], { integer: true, min: 1, max: 10_000 })
         : 10,
@@ -148,8 +168,16 @@ export function parseWatchArgs(argv: string[]): WatchOptions | 'help' {
   }
 }
 
-export async function runWatch(opts: WatchOptions): Promise<number> {
-  const out = process.stdout;
+/** Where `watch` writes and what it opens, replaceable by tests (default: the process's stdout, the built addon). */
+export interface WatchEnv {
+  out?: OutStream & { isTTY?: boolean };
+  addon?: NativeAddon;
+  /** sim: PRI credit (groups outstanding before the simulated device stalls). */
+  outstandingLimit?: number;
+}
+
+export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<number> {
+  const out = env.out ?? process.stdout;
   const started = performance.now();
   const log = opts.verbose ? (s: string) => process.stderr.write(`iommuscope: ${s}\n`) : undefined;
   let session: FaultSession;
@@ -160,6 +188,8 @@ export async function runWatch(opts: WatchOptions): Promise<number> {
       ...(opts.pasid !== undefined ? { pasid: opts.pasid } : {}),
       flushIntervalMs: opts.flushMs,
       policy: opts.policy,
+      ...(env.addon ? { addon: env.addon } : {}),
+      ...(env.outstandingLimit !== undefined ? { outstandingLimit: env.outstandingLimit } : {}),
       ...(log ? { log } : {}),
     });
   } catch (err) {
@@ -201,21 +231,28 @@ export async function runWatch(opts: WatchOptions): Promise<number> {
         stop('injection done');
     }
   };
+  // One chunk per batch through a writer that waits for 'drain' instead of blocking.
+  const writer = new OutWriter(out, opts.json ? ndjsonLostLine : textLostLine);
+  const text = opts.json || opts.quiet ? undefined : new TextFormatter();
   session.on('batch', (b) => {
     if (opts.json) {
-      const text = batchToNdjson(b);
-      if (text) out.write(text);
+      const o = batchToNdjson(b);
+      writer.write(o.text, o.lines);
+    } else if (text) {
+      const o = text.batch(b);
+      writer.write(o.text, o.lines);
     }
     checkDone();
   });
   const statsTimer = setInterval(() => {
     const t = session.totals();
-    if (opts.json) out.write(statsLine(t, rates()));
-    else if (!tty) out.write(`${humanStatus(t, rates())}\n`);
+    if (opts.json) writer.write(statsLine(t, rates()));
+    else if (opts.quiet && !tty) writer.write(`${humanStatus(t, rates())}\n`);
   }, 1000);
-  const ttyTimer = tty
-    ? setInterval(() => out.write(`\r\x1b[K${humanStatus(session.totals(), rates())}`), 200)
-    : undefined;
+  const ttyTimer =
+    tty && opts.quiet
+      ? setInterval(() => out.write(`\r\x1b[K${humanStatus(session.totals(), rates())}`), 200)
+      : undefined;
   const tick = setInterval(checkDone, 50);
 
   let runError: string | undefined;
@@ -236,7 +273,8 @@ export async function runWatch(opts: WatchOptions): Promise<number> {
   const summary = await session.close({ drainCode: opts.drainCode });
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
-  if (tty) out.write(`\r\x1b[K${humanStatus(summary, rates())}\n`);
+  await writer.idle();
+  if (tty && opts.quiet) out.write(`\r\x1b[K${humanStatus(summary, rates())}\n`);
   else if (!opts.json) out.write(`${humanStatus(summary, rates())}\n`);
   for (const e of summary.teardownErrors)
     process.stderr.write(`iommuscope watch: teardown: ${e}\n`);
@@ -247,6 +285,7 @@ export async function runWatch(opts: WatchOptions): Promise<number> {
     performance.now() - started,
     runError,
   );
+  if (writer.lost) final.outputLost = writer.lost;
   out.write(`${JSON.stringify(final)}\n`);
   return final.clean ? 0 : 1;
 }

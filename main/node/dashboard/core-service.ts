@@ -18,6 +18,7 @@ import type { IommufdObjects } from '../../common/iommufd-objects';
 import { parseInject, type InjectSpec } from '../../common/inject';
 import type { PolicySpec } from '../../common/policy';
 import { AnsweredBy, type QueueTotals } from '../native/addon-types';
+import { respondToGroups, toGroupSeq, type RespondView } from './respond';
 import {
   FaultSession,
   type DecodedBatch,
@@ -42,10 +43,12 @@ export const NEWEST_ROWS = 20;
 export const MAX_FRAME_ERRORS = 50;
 
 /**
- * Records the native reader hands to JS per flush (every 10 ms by default).
- * Beyond ~800k page requests/s the log keeps a sample: the rest is answered
- * natively as usual and counted in totals.overflow, and the event loop stays
- * free for the renderer (a flood must never make the dashboard unresponsive).
+ * Per-flush cap on the records of automatically answered groups the native
+ * reader hands to JS (every 10 ms by default). Beyond ~800k page requests/s
+ * the log shows those groups as counted, not rows (Frame.logSkipped; their
+ * answers stay exact in the totals), and the event loop stays free for the
+ * renderer. Records of pending groups are always delivered: every pending
+ * group has a row.
  */
 export const DASHBOARD_JS_BUFFER_RECORDS = 8192;
 
@@ -82,9 +85,10 @@ export interface CoreServiceOptions {
 type Listener = (envelope: EventEnvelope) => void;
 
 const monoNs = (): number => Number(process.hrtime.bigint());
+const none = new Uint32Array(0);
 
 /** What one session leaves behind for the dashboard (kept after it closes). */
-class SessionView {
+class SessionView implements RespondView {
   readonly log: FaultLog;
   readonly byDevice = new RateWindow();
   readonly byPasid = new RateWindow();
@@ -93,8 +97,6 @@ class SessionView {
   readonly startedAt = Date.now();
   totals: QueueTotals | undefined;
   errors: Frame['errors'] = [];
-  /** Answers were lost and the log is not settled yet (see settleLostAnswers). */
-  private unsettled = false;
   /** (ms, faults) samples of the last second or so, for faultRate. */
   private samples: [number, number][] = [];
 
@@ -113,15 +115,17 @@ class SessionView {
   ingest(b: DecodedBatch): void {
     this.log.ingest(b);
     this.totals = b.totals;
-    const tMs = b.count > 0 ? (b.readNs[b.count - 1]! - this.startNs) / 1e6 : this.nowMs();
+    const r = b.read;
+    const tMs = r.count > 0 ? (r.readNs[r.count - 1]! - this.startNs) / 1e6 : this.nowMs();
     // Aggregate per batch first: one Map update per key, not per fault.
     const perDev = new Map<number, number>();
     const perPasid = new Map<number, number>();
+    const { devId, flags, pasid } = b.count > 0 ? b : { devId: none, flags: none, pasid: none };
     for (let i = 0; i < b.count; i++) {
-      const dev = b.devId[i]!;
+      const dev = devId[i]!;
       perDev.set(dev, (perDev.get(dev) ?? 0) + 1);
-      if (b.flags[i]! & FaultFlag.PasidValid) {
-        const k = dev * 0x100000 + (b.pasid[i]! & 0xfffff);
+      if (flags[i]! & FaultFlag.PasidValid) {
+        const k = dev * 0x100000 + (pasid[i]! & 0xfffff);
         perPasid.set(k, (perPasid.get(k) ?? 0) + 1);
       }
     }
@@ -137,27 +141,14 @@ class SessionView {
     }
     for (const e of b.errors) {
       if (this.errors.length >= MAX_FRAME_ERRORS) break;
-      this.errors.push({ at: this.nowMs(), cookie: e.cookie, code: e.code, message: e.message });
+      this.errors.push({
+        at: this.nowMs(),
+        group: e.group === null ? null : String(e.group),
+        cookie: e.cookie,
+        code: e.code,
+        message: e.message,
+      });
     }
-  }
-
-  /**
-   * After a batch: when answers were lost on the way (the native answered
-   * list overflowed, or the log holds more pending rows than the queue),
-   * settle the log against the queue's pending groups. That comparison is
-   * only sound while nothing was answered or read since the batch; if the
-   * queue moved on, try again after the next batch (it carries those answers).
-   */
-  settleLostAnswers(b: DecodedBatch, session: FaultSession): void {
-    if (b.answeredOverflow > 0 || this.log.pendingCount > b.totals.pending) this.unsettled = true;
-    if (!this.unsettled) return;
-    const quiet = (t: QueueTotals): boolean =>
-      t.answered === b.totals.answered && t.faults === b.totals.faults;
-    if (!quiet(session.totals())) return;
-    const pending = session.pendingKeys();
-    if (!quiet(session.totals())) return;
-    this.log.reconcile(pending);
-    this.unsettled = false;
   }
 
   faultRate(nowMs: number): number {
@@ -309,8 +300,7 @@ export class CoreService {
     this.view = view;
     session.on('batch', (b) => {
       view.ingest(b);
-      view.settleLostAnswers(b, session);
-      if (b.count > 0 || b.answered.count > 0 || b.errors.length > 0 || b.overflow > 0) {
+      if (b.read.count > 0 || b.answered.count > 0 || b.errors.length > 0) {
         this.frames.changed();
       }
     });
@@ -393,18 +383,18 @@ export class CoreService {
     const v = this.view;
     const t = v ? v.nowMs() : 0;
     const progress = this.session?.injectProgress();
-    const by = v?.log.answeredBy ?? [0, 0, 0, 0];
+    const q = v?.totals;
     const content: FrameContent = {
       t,
-      totals: toTotals(v?.totals),
+      totals: toTotals(q),
       faultRate: v && this.session ? v.faultRate(t) : 0,
-      answeredByUser: by[AnsweredBy.User]!,
-      answeredByPolicy: by[AnsweredBy.Policy]!,
-      answeredByDrain: by[AnsweredBy.Drain]!,
-      answeredByKernel: by[AnsweredBy.Kernel]!,
-      answeredUnknown: v?.log.answeredUnknown ?? 0,
+      answeredByUser: q?.byUser ?? 0,
+      answeredByPolicy: q?.byPolicy ?? 0,
+      answeredByDrain: q?.byDrain ?? 0,
+      answeredByKernel: q?.byKernel ?? 0,
       logSize: v?.log.size ?? 0,
       logDropped: v?.log.dropped ?? 0,
+      logSkipped: v?.log.skipped ?? 0,
       newest: v?.log.newest(NEWEST_ROWS) ?? [],
       injection: progress
         ? {
@@ -492,15 +482,16 @@ export class CoreService {
       'faults.query': async (p) =>
         this.view ? this.view.log.query(p.offset, p.limit, p.filter) : { total: 0, rows: [] },
 
-      'faults.detail': async (p) => this.view?.log.detail(p.cookie, p.index) ?? null,
+      'faults.detail': async (p) => {
+        const seq = toGroupSeq(p.group);
+        return seq === undefined ? null : (this.view?.log.detail(seq) ?? null);
+      },
 
       'faults.respond': async (p) => {
-        const r = this.requireSession('faults.respond').respond(p.cookies, p.code);
+        const session = this.requireSession('faults.respond');
+        const out = respondToGroups(session, p.groups, p.code, this.view);
         this.frames.changed();
-        return {
-          ok: r.ok,
-          failed: r.failed.map((f) => ({ cookie: f.cookie, code: f.code, message: f.message })),
-        };
+        return out;
       },
 
       'faults.drain': async (p) => {
@@ -509,8 +500,8 @@ export class CoreService {
         if (!p.filter) {
           answered = session.drain(p.code);
         } else {
-          const cookies = this.view!.log.pendingMatching(p.filter).map((g) => g.cookie);
-          answered = cookies.length ? session.drain(p.code, { cookies }) : 0;
+          // Exactly the pending groups matching the filter: every pending group has a row.
+          answered = session.drain(p.code, { groups: this.view!.log.pendingMatching(p.filter) });
         }
         this.frames.changed();
         return { answered };

@@ -1,41 +1,55 @@
-// The dashboard's record of every page request group a session read, kept in
-// columns (typed arrays) so a million rows cost tens of bytes each and a
-// filtered scan stays in the milliseconds. Fed only by the session's batches:
-// records create rows, `answered` lists move them out of pending. The log is
-// bounded: arrays grow by doubling up to `maxGroups`; past that the oldest
-// rows are dropped and counted (those groups were still answered natively).
-// The raw 40-byte records are kept in a second bounded ring for faults.detail.
+// The dashboard's fault log: a projection of the native queue's exact group
+// events. A `read` entry creates a row (one per group, keyed by its sequence
+// number), an `answered` entry settles that row; nothing is matched by
+// cookie or time. Memory is bounded without ever hiding a pending group:
+// when more than `maxGroups` answered rows are kept, the oldest answered
+// rows are evicted (counted in `dropped`); pending rows are never evicted, so
+// rows = every pending group (exactly the native pending set) + at most
+// maxGroups answered ones. Groups whose records the native side left out of
+// a batch (overflow; always automatically answered) are counted in
+// `skipped`, not rows. The raw 40-byte records are kept in a second bounded
+// ring for faults.detail.
 import type { AnsweredByName, FaultDetail, FaultFilter, FaultRow } from '../../common/contract';
 import { answeredByNames } from '../../common/contract';
 import type { DecodedBatch } from '../session/decode-batch';
+import { RECORDS_LEFT_OUT } from '../session/decode-batch';
 import {
-  FAULT_RECORD_BYTES,
   FaultFlag,
   decodeFaultRecord,
-  encodeFaultRecord,
   flagNames,
   formatAddr,
-  parsePerm,
   permString,
 } from '../../common/fault-record';
+import { compileFilter, isEmptyFilter, type CompiledFilter } from './log-filter';
+import { RawRing, type RecordColumns } from './raw-ring';
+import {
+  NO_PASID,
+  NO_RULE,
+  NOT_ANSWERED,
+  RowState,
+  RowStore,
+  lowerBound,
+  type RowColumns,
+} from './log-rows';
 
-// A million rows for the table; once full, memory stays flat (oldest dropped).
+// A million answered rows for the table; past that memory stays flat.
 export const DEFAULT_MAX_GROUPS = 1 << 20;
 export const DEFAULT_MAX_RAW_RECORDS = 1 << 20;
-const INITIAL_CAPACITY = 1024;
-const NO_PASID = 0xffffffff;
+const MIN_MAX_GROUPS = 16;
 
-/** Answered: the queue answered it, but the answer itself was lost (see reconcile). */
-export const RowState = { Pending: 0, Success: 1, Invalid: 2, Answered: 3 } as const;
-const stateNames = ['pending', 'success', 'invalid', 'answered'] as const;
-const NOT_ANSWERED = 255;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+export { RowState } from './log-rows';
+
+const stateNames: Record<number, FaultRow['state']> = {
+  [RowState.Pending]: 'pending',
+  [RowState.Success]: 'success',
+  [RowState.Invalid]: 'invalid',
+};
 
 /**
  * What the log needs from one session batch: the columnar DecodedBatch the
  * FaultSession emits. Its `records` (the 40 bytes per page exactly as read)
- * go to the raw ring for detail. Batches made in TypeScript may omit them:
- * then each page is re-encoded from the columns, with the reserved word 0.
+ * go to the raw ring for detail; batches made in TypeScript may omit them
+ * (then each page is re-encoded from the columns, reserved word 0).
  */
 export type LogBatch = Pick<
   DecodedBatch,
@@ -49,88 +63,33 @@ export type LogBatch = Pick<
   | 'addrHi'
   | 'addrLo'
   | 'length'
-  | 'readNs'
 > & {
-  answered: Pick<DecodedBatch['answered'], 'count' | 'cookie' | 'code' | 'by' | 'latencyNs'>;
+  read: Pick<DecodedBatch['read'], 'count' | 'group' | 'cookie' | 'first' | 'pages' | 'readNs'>;
+  answered: Pick<
+    DecodedBatch['answered'],
+    'count' | 'group' | 'code' | 'by' | 'rule' | 'latencyNs'
+  >;
   records?: ArrayBuffer;
 };
 
+type LogColumns = RecordColumns & { count: number };
+
 export interface FaultLogOptions {
+  /** Answered rows kept (pending rows are always kept). */
   maxGroups?: number;
   maxRawRecords?: number;
   /** CLOCK_MONOTONIC ns at session start; readMs is measured from it. */
   startNs: number;
 }
 
-type Column = Uint32Array | Float64Array | Uint8Array;
-
-/**
- * A set of parallel typed arrays addressed by an absolute position: slot =
- * pos % capacity. Capacity doubles up to `max` while nothing has been
- * dropped, so the mapping stays valid across growth.
- */
-class Columns<T extends Record<string, Column>> {
-  constructor(
-    /** Positions the arrays hold now (a column may hold several elements per position). */
-    public capacity: number,
-    readonly max: number,
-    public cols: T,
-  ) {}
-
-  /** Make room for absolute position `pos`; false when full (caller drops the oldest). */
-  ensure(pos: number): boolean {
-    if (pos < this.capacity) return true;
-    if (this.capacity >= this.max) return false;
-    const next = Math.min(this.capacity * 2, this.max);
-    for (const key of Object.keys(this.cols) as (keyof T)[]) {
-      const old = this.cols[key] as Column;
-      const Ctor = old.constructor as new (n: number) => Column;
-      const grown = new Ctor(next * (old.length / this.capacity));
-      grown.set(old as never);
-      this.cols[key] = grown as T[keyof T];
-    }
-    this.capacity = next;
-    return true;
-  }
-}
-
-function groupColumns(n: number) {
-  return {
-    cookie: new Uint32Array(n),
-    devId: new Uint32Array(n),
-    pasid: new Uint32Array(n),
-    grpid: new Uint32Array(n),
-    perm: new Uint32Array(n),
-    addrHi: new Uint32Array(n),
-    addrLo: new Uint32Array(n),
-    pages: new Uint32Array(n),
-    readMs: new Float64Array(n),
-    state: new Uint8Array(n),
-    by: new Uint8Array(n),
-    latencyUs: new Float64Array(n),
-    /** Absolute raw-record position of the group's first page. */
-    rawStart: new Float64Array(n),
-  };
-}
-
-function rawColumns(n: number) {
-  return { bytes: new Uint8Array(n * FAULT_RECORD_BYTES), owner: new Float64Array(n) };
-}
-
-/** A filter compiled once per query: typed-array reads only inside the scan. */
-interface CompiledFilter {
-  key: string;
-  hasState: boolean;
-  test(slot: number): boolean;
-}
-
 interface MatchCache {
   key: string;
-  /** Absolute indices of matching rows, ascending. */
+  /** Positions of matching rows, ascending. */
   matches: Float64Array;
   count: number;
-  /** Rows below this absolute index have been scanned. */
+  /** Positions below this have been scanned. */
   scannedTo: number;
+  rowsVersion: number;
   /** For state filters: answers change membership, so the cache dies with them. */
   answerVersion: number;
 }
@@ -140,266 +99,194 @@ export interface QueryResult {
   rows: FaultRow[];
 }
 
-/** Hex string → [hi, lo] u32 halves (exact for the full 64 bits). */
-function hexHalves(hex: string): [number, number] {
-  const v = BigInt(hex);
-  return [Number(v >> 32n) >>> 0, Number(v & 0xffffffffn) >>> 0];
-}
-
 export class FaultLog {
-  private readonly groups: Columns<ReturnType<typeof groupColumns>>;
-  private readonly raw: Columns<ReturnType<typeof rawColumns>>;
-  /** Absolute index of the next row; rows [base, next) are kept. */
-  private next = 0;
-  private base = 0;
-  private rawNext = 0;
-  private rawBase = 0;
-  /** Cookie → absolute index of the oldest pending row with it. */
-  private readonly pendingByCookie = new Map<number, number>();
-  /** Further pending rows sharing a cookie (the kernel reuses cookies after an answer). */
-  private readonly laterByCookie = new Map<number, number[]>();
-  /** Cookie → row of a group whose LAST_PAGE has not been read yet. */
-  private readonly openByCookie = new Map<number, number>();
-  private answerVersion = 0;
-  private words: Uint32Array | undefined;
-  private cache: MatchCache | undefined;
+  private readonly rows = new RowStore();
+  private readonly raw: RawRing;
+  readonly maxGroups: number;
   private readonly startNs: number;
-  /** Answers counted by who gave them, including rows already dropped. */
-  readonly answeredBy = [0, 0, 0, 0];
-  /** Groups found answered by reconcile(): their answers were never delivered. */
-  answeredUnknown = 0;
+  /** Rows before this position are pending or gone (where eviction resumes). */
+  private readonly evictAt = { at: 0 };
+  private answeredRows = 0;
+  private pendingRows = 0;
+  private answerVersion = 0;
+  private cache: MatchCache | undefined;
+  /** Answered rows evicted because more than maxGroups were kept. */
+  dropped = 0;
+  /** Groups read whose records never reached the log. */
+  skipped = 0;
+  /** Groups ever read (rows made + skipped). */
+  read = 0;
 
   constructor(opts: FaultLogOptions) {
-    const maxGroups = Math.max(INITIAL_CAPACITY, opts.maxGroups ?? DEFAULT_MAX_GROUPS);
-    const maxRaw = Math.max(INITIAL_CAPACITY, opts.maxRawRecords ?? DEFAULT_MAX_RAW_RECORDS);
-    this.groups = new Columns(INITIAL_CAPACITY, maxGroups, groupColumns(INITIAL_CAPACITY));
-    this.raw = new Columns(INITIAL_CAPACITY, maxRaw, rawColumns(INITIAL_CAPACITY));
+    this.maxGroups = Math.max(MIN_MAX_GROUPS, opts.maxGroups ?? DEFAULT_MAX_GROUPS);
+    this.raw = new RawRing(opts.maxRawRecords ?? DEFAULT_MAX_RAW_RECORDS);
     this.startNs = opts.startNs;
+    this.rows.cursors.push(this.evictAt);
   }
 
-  /** Rows currently kept. */
+  /** Rows kept (pending + answered). */
   get size(): number {
-    return this.next - this.base;
-  }
-
-  /** Rows dropped because the log was full. */
-  get dropped(): number {
-    return this.base;
-  }
-
-  /** Absolute index the next row will get (= rows ever logged). */
-  get logged(): number {
-    return this.next;
+    return this.rows.live;
   }
 
   get pendingCount(): number {
-    return (
-      this.pendingByCookie.size + [...this.laterByCookie.values()].reduce((n, l) => n + l.length, 0)
-    );
+    return this.pendingRows;
   }
 
-  /** Apply one batch: new rows first, then the answers (which may be for those rows). */
-  ingest(batch: LogBatch): void {
-    this.addRecords(batch);
-    const a = batch.answered;
-    for (let i = 0; i < a.count; i++) {
-      this.answer(a.cookie[i]!, a.code[i]! as 0 | 1, a.by[i]!, a.latencyNs[i]!);
-    }
+  get answeredCount(): number {
+    return this.answeredRows;
   }
 
-  private addRecords(b: LogBatch): void {
-    const rawBytes = b.records ? new Uint8Array(b.records) : undefined;
-    for (let r = 0; r < b.count; r++) {
-      const cookie = b.cookie[r]!;
-      const flags = b.flags[r]!;
-      let index = this.openByCookie.get(cookie);
-      if (index === undefined || index < this.base) {
-        index = this.newRow(b, r);
-        if ((flags & FaultFlag.LastPage) === 0) this.openByCookie.set(cookie, index);
-      } else if (flags & FaultFlag.LastPage) {
-        this.openByCookie.delete(cookie);
-      }
-      this.addRaw(b, r, rawBytes, index);
-      this.groups.cols.pages[index % this.groups.capacity]! += 1;
-    }
-  }
-
-  private newRow(b: LogBatch, r: number): number {
-    const index = this.next;
-    if (!this.groups.ensure(index)) this.base++;
-    this.next++;
-    const c = this.groups.cols;
-    const s = index % this.groups.capacity;
-    const cookie = b.cookie[r]!;
-    c.cookie[s] = cookie;
-    c.devId[s] = b.devId[r]!;
-    c.pasid[s] = b.flags[r]! & FaultFlag.PasidValid ? b.pasid[r]! : NO_PASID;
-    c.grpid[s] = b.grpid[r]!;
-    c.perm[s] = b.perm[r]!;
-    c.addrLo[s] = b.addrLo[r]!;
-    c.addrHi[s] = b.addrHi[r]!;
-    c.pages[s] = 0;
-    c.readMs[s] = this.toReadMs(b.readNs[r] ?? this.startNs);
-    c.state[s] = RowState.Pending;
-    c.by[s] = NOT_ANSWERED;
-    c.latencyUs[s] = NaN;
-    c.rawStart[s] = this.rawNext;
-    this.addPending(cookie, index);
-    return index;
-  }
-
-  /** Row `index` waits for an answer; behind older rows with the same cookie. */
-  private addPending(cookie: number, index: number): void {
-    if (!this.pendingByCookie.has(cookie)) {
-      this.pendingByCookie.set(cookie, index);
-      return;
-    }
-    const later = this.laterByCookie.get(cookie);
-    if (later) later.push(index);
-    else this.laterByCookie.set(cookie, [index]);
-  }
-
-  private addRaw(b: LogBatch, r: number, rawBytes: Uint8Array | undefined, owner: number): void {
-    const pos = this.rawNext;
-    if (!this.raw.ensure(pos)) this.rawBase++;
-    this.rawNext++;
-    const s = pos % this.raw.capacity;
-    const at = s * FAULT_RECORD_BYTES;
-    const bytes = this.raw.cols.bytes;
-    if (rawBytes) {
-      bytes.set(rawBytes.subarray(r * FAULT_RECORD_BYTES, (r + 1) * FAULT_RECORD_BYTES), at);
-    } else if (LITTLE_ENDIAN) {
-      // The record's ten u32 words straight from the columns (no per-page objects).
-      const w = this.rawWords();
-      const o = at / 4;
-      w[o] = b.flags[r]!;
-      w[o + 1] = b.devId[r]!;
-      w[o + 2] = b.pasid[r]!;
-      w[o + 3] = b.grpid[r]!;
-      w[o + 4] = b.perm[r]!;
-      w[o + 5] = 0;
-      w[o + 6] = b.addrLo[r]!;
-      w[o + 7] = b.addrHi[r]!;
-      w[o + 8] = b.length[r]!;
-      w[o + 9] = b.cookie[r]!;
-    } else {
-      encodeFaultRecord(
-        {
-          flags: b.flags[r]!,
-          devId: b.devId[r]!,
-          pasid: b.pasid[r]!,
-          grpid: b.grpid[r]!,
-          perm: b.perm[r]!,
-          addrHi: b.addrHi[r]!,
-          addrLo: b.addrLo[r]!,
-          length: b.length[r]!,
-          cookie: b.cookie[r]!,
-        },
-        new DataView(bytes.buffer, bytes.byteOffset + at, FAULT_RECORD_BYTES),
-      );
-    }
-    this.raw.cols.owner[s] = owner;
-  }
-
-  private answer(cookie: number, code: 0 | 1, by: number, latencyNs: number): void {
-    if (by < this.answeredBy.length) this.answeredBy[by]!++;
-    const index = this.pendingByCookie.get(cookie);
-    if (index === undefined) return;
-    const later = this.laterByCookie.get(cookie);
-    if (later && later.length > 0) {
-      this.pendingByCookie.set(cookie, later.shift()!);
-      if (later.length === 0) this.laterByCookie.delete(cookie);
-    } else {
-      this.pendingByCookie.delete(cookie);
-    }
-    this.answerVersion++;
-    if (index < this.base) return;
-    const s = index % this.groups.capacity;
-    const c = this.groups.cols;
-    c.state[s] = code === 0 ? RowState.Success : RowState.Invalid;
-    c.by[s] = by;
-    c.latencyUs[s] = Number.isFinite(latencyNs) ? latencyNs / 1e3 : NaN;
-  }
-
-  /**
-   * Settle rows whose answers were lost (the native answered list overflowed):
-   * every row pending here but not in `stillPending` (the queue's pending
-   * groups, taken when no answer or read happened since the last batch) was
-   * answered, code and answerer unknown: state 'answered', counted in
-   * answeredUnknown. A row matches a pending group by cookie and read time,
-   * as cookies are reused. Returns how many rows were settled.
-   */
-  reconcile(stillPending: readonly { cookie: number; readNs: number }[]): number {
-    const live = new Set(stillPending.map((g) => `${g.cookie}:${this.toReadMs(g.readNs)}`));
-    const liveCookies = new Set(stillPending.map((g) => g.cookie));
-    const entries: [number, number][] = [];
-    for (const [cookie, index] of this.pendingByCookie) entries.push([cookie, index]);
-    for (const [cookie, list] of this.laterByCookie)
-      for (const i of list) entries.push([cookie, i]);
-    entries.sort((a, b) => a[1] - b[1]);
-    const c = this.groups.cols;
-    const kept: [number, number][] = [];
-    let settled = 0;
-    for (const [cookie, index] of entries) {
-      const s = index % this.groups.capacity;
-      // A row already dropped has no read time left: only its cookie can tell.
-      const pending =
-        index < this.base ? liveCookies.has(cookie) : live.has(`${cookie}:${c.readMs[s]}`);
-      if (pending) {
-        kept.push([cookie, index]);
+  /** Apply one batch: rows for the groups read, then the answers (which may be for those rows). */
+  ingest(b: LogBatch): void {
+    const r = b.read;
+    // The record columns may be lazy getters: read each once per batch.
+    const cols: LogColumns | undefined =
+      b.count > 0
+        ? {
+            count: b.count,
+            cookie: b.cookie,
+            devId: b.devId,
+            pasid: b.pasid,
+            grpid: b.grpid,
+            perm: b.perm,
+            flags: b.flags,
+            addrHi: b.addrHi,
+            addrLo: b.addrLo,
+            length: b.length,
+            ...(b.records ? { records: b.records } : {}),
+          }
+        : undefined;
+    for (let i = 0; i < r.count; i++) {
+      this.read++;
+      const first = r.first[i]!;
+      if (first === RECORDS_LEFT_OUT || r.pages[i] === 0 || !cols) {
+        this.skipped++;
         continue;
       }
-      if (index >= this.base) c.state[s] = RowState.Answered;
-      if (this.openByCookie.get(cookie) === index) this.openByCookie.delete(cookie);
-      settled++;
+      this.addRow(cols, r, i, first, r.pages[i]!);
     }
-    if (settled === 0) return 0;
-    this.pendingByCookie.clear();
-    this.laterByCookie.clear();
-    for (const [cookie, index] of kept) this.addPending(cookie, index);
-    this.answeredUnknown += settled;
+    const a = b.answered;
+    for (let i = 0; i < a.count; i++) {
+      this.answer(a.group[i]!, a.code[i]!, a.by[i]!, a.rule[i]!, a.latencyNs[i]!);
+    }
+    this.evict();
+  }
+
+  private addRow(
+    b: LogColumns,
+    r: LogBatch['read'],
+    i: number,
+    first: number,
+    pages: number,
+  ): void {
+    const pos = this.rows.append();
+    const c = this.rows.cols;
+    c.seq[pos] = r.group[i]!;
+    c.cookie[pos] = r.cookie[i]!;
+    c.devId[pos] = b.devId[first]!;
+    c.pasid[pos] = b.flags[first]! & FaultFlag.PasidValid ? b.pasid[first]! : NO_PASID;
+    c.grpid[pos] = b.grpid[first]!;
+    c.addrHi[pos] = b.addrHi[first]!;
+    c.addrLo[pos] = b.addrLo[first]!;
+    let perm = 0;
+    let minHi = b.addrHi[first]!;
+    let minLo = b.addrLo[first]!;
+    let maxHi = minHi;
+    let maxLo = minLo;
+    const end = Math.min(first + pages, b.count);
+    for (let k = first; k < end; k++) {
+      perm |= b.perm[k]!;
+      const hi = b.addrHi[k]!;
+      const lo = b.addrLo[k]!;
+      if (hi < minHi || (hi === minHi && lo < minLo)) [minHi, minLo] = [hi, lo];
+      if (hi > maxHi || (hi === maxHi && lo > maxLo)) [maxHi, maxLo] = [hi, lo];
+    }
+    c.perm[pos] = perm >>> 0;
+    c.minHi[pos] = minHi;
+    c.minLo[pos] = minLo;
+    c.maxHi[pos] = maxHi;
+    c.maxLo[pos] = maxLo;
+    c.pages[pos] = end - first;
+    c.readMs[pos] = (r.readNs[i]! - this.startNs) / 1e6;
+    c.state[pos] = RowState.Pending;
+    c.by[pos] = NOT_ANSWERED;
+    c.rule[pos] = NO_RULE;
+    c.latencyUs[pos] = NaN;
+    c.rawStart[pos] = this.raw.next;
+    const seq = r.group[i]!;
+    for (let k = first; k < end; k++) this.raw.add(b, k, seq);
+    this.pendingRows++;
+  }
+
+  private answer(seq: number, code: number, by: number, rule: number, latencyNs: number): void {
+    const pos = this.rows.find(seq);
+    // A group without a row: its records were left out, or it was answered and evicted.
+    if (pos < 0) return;
+    const c = this.rows.cols;
+    if (c.state[pos] !== RowState.Pending) return;
+    c.state[pos] = code === 0 ? RowState.Success : RowState.Invalid;
+    c.by[pos] = by;
+    c.rule[pos] = rule;
+    c.latencyUs[pos] = Number.isFinite(latencyNs) ? latencyNs / 1e3 : NaN;
+    this.pendingRows--;
+    this.answeredRows++;
     this.answerVersion++;
-    return settled;
+    if (pos < this.evictAt.at) {
+      // Older than every answered row: it is the next to go if the log is full.
+      if (this.answeredRows > this.maxGroups) this.drop(pos);
+      else this.evictAt.at = pos;
+    }
   }
 
-  private toReadMs(readNs: number): number {
-    return (readNs - this.startNs) / 1e6;
+  /** Oldest answered rows out until at most maxGroups are kept; pending rows are skipped. */
+  private evict(): void {
+    const c = this.rows;
+    while (this.answeredRows > this.maxGroups) {
+      let p = Math.max(this.evictAt.at, c.head);
+      while (
+        p < c.end &&
+        (c.cols.state[p] === RowState.Pending || c.cols.state[p] === RowState.Gone)
+      )
+        p++;
+      this.evictAt.at = p;
+      if (p >= c.end) return; // cannot happen: answeredRows counts rows at or after evictAt
+      this.drop(p);
+    }
   }
 
-  /** A u32 view of the raw ring, rebuilt when the ring grows. */
-  private rawWords(): Uint32Array {
-    const bytes = this.raw.cols.bytes;
-    if (this.words?.buffer !== bytes.buffer) this.words = new Uint32Array(bytes.buffer);
-    return this.words;
+  private drop(pos: number): void {
+    this.rows.remove(pos);
+    this.answeredRows--;
+    this.dropped++;
   }
 
-  /** Absolute index of the pending row with `cookie`, if any. */
-  pendingIndex(cookie: number): number | undefined {
-    const i = this.pendingByCookie.get(cookie);
-    return i !== undefined && i >= this.base ? i : undefined;
+  /** The row with sequence number `seq`, or undefined when it is not (or no longer) kept. */
+  rowByGroup(seq: number): FaultRow | undefined {
+    const pos = this.rows.find(seq);
+    return pos < 0 ? undefined : this.rowAt(pos);
   }
 
-  /** One row by absolute index, or undefined when dropped or not yet read. */
-  row(index: number): FaultRow | undefined {
-    if (!Number.isInteger(index) || index < this.base || index >= this.next) return undefined;
-    const c = this.groups.cols;
-    const s = index % this.groups.capacity;
-    const by = c.by[s]!;
-    const lat = c.latencyUs[s]!;
-    const pasid = c.pasid[s]!;
+  private rowAt(pos: number): FaultRow {
+    const c = this.rows.cols;
+    const by = c.by[pos]!;
+    const lat = c.latencyUs[pos]!;
+    const pasid = c.pasid[pos]!;
+    const rule = c.rule[pos]!;
     return {
-      index,
-      cookie: c.cookie[s]!,
-      devId: c.devId[s]!,
+      group: String(c.seq[pos]!),
+      cookie: c.cookie[pos]!,
+      devId: c.devId[pos]!,
       pasid: pasid === NO_PASID ? null : pasid,
-      grpid: c.grpid[s]!,
-      perm: c.perm[s]!,
-      addr: formatAddr(c.addrHi[s]!, c.addrLo[s]!),
-      pages: c.pages[s]!,
-      readMs: c.readMs[s]!,
-      state: stateNames[c.state[s]!]!,
+      grpid: c.grpid[pos]!,
+      perm: c.perm[pos]!,
+      addr: formatAddr(c.addrHi[pos]!, c.addrLo[pos]!),
+      pages: c.pages[pos]!,
+      readMs: c.readMs[pos]!,
+      state: stateNames[c.state[pos]!] ?? 'pending',
       by:
         by === NOT_ANSWERED ? null : ((answeredByNames[by] as AnsweredByName | undefined) ?? null),
+      rule: rule === NO_RULE || by === NOT_ANSWERED ? null : rule,
       latencyUs: Number.isNaN(lat) ? null : lat,
     };
   }
@@ -407,27 +294,20 @@ export class FaultLog {
   /** The newest `n` rows, newest first. */
   newest(n: number): FaultRow[] {
     const out: FaultRow[] = [];
-    for (let i = this.next - 1; i >= this.base && out.length < n; i--) out.push(this.row(i)!);
+    const c = this.rows;
+    for (let p = c.end - 1; p >= c.head && out.length < n; p--) {
+      if (c.cols.state[p] !== RowState.Gone) out.push(this.rowAt(p));
+    }
     return out;
   }
 
-  /**
-   * A row with every page decoded and its raw bytes. `index` picks one row
-   * when the cookie was reused; without it the newest row with the cookie.
-   */
-  detail(cookie: number, index?: number): FaultDetail | null {
-    const at = index ?? this.findByCookie(cookie);
-    if (at === undefined) return null;
-    const row = this.row(at);
-    if (!row || row.cookie !== cookie) return null;
+  /** A row with every page decoded and its raw bytes (pages gone from the raw ring are left out). */
+  detail(seq: number): FaultDetail | null {
+    const pos = this.rows.find(seq);
+    if (pos < 0) return null;
+    const row = this.rowAt(pos);
     const pages: FaultDetail['pages'] = [];
-    const start = this.groups.cols.rawStart[at % this.groups.capacity]!;
-    // Pages of one group are read together, so this walk is short; it stops
-    // at the end of what is kept when the raw ring has moved on.
-    for (let p = Math.max(start, this.rawBase); p < this.rawNext && pages.length < row.pages; p++) {
-      const s = p % this.raw.capacity;
-      if (this.raw.cols.owner[s] !== at) continue;
-      const bytes = this.raw.cols.bytes.slice(s * FAULT_RECORD_BYTES, (s + 1) * FAULT_RECORD_BYTES);
+    for (const bytes of this.raw.recordsOf(this.rows.cols.rawStart[pos]!, row.pages, seq)) {
       const rec = decodeFaultRecord(new DataView(bytes.buffer));
       pages.push({
         flags: rec.flags,
@@ -446,137 +326,83 @@ export class FaultLog {
     return { row, pages };
   }
 
-  private findByCookie(cookie: number): number | undefined {
-    const pending = this.pendingIndex(cookie);
-    if (pending !== undefined) return pending;
-    const c = this.groups.cols.cookie;
-    for (let i = this.next - 1; i >= this.base; i--) {
-      if (c[i % this.groups.capacity] === cookie) return i;
-    }
-    return undefined;
-  }
-
-  /** A page of rows in log order, optionally filtered. */
+  /** A page of rows in group order, optionally filtered. */
   query(offset: number, limit: number, filter?: FaultFilter): QueryResult {
-    if (!filter || Object.values(filter).every((v) => v === undefined)) {
-      const total = this.size;
-      const rows: FaultRow[] = [];
-      for (let i = this.base + offset; i < this.next && rows.length < limit; i++) {
-        rows.push(this.row(i)!);
-      }
-      return { total, rows };
-    }
-    const { matches, from, count } = this.matching(filter);
+    const c = this.rows;
     const rows: FaultRow[] = [];
+    if (isEmptyFilter(filter) && c.dense) {
+      for (let p = c.head + offset; p < c.end && rows.length < limit; p++) rows.push(this.rowAt(p));
+      return { total: c.live, rows };
+    }
+    const { matches, from, count } = this.matching(filter ?? {});
     for (let k = from + offset; k < count && rows.length < limit; k++) {
-      rows.push(this.row(matches[k]!)!);
+      rows.push(this.rowAt(matches[k]!));
     }
     return { total: count - from, rows };
   }
 
-  /** Absolute indices of pending rows matching `filter` (all pending without one). */
-  pendingMatching(filter?: FaultFilter): { cookie: number; index: number }[] {
-    const f = filter ? this.compile({ ...filter, state: 'pending' }) : undefined;
-    const out: { cookie: number; index: number }[] = [];
-    const visit = (index: number, cookie: number): void => {
-      if (index < this.base) return;
-      if (!f || f.test(index % this.groups.capacity)) out.push({ cookie, index });
-    };
-    for (const [cookie, index] of this.pendingByCookie) visit(index, cookie);
-    for (const [cookie, list] of this.laterByCookie) for (const i of list) visit(i, cookie);
-    return out.sort((a, b) => a.index - b.index);
+  /** Sequence numbers of the pending rows matching `filter` (all pending without one), in order. */
+  pendingMatching(filter?: FaultFilter): number[] {
+    const f = this.compile({ ...filter, state: 'pending' });
+    const c = this.rows;
+    const out: number[] = [];
+    for (let p = c.head; p < c.end && out.length < this.pendingRows; p++) {
+      if (f.test(p)) out.push(c.cols.seq[p]!);
+    }
+    return out;
   }
 
-  /** Matching indices from the cache, extended with rows logged since. */
+  private compile(filter: FaultFilter): CompiledFilter {
+    return compileFilter(filter, this.rows.cols, (pos, lo, hi) => this.anyPageIn(pos, lo, hi));
+  }
+
+  /** From the group's kept records: is some page's address in [lo, hi]? */
+  private anyPageIn(pos: number, lo: bigint, hi: bigint): boolean | undefined {
+    const c: RowColumns = this.rows.cols;
+    const seq = c.seq[pos]!;
+    const records = [...this.raw.recordsOf(c.rawStart[pos]!, c.pages[pos]!, seq)];
+    if (records.length < c.pages[pos]!) return undefined;
+    return records.some((bytes) => {
+      const addr = new DataView(bytes.buffer).getBigUint64(24, true);
+      return addr >= lo && addr <= hi;
+    });
+  }
+
+  /** Matching positions from the cache, extended with rows logged since. */
   private matching(filter: FaultFilter): { matches: Float64Array; from: number; count: number } {
     const f = this.compile(filter);
+    const c = this.rows;
     let cache = this.cache;
     if (
       !cache ||
       cache.key !== f.key ||
+      cache.rowsVersion !== c.version ||
       (f.hasState && cache.answerVersion !== this.answerVersion)
     ) {
       cache = {
         key: f.key,
         matches: new Float64Array(1024),
         count: 0,
-        scannedTo: this.base,
+        scannedTo: c.head,
+        rowsVersion: c.version,
         answerVersion: this.answerVersion,
       };
       this.cache = cache;
     }
-    const cap = this.groups.capacity;
-    for (let i = Math.max(cache.scannedTo, this.base); i < this.next; i++) {
-      if (!f.test(i % cap)) continue;
+    for (let p = Math.max(cache.scannedTo, c.head); p < c.end; p++) {
+      if (!f.test(p)) continue;
       if (cache.count === cache.matches.length) {
         const grown = new Float64Array(cache.matches.length * 2);
         grown.set(cache.matches);
         cache.matches = grown;
       }
-      cache.matches[cache.count++] = i;
+      cache.matches[cache.count++] = p;
     }
-    cache.scannedTo = this.next;
+    cache.scannedTo = c.end;
     return {
       matches: cache.matches,
-      from: lowerBound(cache.matches, cache.count, this.base),
+      from: lowerBound(cache.matches, cache.count, c.head),
       count: cache.count,
     };
   }
-
-  private compile(filter: FaultFilter): CompiledFilter {
-    const c = this.groups.cols;
-    const tests: ((s: number) => boolean)[] = [];
-    if (filter.devId !== undefined) {
-      const want = filter.devId;
-      tests.push((s) => c.devId[s] === want);
-    }
-    if (filter.pasid !== undefined) {
-      const want = filter.pasid;
-      tests.push((s) => c.pasid[s] === want);
-    }
-    if (filter.perm) {
-      const bits = parsePerm(filter.perm);
-      if (typeof bits === 'number') tests.push((s) => (c.perm[s]! & bits) === bits);
-    }
-    if (filter.addrMin !== undefined) {
-      const [hi, lo] = hexHalves(filter.addrMin);
-      tests.push((s) => c.addrHi[s]! > hi || (c.addrHi[s] === hi && c.addrLo[s]! >= lo));
-    }
-    if (filter.addrMax !== undefined) {
-      const [hi, lo] = hexHalves(filter.addrMax);
-      tests.push((s) => c.addrHi[s]! < hi || (c.addrHi[s] === hi && c.addrLo[s]! <= lo));
-    }
-    if (filter.state !== undefined) {
-      const want = stateNames.indexOf(filter.state);
-      tests.push((s) => c.state[s] === want);
-    }
-    const key = JSON.stringify([
-      filter.devId,
-      filter.pasid,
-      filter.perm,
-      filter.addrMin,
-      filter.addrMax,
-      filter.state,
-    ]);
-    const test =
-      tests.length === 1
-        ? tests[0]!
-        : (s: number): boolean => {
-            for (const t of tests) if (!t(s)) return false;
-            return true;
-          };
-    return { key, hasState: filter.state !== undefined, test };
-  }
-}
-
-/** First position in sorted `a[0..n)` whose value is >= `v`. */
-function lowerBound(a: Float64Array, n: number, v: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -1,19 +1,39 @@
-// FaultBatch (raw 40-byte records from the addon) → DecodedBatch (one typed
-// array per field). One pass over a Uint32Array view; no per-fault objects.
+// FaultBatch (the addon's flush: groups read, raw 40-byte records, answers)
+// → DecodedBatch (one typed array per field). One pass over a Uint32Array
+// view; no per-fault objects.
 import type { FaultBatch, QueueTotals } from '../native/addon-types';
 import { FAULT_RECORD_BYTES } from '../../common/fault-record';
 
+/** `read.first` of a group whose records were left out of the batch (overflow). */
+export const RECORDS_LEFT_OUT = 0xffffffff;
+
 /**
- * One native flush, columnar. Row i of every per-fault array describes the
- * i-th page request read (in read order); answered.* rows describe groups
- * answered since the previous flush (by user, policy, drain or kernel), which
- * may have been read in earlier batches. Consumers keep these arrays (they
- * are fresh per batch) — e.g. the dashboard appends them to its fault log.
+ * One native flush, columnar.
+ *
+ * `read` lists every group read since the previous flush, once, in read
+ * order, by its group sequence number (our identity; cookies are data).
+ * `answered` lists every answer given since the previous flush, once (for
+ * groups of this or an earlier batch). Row r of every per-record array
+ * (cookie … length) describes the r-th delivered record; group i owns
+ * records read.first[i] … read.first[i] + read.pages[i] - 1, or none when
+ * read.first[i] is RECORDS_LEFT_OUT. Consumers may keep these arrays (they
+ * are fresh per batch).
  */
 export interface DecodedBatch {
   /** 1, 2, 3 … per session. */
   seq: number;
-  /** Number of page requests in this batch (length of every per-fault array). */
+  /** The native queue's id. */
+  queue: number;
+  read: {
+    count: number;
+    group: Float64Array;
+    cookie: Uint32Array;
+    first: Uint32Array;
+    pages: Uint32Array;
+    /** CLOCK_MONOTONIC ns when read() returned the group. */
+    readNs: Float64Array;
+  };
+  /** Records delivered in this batch (length of every per-record array). */
   count: number;
   cookie: Uint32Array;
   devId: Uint32Array;
@@ -28,8 +48,6 @@ export interface DecodedBatch {
   addrHi: Uint32Array;
   addrLo: Uint32Array;
   length: Uint32Array;
-  /** CLOCK_MONOTONIC ns when read() returned the record. */
-  readNs: Float64Array;
   /**
    * The `count` 40-byte records exactly as read (reserved word and unknown
    * flag bits included), for views that show the raw bytes.
@@ -37,26 +55,24 @@ export interface DecodedBatch {
   records: ArrayBuffer;
   answered: {
     count: number;
+    group: Float64Array;
     cookie: Uint32Array;
     /** 0 success, 1 invalid. */
     code: Uint8Array;
     /** AnsweredBy: 0 user, 1 policy, 2 drain, 3 kernel. */
     by: Uint8Array;
-    /** Index of the policy rule that answered, -1 for the default or not a policy. */
+    /** Index of the policy rule that answered, -1 for the fallback or not a policy. */
     rule: Int16Array;
-    /** From read of the group's last page to the response write(), ns. */
+    /** From the read that returned the group to its answer, ns. */
     latencyNs: Float64Array;
   };
-  /** Failed writes/maps since the previous flush; a failed group stays pending. */
+  /** Failed writes/maps/reads since the previous flush; a refused answer leaves its group pending. */
   errors: FaultBatch['errors'];
-  /** Records read but dropped before JS because the JS-side buffer was full (this flush). */
+  /** Records of automatically answered groups left out of this batch. */
   overflow: number;
-  /**
-   * Answers left out of `answered` this flush (too many piled up): those
-   * groups are answered, but which ones and how is not delivered.
-   */
-  answeredOverflow: number;
-  /** Queue totals at this flush. */
+  /** Groups in `read` whose records were left out (first = RECORDS_LEFT_OUT). */
+  groupsLeftOut: number;
+  /** Queue totals at this flush, exact. */
   totals: QueueTotals;
 }
 
@@ -129,18 +145,19 @@ function decodeColumns(records: ArrayBuffer, n: number): Columns {
 }
 
 /**
- * The per-fault columns are decoded on first use, all in one pass: a
+ * The per-record columns are decoded on first use, all in one pass: a
  * consumer that only counts answers (the CLI summary, a policy-only run)
  * never pays for them, which matters at hundreds of thousands of faults/s.
  */
 class LazyDecodedBatch implements DecodedBatch {
+  readonly queue: number;
+  readonly read: DecodedBatch['read'];
   readonly count: number;
-  readonly readNs: Float64Array;
   readonly records: ArrayBuffer;
   readonly answered: DecodedBatch['answered'];
   readonly errors: DecodedBatch['errors'];
   readonly overflow: number;
-  readonly answeredOverflow: number;
+  readonly groupsLeftOut: number;
   readonly totals: QueueTotals;
   private decoded: Columns | undefined;
   // Own, enumerable getters (not class accessors) so `{ ...batch }` still
@@ -159,14 +176,26 @@ class LazyDecodedBatch implements DecodedBatch {
     raw: FaultBatch,
     readonly seq: number,
   ) {
-    const n = Math.floor(raw.records.byteLength / FAULT_RECORD_BYTES);
-    this.count = n;
+    this.queue = raw.queue;
+    const r = raw.read;
+    this.read = {
+      count: r.group.length,
+      group: r.group,
+      cookie: r.cookie,
+      first: r.first,
+      pages: r.pages,
+      readNs: r.readNs,
+    };
+    let leftOut = 0;
+    for (let i = 0; i < r.first.length; i++) if (r.first[i] === RECORDS_LEFT_OUT) leftOut++;
+    this.groupsLeftOut = leftOut;
+    this.count = Math.floor(raw.records.byteLength / FAULT_RECORD_BYTES);
     this.records = raw.records;
-    this.readNs = raw.readNs.length === n ? raw.readNs : raw.readNs.slice(0, n);
     const a = raw.answered;
     this.answered = {
-      count: a.cookies.length,
-      cookie: a.cookies,
+      count: a.group.length,
+      group: a.group,
+      cookie: a.cookie,
       code: a.codes,
       by: a.by,
       rule: a.rule,
@@ -174,7 +203,6 @@ class LazyDecodedBatch implements DecodedBatch {
     };
     this.errors = raw.errors;
     this.overflow = raw.overflow;
-    this.answeredOverflow = raw.answeredOverflow ?? 0;
     this.totals = raw.totals;
     for (const name of columnNames) {
       Object.defineProperty(this, name, { enumerable: true, get: () => this.columns()[name] });

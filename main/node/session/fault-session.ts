@@ -7,10 +7,11 @@
 //   'closed' (s: SessionSummary)  once, after the final drain and teardown
 //
 // Exactly-once: the native queue answers each group once (policy, respond,
-// drain) and reports stale cookies instead of writing them twice. close()
-// drains everything still pending with the chosen code (several rounds, so a
-// group read during a drain is drained too), detaches the fault-reporting
-// domain only if something is still pending, then tears the objects down.
+// drain), by group sequence number, and refuses an answer for a group that is
+// no longer pending (ESTALE) instead of writing it to whatever group holds
+// the cookie now. close() drains until nothing is pending (a group read
+// during a drain is drained next round), detaches the fault-reporting domain
+// only if a device keeps faulting past that, then tears the objects down.
 import { openSource, type OpenSourceOptions } from '../sources/open-source';
 import type { FaultSource } from '../sources/fault-source';
 import type { InjectSpec } from '../../common/inject';
@@ -18,8 +19,8 @@ import type { PolicySpec } from '../../common/policy';
 import type { IommufdObjects } from '../../common/iommufd-objects';
 import { decodeFaultRecords, type FaultRecord } from '../../common/fault-record';
 import {
-  AnsweredBy,
   type FaultBatch,
+  type GroupSeq,
   type InjectProgress,
   type QueueTotals,
   type RespondResult,
@@ -38,6 +39,7 @@ export interface FaultSessionOptions extends OpenSourceOptions {
 
 /** A pending group, serialisable. */
 export interface PendingGroupInfo {
+  group: GroupSeq;
   cookie: number;
   devId: number;
   /** null when the group has no PASID. */
@@ -52,8 +54,12 @@ export interface DrainFilter {
   devId?: number;
   pasidMin?: number;
   pasidMax?: number;
-  cookies?: number[];
+  /** Only these groups (those of them still pending). */
+  groups?: readonly GroupSeq[];
 }
+
+/** How long close() keeps draining a queue that keeps reading new groups before it detaches. */
+const CLOSE_DRAIN_MS = 2000;
 
 export interface AnsweredByCounts {
   user: number;
@@ -79,7 +85,6 @@ export class FaultSession {
   private readonly waiters: (() => void)[] = [];
   private seq = 0;
   private lastTotals: QueueTotals;
-  private readonly by: AnsweredByCounts = { user: 0, policy: 0, drain: 0, kernel: 0 };
   private injected = false;
   private closing: Promise<SessionSummary> | undefined;
   private readonly flushMs: number;
@@ -126,16 +131,23 @@ export class FaultSession {
     this.source.queue.setPolicy(toNativePolicy(spec));
   }
 
-  /** Answer groups by cookie. Unknown or already answered cookies come back in `failed` (ESTALE). */
-  respond(cookies: number[] | Uint32Array, code: 0 | 1): RespondResult {
+  /**
+   * Answer groups by sequence number. A group that is not pending (answered
+   * by anyone, or never read from this queue) comes back in `failed` with
+   * ESTALE, naming who answered it and when; nothing is written for it.
+   */
+  respond(groups: readonly GroupSeq[] | Float64Array, code: 0 | 1): RespondResult {
     this.assertOpen('respond');
-    return this.source.queue.respond(cookies, code);
+    return this.source.queue.respond(
+      groups instanceof Float64Array ? groups : Float64Array.from(groups),
+      code,
+    );
   }
 
   /**
-   * Answer pending groups (all, or those matching `filter`) with `code`;
-   * returns how many. Filtered or not, the answers are the drain's
-   * (AnsweredBy.Drain); cookies no longer pending are skipped.
+   * Answer pending groups (all, or exactly those matching `filter`) with
+   * `code`; returns how many. Filtered or not, the answers are the drain's
+   * (AnsweredBy.Drain); groups no longer pending are skipped.
    */
   drain(code: 0 | 1, filter?: DrainFilter): number {
     this.assertOpen('drain');
@@ -143,16 +155,22 @@ export class FaultSession {
     if (!filter) return q.drain(code);
     const byFields =
       filter.devId !== undefined || filter.pasidMin !== undefined || filter.pasidMax !== undefined;
-    if (!byFields) return filter.cookies ? q.drain(code, filter.cookies) : q.drain(code);
-    const wanted = { ...filter, cookies: filter.cookies ? new Set(filter.cookies) : undefined };
-    const cookies = this.pending()
-      .filter((g) => matches(g, wanted))
-      .map((g) => g.cookie);
-    return cookies.length === 0 ? 0 : q.drain(code, cookies);
+    if (!byFields) return filter.groups ? this.drainGroups(code, filter.groups) : q.drain(code);
+    const only = filter.groups ? new Set(filter.groups) : undefined;
+    const groups = q
+      .pending()
+      .filter((g) => (!only || only.has(g.group)) && matches(g, filter))
+      .map((g) => g.group);
+    return this.drainGroups(code, groups);
+  }
+
+  private drainGroups(code: 0 | 1, groups: readonly GroupSeq[]): number {
+    return groups.length === 0 ? 0 : this.source.queue.drain(code, Float64Array.from(groups));
   }
 
   pending(): PendingGroupInfo[] {
     return this.source.queue.pending().map((g) => ({
+      group: g.group,
       cookie: g.cookie,
       devId: g.devId,
       pasid: g.pasid === 0xffffffff ? null : g.pasid,
@@ -160,11 +178,6 @@ export class FaultSession {
       readNs: g.readNs,
       pages: decodeFaultRecords(g.records),
     }));
-  }
-
-  /** Cookie and read time of every pending group, without decoding pages (cheap to compare). */
-  pendingKeys(): { cookie: number; readNs: number }[] {
-    return this.source.queue.pending().map((g) => ({ cookie: g.cookie, readNs: g.readNs }));
   }
 
   /** Start natively paced injection (sim, mock). Throws an IommuscopeError when the source cannot. */
@@ -226,20 +239,25 @@ export class FaultSession {
   private async doClose(code: 0 | 1): Promise<SessionSummary> {
     const q = this.source.queue;
     const teardownErrors: string[] = [];
-    const attempt = (what: string, fn: () => void): void => {
+    const attempt = (what: string, fn: () => void): boolean => {
       try {
         fn();
+        return true;
       } catch (err) {
         teardownErrors.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+        return false;
       }
     };
     attempt('stop injection', () => this.stopInject());
     const inject = this.injected ? q.injectProgress() : undefined;
-    // Drain until nothing is pending (a group read during a drain is drained next round).
-    for (let round = 0; round < 5; round++) {
-      attempt('drain', () => q.drain(code));
+    // Drain until nothing is pending (a group read during a drain is drained
+    // next round); only a device that keeps faulting for CLOSE_DRAIN_MS gets
+    // past this loop with groups pending.
+    const drainUntil = Date.now() + CLOSE_DRAIN_MS;
+    let failedDrains = 0;
+    while (q.totals().pending > 0 && Date.now() < drainUntil && failedDrains < 3) {
+      if (!attempt('drain', () => q.drain(code))) failedDrains++;
       await this.nextBatch(this.flushMs * 3 + 20);
-      if (q.totals().pending === 0) break;
     }
     // Still pending (a device faulting during the drain): detach, so the
     // kernel (or simulator) answers them INVALID, counted as AnsweredBy.Kernel.
@@ -259,7 +277,7 @@ export class FaultSession {
     await new Promise((r) => setImmediate(r));
     const summary: SessionSummary = {
       ...this.lastTotals,
-      by: { ...this.by },
+      by: answeredByCounts(this.lastTotals),
       ...(inject ? { inject } : {}),
       teardownErrors,
     };
@@ -276,23 +294,6 @@ export class FaultSession {
   private onBatch(raw: FaultBatch): void {
     const batch = decodeBatch(raw, ++this.seq);
     this.lastTotals = batch.totals;
-    const by = batch.answered.by;
-    for (let i = 0; i < by.length; i++) {
-      switch (by[i]) {
-        case AnsweredBy.User:
-          this.by.user++;
-          break;
-        case AnsweredBy.Policy:
-          this.by.policy++;
-          break;
-        case AnsweredBy.Drain:
-          this.by.drain++;
-          break;
-        case AnsweredBy.Kernel:
-          this.by.kernel++;
-          break;
-      }
-    }
     for (const fn of this.batchListeners) fn(batch);
     for (const w of this.waiters.splice(0)) w();
   }
@@ -302,13 +303,15 @@ export class FaultSession {
   }
 }
 
-function matches(
-  g: PendingGroupInfo,
-  f: Omit<DrainFilter, 'cookies'> & { cookies: Set<number> | undefined },
-): boolean {
+/** Who answered how many groups, from the queue's exact counters. */
+export function answeredByCounts(t: QueueTotals): AnsweredByCounts {
+  return { user: t.byUser, policy: t.byPolicy, drain: t.byDrain, kernel: t.byKernel };
+}
+
+function matches(g: { devId: number; pasid: number }, f: DrainFilter): boolean {
+  const pasid = g.pasid === 0xffffffff ? null : g.pasid;
   if (f.devId !== undefined && g.devId !== f.devId) return false;
-  if (f.pasidMin !== undefined && (g.pasid === null || g.pasid < f.pasidMin)) return false;
-  if (f.pasidMax !== undefined && (g.pasid === null || g.pasid > f.pasidMax)) return false;
-  if (f.cookies !== undefined && !f.cookies.has(g.cookie)) return false;
+  if (f.pasidMin !== undefined && (pasid === null || pasid < f.pasidMin)) return false;
+  if (f.pasidMax !== undefined && (pasid === null || pasid > f.pasidMax)) return false;
   return true;
 }

@@ -2,11 +2,15 @@
 // what is on screen (never the whole log), the filter, cursor, selection,
 // expanded groups and the detail pane. Rows are cached in pages; the visible
 // pages are re-fetched (at most a few times a second) when frames say the log
-// or the answers moved.
+// or the answers moved. The selection, the cursor and the expanded rows
+// follow groups (their ids), not positions: rows move when others leave the
+// filter or the log, and an answer must reach the group the user saw.
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, triggerRef } from 'vue';
 import {
+  compareGroupIds,
   faultFilter,
+  type GroupId,
   type FaultDetail,
   type FaultFilter,
   type FaultRow,
@@ -27,8 +31,7 @@ const REFRESH_MS = 300;
 const FETCH_DEBOUNCE_MS = 30;
 
 export interface ExpandedGroup {
-  index: number;
-  cookie: number;
+  group: GroupId;
   pages: FaultDetail['pages'] | null;
   error: string | null;
 }
@@ -40,10 +43,18 @@ export const useFaultsStore = defineStore('faults', () => {
   const total = ref(0);
   const pages = shallowRef(new Map<number, FaultRow[]>());
   const follow = ref(true);
+  /** Table position of the cursor (where its group is, or would be when it left the view). */
   const cursor = ref(0);
-  /** Selected groups: log index → cookie. */
-  const selected = ref(new Map<number, number>());
-  /** Expanded groups by table position. */
+  /** The group under the cursor: the cursor follows it when rows move. */
+  const cursorGroup = ref<GroupId | null>(null);
+  /**
+   * The cursor's group left the view (answered under a state filter, or
+   * evicted): `cursor` is where it was, the row there is the one after it.
+   */
+  const cursorGone = ref(false);
+  /** Selected groups. */
+  const selected = ref(new Set<GroupId>());
+  /** Expanded groups by table position (moved with their group on refresh). */
   const expanded = ref(new Map<number, ExpandedGroup>());
   const detail = shallowRef<FaultDetail | null>(null);
   const detailError = ref<string | null>(null);
@@ -57,7 +68,7 @@ export const useFaultsStore = defineStore('faults', () => {
   let fetchTimer: ReturnType<typeof setTimeout> | null = null;
   let refreshTimer: ReturnType<typeof setTimeout> | null = null;
   let lastRefresh = 0;
-  let lastSeen = { logSize: -1, answered: -1, dropped: -1, unknown: -1 };
+  let lastSeen = { logSize: -1, answered: -1, dropped: -1 };
   /** The newest frame's log size: where the tail is, for live-follow. */
   let latestLogSize = 0;
 
@@ -96,6 +107,7 @@ export const useFaultsStore = defineStore('faults', () => {
       got.place(pages.value);
       total.value = got.total;
       evict();
+      relocate();
       triggerRef(pages);
     } catch (err) {
       if (gen === generation) useAppStore().notify('warning', `faults.query: ${errorMessage(err)}`);
@@ -196,12 +208,10 @@ export const useFaultsStore = defineStore('faults', () => {
       logSize: f.logSize,
       answered: f.totals.answered,
       dropped: f.logDropped,
-      unknown: f.answeredUnknown,
     };
     if (
       seen.logSize !== lastSeen.logSize ||
       seen.answered !== lastSeen.answered ||
-      seen.unknown !== lastSeen.unknown ||
       seen.dropped !== lastSeen.dropped
     ) {
       lastSeen = seen;
@@ -219,7 +229,7 @@ export const useFaultsStore = defineStore('faults', () => {
       pages.value = new Map();
       expanded.value = new Map();
     }
-    lastSeen = { logSize: -1, answered: -1, dropped: -1, unknown: -1 };
+    lastSeen = { logSize: -1, answered: -1, dropped: -1 };
     refresh(true);
   }
 
@@ -232,52 +242,154 @@ export const useFaultsStore = defineStore('faults', () => {
     }
     filter.value = next;
     cursor.value = 0;
-    selected.value = new Map();
+    cursorGroup.value = null;
+    cursorGone.value = false;
+    selected.value = new Set();
     total.value = 0;
     reload();
     return null;
   }
 
+  /** Every loaded row with its table position. */
+  function* loadedRows(): Generator<[number, FaultRow]> {
+    for (const [p, rows] of pages.value) {
+      for (let k = 0; k < rows.length; k++) {
+        const row = rows[k];
+        if (row) yield [p * PAGE_ROWS + k, row];
+      }
+    }
+  }
+
+  /** Where a group is (or would be, were it still in view), from the loaded rows. */
+  function locate(group: GroupId): { pos: number; gone: boolean } | undefined {
+    let after: number | undefined;
+    let before = -1;
+    for (const [pos, row] of loadedRows()) {
+      const c = compareGroupIds(row.group, group);
+      if (c === 0) return { pos, gone: false };
+      if (c > 0 && (after === undefined || pos < after)) after = pos;
+      if (c < 0 && pos > before) before = pos;
+    }
+    // Gone: its place is right after the last row before it, if that is the row before the first after it.
+    if (after !== undefined && before === after - 1) return { pos: after, gone: true };
+    if (after === 0) return { pos: 0, gone: true };
+    if (after === undefined && before >= 0 && before === total.value - 1) {
+      return { pos: total.value, gone: true };
+    }
+    return undefined;
+  }
+
+  /** After rows moved: the cursor and the expanded rows find their groups again. */
+  function relocate(): void {
+    if (follow.value) {
+      cursor.value = Math.max(0, total.value - 1);
+      cursorGroup.value = rowAt(cursor.value)?.group ?? null;
+      cursorGone.value = false;
+    } else if (cursorGroup.value === null) {
+      cursorGroup.value = rowAt(cursor.value)?.group ?? null;
+    } else if (rowAt(cursor.value)?.group !== cursorGroup.value || cursorGone.value) {
+      const at = locate(cursorGroup.value);
+      if (at) {
+        cursor.value = at.pos;
+        cursorGone.value = at.gone;
+        if (at.gone && at.pos >= total.value) {
+          // It was the last row: the cursor lands on the new last one.
+          cursor.value = Math.max(0, total.value - 1);
+          cursorGroup.value = rowAt(cursor.value)?.group ?? null;
+          cursorGone.value = false;
+        }
+      }
+    }
+    let moved = false;
+    const next = new Map<number, ExpandedGroup>();
+    for (const [pos, e] of expanded.value) {
+      if (rowAt(pos)?.group === e.group) {
+        next.set(pos, e);
+        continue;
+      }
+      moved = true;
+      const at = locate(e.group);
+      if (at && !at.gone) next.set(at.pos, e);
+    }
+    if (moved) expanded.value = next;
+  }
+
+  /** Put the cursor on table position `pos` (a click, Home). */
+  function setCursor(pos: number): void {
+    cursor.value = Math.min(Math.max(0, total.value - 1), Math.max(0, pos));
+    cursorGroup.value = rowAt(cursor.value)?.group ?? null;
+    cursorGone.value = false;
+  }
+
   function moveCursor(delta: number): void {
-    const max = Math.max(0, total.value - 1);
-    cursor.value = Math.min(max, Math.max(0, cursor.value + delta));
+    if (cursorGone.value) {
+      // The row at `cursor` is the one after the group that left: one step down lands on it.
+      cursorGone.value = false;
+      if (delta > 0) delta--;
+    }
+    setCursor(cursor.value + delta);
     if (delta < 0) follow.value = false;
   }
 
   function toggleSelect(pos: number): void {
     const row = rowAt(pos);
     if (!row) return;
-    const next = new Map(selected.value);
-    if (next.has(row.index)) next.delete(row.index);
-    else next.set(row.index, row.cookie);
+    const next = new Set(selected.value);
+    if (next.has(row.group)) next.delete(row.group);
+    else next.add(row.group);
     selected.value = next;
   }
 
-  /** Selected groups, or the one under the cursor when nothing is selected. */
-  function targetCookies(): number[] {
-    if (selected.value.size) return [...selected.value.values()];
+  function clearSelection(): void {
+    selected.value = new Set();
+  }
+
+  /**
+   * The row under the cursor. When the cursor's group left the view, the row
+   * now in its place (the one after it, marked on screen) is taken and the
+   * cursor adopts it: s, s, s answers one group after the other, and s, j, s
+   * the first two (j from a gone group lands on that row, see moveCursor).
+   */
+  function cursorRow(): FaultRow | undefined {
     const row = rowAt(cursor.value);
-    return row && row.state === 'pending' ? [row.cookie] : [];
+    if (!row) return undefined;
+    if (cursorGone.value) {
+      cursorGone.value = false;
+      cursorGroup.value = row.group;
+      return row;
+    }
+    return cursorGroup.value === null || row.group === cursorGroup.value ? row : undefined;
+  }
+
+  /** Selected groups, or the one under the cursor when nothing is selected. */
+  function targetGroups(): GroupId[] {
+    if (selected.value.size) return [...selected.value].sort(compareGroupIds);
+    const row = cursorRow();
+    return row && row.state === 'pending' ? [row.group] : [];
   }
 
   async function respond(code: 0 | 1): Promise<void> {
     const app = useAppStore();
-    const cookies = targetCookies();
-    if (cookies.length === 0) {
+    const groups = targetGroups();
+    if (groups.length === 0) {
       app.notify('info', 'Nothing to answer: select pending groups (x or space) first.');
       return;
     }
     try {
-      const out = await useCore().request('faults.respond', { cookies, code });
+      const out = await useCore().request('faults.respond', { groups, code });
       const word = code === 0 ? 'Success' : 'Invalid';
       if (out.ok.length) app.notify('info', `Answered ${out.ok.length} group(s) ${word}.`);
       for (const f of out.failed.slice(0, 3)) {
-        app.notify('error', `Cookie ${f.cookie} not answered: ${f.message} (${f.code})`);
+        app.notify('error', `Group #${f.group} not answered: ${f.message} (${f.code})`);
       }
       if (out.failed.length > 3)
         app.notify('error', `${out.failed.length - 3} more answers failed.`);
-      const answered = new Set(out.ok);
-      selected.value = new Map([...selected.value].filter(([, c]) => !answered.has(c)));
+      // Answered now, or already (ESTALE): no longer something to select.
+      const done = new Set([
+        ...out.ok,
+        ...out.failed.filter((f) => f.code === 'ESTALE').map((f) => f.group),
+      ]);
+      selected.value = new Set([...selected.value].filter((g) => !done.has(g)));
     } catch (err) {
       app.notify('error', `faults.respond: ${errorMessage(err)}`);
     }
@@ -291,7 +403,7 @@ export const useFaultsStore = defineStore('faults', () => {
         scope === 'filter' && hasFilter.value ? { code, filter: filter.value } : { code };
       const out = await useCore().request('faults.drain', params);
       app.notify('info', `Drained ${out.answered} group(s) ${code === 0 ? 'Success' : 'Invalid'}.`);
-      selected.value = new Map();
+      selected.value = new Set();
     } catch (err) {
       app.notify('error', `faults.drain: ${errorMessage(err)}`);
     }
@@ -303,9 +415,9 @@ export const useFaultsStore = defineStore('faults', () => {
     if (!row) return;
     detailError.value = null;
     try {
-      const d = await useCore().request('faults.detail', { cookie: row.cookie, index: row.index });
+      const d = await useCore().request('faults.detail', { group: row.group });
       detail.value = d;
-      if (!d) detailError.value = `Group #${row.index} is no longer in the fault log.`;
+      if (!d) detailError.value = `Group #${row.group} is no longer in the fault log.`;
     } catch (err) {
       detailError.value = errorMessage(err);
     }
@@ -325,11 +437,11 @@ export const useFaultsStore = defineStore('faults', () => {
       expanded.value = next;
       return;
     }
-    const entry: ExpandedGroup = { index: row.index, cookie: row.cookie, pages: null, error: null };
+    const entry: ExpandedGroup = { group: row.group, pages: null, error: null };
     next.set(pos, entry);
     expanded.value = next;
     try {
-      const d = await useCore().request('faults.detail', { cookie: row.cookie, index: row.index });
+      const d = await useCore().request('faults.detail', { group: row.group });
       if (d) entry.pages = d.pages;
       else entry.error = 'no longer in the fault log';
     } catch (err) {
@@ -370,6 +482,8 @@ export const useFaultsStore = defineStore('faults', () => {
     pages,
     follow,
     cursor,
+    cursorGroup,
+    cursorGone,
     selected,
     expanded,
     detail,
@@ -383,7 +497,10 @@ export const useFaultsStore = defineStore('faults', () => {
     reload,
     applyFilter,
     moveCursor,
+    setCursor,
+    relocate,
     toggleSelect,
+    clearSelection,
     respond,
     drain,
     openDetail,
