@@ -1,23 +1,264 @@
 #include "policy.h"
 
+#include <cstring>
 #include <string>
 
 #include "args.h"
 #include "errors.h"
 
-int MatchPolicy(const Policy& p, const GroupFacts& g, Action* out) {
-  for (size_t i = 0; i < p.rules.size(); i++) {
-    const Rule& r = p.rules[i];
-    if (r.has_dev && r.dev != g.dev) continue;
-    if (r.has_pasid && (!g.pasid_valid || g.pasid < r.pasid_min || g.pasid > r.pasid_max)) continue;
-    if (g.addr_lo < r.addr_min || g.addr_hi > r.addr_max) continue;
-    if ((g.perm & r.perm_all) != r.perm_all) continue;
-    if (g.perm & r.perm_none) continue;
-    *out = r.action;
-    return static_cast<int>(i);
+namespace {
+
+// A group's per-group facts, computed once for all the rules.
+struct GroupView {
+  const iommu_hwpt_pgfault* recs;
+  size_t n;
+  uint32_t perm;  // union of the records' permissions
+};
+
+GroupView ViewOf(const iommu_hwpt_pgfault* recs, size_t n) {
+  uint32_t perm = 0;
+  for (size_t i = 0; i < n; i++) perm |= recs[i].perm;
+  return {recs, n, perm};
+}
+
+bool InRanges(const MatchRange* r, uint32_t count, uint64_t v) {
+  for (uint32_t i = 0; i < count; i++)
+    if (v >= r[i].lo && v <= r[i].hi) return true;
+  return false;
+}
+
+// The one value of a per-group field; false when absent (pasid without PASID_VALID).
+bool ScalarOf(const GroupView& g, MatchField f, uint64_t* v) {
+  const iommu_hwpt_pgfault& first = g.recs[0];
+  switch (f) {
+    case MatchField::Dev:
+      *v = first.dev_id;
+      return true;
+    case MatchField::Pasid:
+      *v = first.pasid;
+      return (first.flags & IOMMU_PGFAULT_FLAGS_PASID_VALID) != 0;
+    case MatchField::Grpid:
+      *v = first.grpid;
+      return true;
+    case MatchField::Cookie:
+      *v = first.cookie;
+      return true;
+    case MatchField::Pages:
+      *v = g.n;
+      return true;
+    case MatchField::Perm:
+      *v = g.perm;
+      return true;
+    case MatchField::Addr:
+      break;
+  }
+  return false;
+}
+
+bool Eval(const Match& m, const GroupView& g) {
+  uint64_t stack = 0;  // top of stack in bit 0
+  const MatchRange* ranges = m.ranges.data();
+  for (const MatchStep& s : m.steps) {
+    bool b = false;
+    switch (s.op) {
+      case MatchOp::True:
+        b = true;
+        break;
+      case MatchOp::And:
+      case MatchOp::Or: {
+        bool x = stack & 1, y = (stack >> 1) & 1;
+        stack >>= 2;
+        b = s.op == MatchOp::And ? (x && y) : (x || y);
+        break;
+      }
+      case MatchOp::Not:
+        b = !(stack & 1);
+        stack >>= 1;
+        break;
+      case MatchOp::Present:
+        b = (g.recs[0].flags & IOMMU_PGFAULT_FLAGS_PASID_VALID) != 0;
+        break;
+      case MatchOp::In:
+        if (s.field == MatchField::Addr) {
+          for (size_t i = 0; i < g.n && !b; i++)
+            b = InRanges(ranges + s.first, s.count, g.recs[i].addr);
+        } else {
+          uint64_t v = 0;
+          b = ScalarOf(g, s.field, &v) && InRanges(ranges + s.first, s.count, v);
+        }
+        break;
+      case MatchOp::AllIn:  // addr only (checked when parsed)
+        b = true;
+        for (size_t i = 0; i < g.n && b; i++)
+          b = InRanges(ranges + s.first, s.count, g.recs[i].addr);
+        break;
+      case MatchOp::Bits:
+        b = (g.perm & s.mask) == s.want;
+        break;
+    }
+    stack = (stack << 1) | (b ? 1 : 0);
+  }
+  return stack & 1;
+}
+
+}  // namespace
+
+bool MatchGroup(const Match& m, const iommu_hwpt_pgfault* recs, size_t n) {
+  return n > 0 && Eval(m, ViewOf(recs, n));
+}
+
+int MatchPolicy(const Policy& p, const iommu_hwpt_pgfault* recs, size_t n, Action* out) {
+  if (n > 0) {
+    GroupView g = ViewOf(recs, n);
+    for (size_t i = 0; i < p.rules.size(); i++) {
+      if (!Eval(p.rules[i].match, g)) continue;
+      *out = p.rules[i].action;
+      return static_cast<int>(i);
+    }
   }
   *out = p.fallback;
   return -1;
+}
+
+// --- parsing ----------------------------------------------------------------
+
+static bool ParseField(Napi::Env env, Napi::Value v, const std::string& where, MatchField* f) {
+  static const struct {
+    const char* name;
+    MatchField field;
+  } kFields[] = {{"dev", MatchField::Dev},     {"pasid", MatchField::Pasid},
+                 {"grpid", MatchField::Grpid}, {"cookie", MatchField::Cookie},
+                 {"addr", MatchField::Addr},   {"pages", MatchField::Pages},
+                 {"perm", MatchField::Perm}};
+  std::string name = v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+  for (const auto& k : kFields) {
+    if (name == k.name) {
+      *f = k.field;
+      return true;
+    }
+  }
+  ThrowArgError(env, where + ".field must be one of dev, pasid, grpid, cookie, addr, pages, perm"
+                             " (the fields known when a group is read)");
+  return false;
+}
+
+static bool ParseRanges(Napi::Env env, Napi::Value v, const std::string& where, Match* m,
+                        MatchStep* s) {
+  if (!v.IsArray()) {
+    ThrowArgError(env, where + ".ranges must be an array of [lo, hi] pairs");
+    return false;
+  }
+  Napi::Array a = v.As<Napi::Array>();
+  if (m->ranges.size() + a.Length() > 65536) {
+    ThrowArgError(env, where + ": a match may hold at most 65536 ranges");
+    return false;
+  }
+  s->first = static_cast<uint32_t>(m->ranges.size());
+  s->count = a.Length();
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    std::string at = where + ".ranges[" + std::to_string(i) + "]";
+    Napi::Value pair = a.Get(i);
+    if (!pair.IsArray() || pair.As<Napi::Array>().Length() != 2) {
+      ThrowArgError(env, at + " must be a [lo, hi] pair");
+      return false;
+    }
+    MatchRange r{};
+    if (!ToU64(env, pair.As<Napi::Array>().Get(0u), at + "[0]", &r.lo) ||
+        !ToU64(env, pair.As<Napi::Array>().Get(1u), at + "[1]", &r.hi))
+      return false;
+    if (r.lo > r.hi) {
+      ThrowArgError(env, at + " is empty (lo > hi)");
+      return false;
+    }
+    m->ranges.push_back(r);
+  }
+  return true;
+}
+
+static bool ParseStep(Napi::Env env, Napi::Value v, const std::string& where, Match* m,
+                      MatchStep* s) {
+  if (!v.IsObject() || !v.As<Napi::Object>().Get("op").IsString()) {
+    ThrowArgError(env, where + " must be an object with op 'true' | 'and' | 'or' | 'not' | "
+                               "'present' | 'in' | 'bits'");
+    return false;
+  }
+  Napi::Object o = v.As<Napi::Object>();
+  std::string op = o.Get("op").As<Napi::String>().Utf8Value();
+  if (op == "true") {
+    s->op = MatchOp::True;
+  } else if (op == "and") {
+    s->op = MatchOp::And;
+  } else if (op == "or") {
+    s->op = MatchOp::Or;
+  } else if (op == "not") {
+    s->op = MatchOp::Not;
+  } else if (op == "present") {
+    s->op = MatchOp::Present;
+    if (!ParseField(env, o.Get("field"), where, &s->field)) return false;
+    if (s->field != MatchField::Pasid) {
+      ThrowArgError(env, where + ": 'present' applies to pasid only");
+      return false;
+    }
+  } else if (op == "in") {
+    if (!ParseField(env, o.Get("field"), where, &s->field)) return false;
+    Napi::Value all = o.Get("all");
+    bool is_all = all.IsBoolean() && all.As<Napi::Boolean>().Value();
+    if (is_all && s->field != MatchField::Addr) {
+      ThrowArgError(env, where + ": 'all' applies to addr only");
+      return false;
+    }
+    s->op = is_all ? MatchOp::AllIn : MatchOp::In;
+    if (!ParseRanges(env, o.Get("ranges"), where, m, s)) return false;
+  } else if (op == "bits") {
+    s->op = MatchOp::Bits;
+    if (!PropU32(env, o, "mask", &s->mask, nullptr) || !PropU32(env, o, "want", &s->want, nullptr))
+      return false;
+  } else {
+    ThrowArgError(env, where + ".op '" + op +
+                           "' is unknown: use true, and, or, not, present, in or bits");
+    return false;
+  }
+  return true;
+}
+
+bool ParseMatch(Napi::Env env, Napi::Value v, Match* out) {
+  if (!v.IsObject() || !v.As<Napi::Object>().Get("ops").IsArray()) {
+    ThrowArgError(env, "match must be an object { ops: NativeMatchOp[] }");
+    return false;
+  }
+  Napi::Array ops = v.As<Napi::Object>().Get("ops").As<Napi::Array>();
+  if (ops.Length() == 0 || ops.Length() > 65536) {
+    ThrowArgError(env, "match.ops must hold 1 to 65536 steps");
+    return false;
+  }
+  Match m;
+  m.steps.resize(ops.Length());
+  size_t depth = 0;
+  for (uint32_t i = 0; i < ops.Length(); i++) {
+    std::string where = "match.ops[" + std::to_string(i) + "]";
+    MatchStep& s = m.steps[i];
+    if (!ParseStep(env, ops.Get(i), where, &m, &s)) return false;
+    // Check the stack discipline here, so evaluation needs no checks.
+    size_t pops = s.op == MatchOp::And || s.op == MatchOp::Or ? 2 : s.op == MatchOp::Not ? 1 : 0;
+    if (depth < pops) {
+      ThrowArgError(env, where + " pops " + std::to_string(pops) + " but only " +
+                             std::to_string(depth) + " results come before it");
+      return false;
+    }
+    depth = depth - pops + 1;
+    if (depth > kMatchMaxDepth) {
+      ThrowArgError(env, "match nests deeper than " + std::to_string(kMatchMaxDepth) +
+                             " (simplify the filter)");
+      return false;
+    }
+  }
+  if (depth != 1) {
+    ThrowArgError(env, "match.ops leaves " + std::to_string(depth) +
+                           " results: a program must leave exactly one (join them with and/or)");
+    return false;
+  }
+  *out = std::move(m);
+  return true;
 }
 
 static bool ParseAction(Napi::Env env, Napi::Value v, const std::string& where, bool map_allowed,
@@ -65,24 +306,14 @@ static bool ParseAction(Napi::Env env, Napi::Value v, const std::string& where, 
 static bool ParseRule(Napi::Env env, Napi::Value v, const std::string& where, bool map_allowed,
                       Rule* r) {
   if (!v.IsObject()) {
-    ThrowArgError(env, where + " must be an object");
+    ThrowArgError(env, where + " must be an object { match: NativeMatch, action: NativeAction }");
     return false;
   }
   Napi::Object o = v.As<Napi::Object>();
-  bool has_min = false, has_max = false, has = false;
-  if (!PropU32(env, o, "devId", &r->dev, &r->has_dev) ||
-      !PropU32(env, o, "pasidMin", &r->pasid_min, &has_min) ||
-      !PropU32(env, o, "pasidMax", &r->pasid_max, &has_max) ||
-      !PropU64(env, o, "addrMin", &r->addr_min, &has) ||
-      !PropU64(env, o, "addrMax", &r->addr_max, &has) ||
-      !PropU32(env, o, "permAll", &r->perm_all, &has) ||
-      !PropU32(env, o, "permNone", &r->perm_none, &has))
-    return false;
-  r->has_pasid = has_min || has_max;
-  if (!has_min) r->pasid_min = 0;
-  if (!has_max) r->pasid_max = 0xffffffff;
-  if (r->pasid_min > r->pasid_max || r->addr_min > r->addr_max) {
-    ThrowArgError(env, where + " has an empty range (min > max)");
+  if (!ParseMatch(env, o.Get("match"), &r->match)) {
+    // Name the rule in the message ParseMatch threw.
+    Napi::Error e = env.GetAndClearPendingException();
+    ThrowArgError(env, where + "." + e.Message());
     return false;
   }
   return ParseAction(env, o.Get("action"), where + ".action", map_allowed, &r->action);
@@ -110,4 +341,48 @@ bool ParsePolicy(Napi::Env env, Napi::Value v, bool map_allowed, Policy* out) {
     return false;
   *out = std::move(p);
   return true;
+}
+
+// --- matchGroups(match, records, pages): the matcher alone, for tests -------
+
+static Napi::Value MatchGroupsJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Match m;
+  if (!ParseMatch(env, info[0], &m)) return env.Undefined();
+  if (!info[1].IsArrayBuffer() || !info[2].IsTypedArray() ||
+      info[2].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+    ThrowArgError(env, "matchGroups(match, records: ArrayBuffer, pages: Uint32Array)");
+    return env.Undefined();
+  }
+  Napi::ArrayBuffer buf = info[1].As<Napi::ArrayBuffer>();
+  Napi::Uint32Array pages = info[2].As<Napi::Uint32Array>();
+  size_t total = buf.ByteLength() / sizeof(iommu_hwpt_pgfault);
+  size_t need = 0;
+  for (size_t g = 0; g < pages.ElementLength(); g++) {
+    if (pages[g] == 0) {
+      ThrowArgError(env, "pages[" + std::to_string(g) + "] is 0: a group has at least one record");
+      return env.Undefined();
+    }
+    need += pages[g];
+  }
+  if (need != total || buf.ByteLength() % sizeof(iommu_hwpt_pgfault) != 0) {
+    ThrowArgError(env, "records hold " + std::to_string(buf.ByteLength()) +
+                           " bytes but pages sum to " + std::to_string(need) +
+                           " records of 40 bytes");
+    return env.Undefined();
+  }
+  // Copied so the records are aligned whatever the buffer.
+  std::vector<iommu_hwpt_pgfault> recs(total);
+  if (total) memcpy(recs.data(), buf.Data(), total * sizeof(iommu_hwpt_pgfault));
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, pages.ElementLength());
+  size_t at = 0;
+  for (size_t g = 0; g < pages.ElementLength(); g++) {
+    out[g] = MatchGroup(m, recs.data() + at, pages[g]) ? 1 : 0;
+    at += pages[g];
+  }
+  return out;
+}
+
+void InitPolicy(Napi::Env env, Napi::Object exports) {
+  exports.Set("matchGroups", Napi::Function::New(env, MatchGroupsJs, "matchGroups"));
 }

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { FaultFlag } from '../../main/common/fault-record';
 import { INJECT_DEFAULTS, type InjectSpec } from '../../main/common/inject';
 import type { PolicySpec } from '../../main/common/policy';
+import { parseFilter } from '../../main/common/filter/parser';
 import { FaultSession, type DecodedBatch } from '../../main/node/session/fault-session';
 import type { QueueTotals } from '../../main/node/native/addon-types';
 import type { FaultSource } from '../../main/node/sources/fault-source';
@@ -274,7 +275,7 @@ export const faultSourceCases: FaultSourceCase[] = [
     name: 'policy rules: first match wins, by PASID range',
     async run(open) {
       const policy: PolicySpec = {
-        rules: [{ pasidMin: 2, pasidMax: 2, action: { kind: 'invalid' } }],
+        rules: [{ match: parseFilter('pasid == 2'), action: { kind: 'invalid' } }],
         fallback: { kind: 'success' },
       };
       const { session, batches } = startSession(open, policy);
