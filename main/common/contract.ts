@@ -33,8 +33,13 @@ const hex = string({ max: 18, pattern: /^0x[0-9a-fA-F]{1,16}$/ });
 export const answeredByNames = ['user', 'policy', 'drain', 'kernel'] as const;
 export type AnsweredByName = (typeof answeredByNames)[number];
 
-/** Filter shared by the fault table, bulk answers and drains. */
+/**
+ * Filter shared by the fault table, bulk answers and drains. `filter` is
+ * display-filter text (main/common/filter, README "Filters and rules"); the
+ * other fields are the older structured form. Every given part must hold.
+ */
 export const faultFilter = object({
+  filter: optional(string({ max: 4096 })),
   devId: optional(u32),
   pasid: optional(u32),
   /** 'r', 'w', 'x', 'p' letters; a row matches when it requests all of them. */
@@ -54,6 +59,7 @@ export interface FaultRow {
   /** null when the request carried no PASID. */
   pasid: number | null;
   grpid: number;
+  /** The union of the pages' permissions. */
   perm: number;
   /** First page's address, hex. */
   addr: string;

@@ -161,6 +161,33 @@ export const faultSourceCases: FaultSourceCase[] = [
     },
   },
   {
+    name: 'filtered drain: a filter-language match answers only the pending groups it selects',
+    async run(open) {
+      const { session } = startSession(open);
+      try {
+        session.inject(injectSpec({ count: 6, pasidMin: 1, pasidMax: 3, perm: 3 }));
+        await waitTotals(session, (t) => t.pending === 6, '6 pending');
+        assert.equal(session.drain(1, { match: parseFilter('pasid == 2 || pasid == 9') }), 2);
+        assert.equal(session.drain(1, { match: parseFilter('perm.x') }), 0, 'none requests exec');
+        const left = session.pending();
+        assert.deepEqual(
+          left.map((g) => g.pasid),
+          [1, 3, 1, 3],
+        );
+        // The match and the cookies must both hold.
+        const cookie = left[0]!.cookie;
+        assert.equal(session.drain(1, { match: parseFilter('pasid == 1'), cookies: [cookie] }), 1);
+        assert.equal(session.drain(0, { pasidMin: 3, pasidMax: 3 }), 2, 'the older form');
+        assert.deepEqual(
+          session.pending().map((g) => g.pasid),
+          [1],
+        );
+      } finally {
+        await session.close();
+      }
+    },
+  },
+  {
     name: 'wrong cookie: reported as failed, not thrown; the real group stays pending',
     async run(open) {
       const { session } = startSession(open);

@@ -141,3 +141,21 @@ export function encodeGroups(groups: readonly FilterGroup[]): {
   }
   return { records: buf, pages: Uint32Array.from(groups, (g) => g.records.length) };
 }
+
+/** One test on a field known only after the answer (the table filter, not policies). */
+export function randomAnswerAtom(r: Rng): string {
+  switch (int(r, 0, 5)) {
+    case 0:
+      return `state == ${pick(r, ['pending', 'success', 'invalid'])}`;
+    case 1:
+      return pick(r, ['by', 'code', 'latency', '!by']);
+    case 2:
+      return `by ${pick(r, ['==', '!='])} ${pick(r, ['user', 'policy', 'drain', 'kernel'])}`;
+    case 3:
+      return `code == ${pick(r, ['0', '1', 'success'])}`;
+    case 4:
+      return `latency ${pick(r, ['<', '>=', '!='])} ${pick(r, ['1us', '50us', '2ms', '0ns'])}`;
+    default:
+      return `state in {pending, invalid}`;
+  }
+}

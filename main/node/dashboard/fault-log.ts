@@ -15,9 +15,13 @@ import {
   encodeFaultRecord,
   flagNames,
   formatAddr,
-  parsePerm,
   permString,
 } from '../../common/fault-record';
+import { fieldsOf, TRUE, type Expr } from '../../common/filter/ast';
+import { compileFilter, readsAnswerState } from '../../common/filter/evaluate';
+import { faultFilterExpr } from '../../common/filter/fault-filter';
+import { formatFilter } from '../../common/filter/format';
+import { logFacts } from './log-facts';
 
 // A million rows for the table; once full, memory stays flat (oldest dropped).
 export const DEFAULT_MAX_GROUPS = 1 << 20;
@@ -118,9 +122,10 @@ function rawColumns(n: number) {
 }
 
 /** A filter compiled once per query: typed-array reads only inside the scan. */
-interface CompiledFilter {
+interface CompiledQuery {
   key: string;
   hasState: boolean;
+  /** By slot (absolute index % capacity). */
   test(slot: number): boolean;
 }
 
@@ -138,12 +143,6 @@ interface MatchCache {
 export interface QueryResult {
   total: number;
   rows: FaultRow[];
-}
-
-/** Hex string → [hi, lo] u32 halves (exact for the full 64 bits). */
-function hexHalves(hex: string): [number, number] {
-  const v = BigInt(hex);
-  return [Number(v >> 32n) >>> 0, Number(v & 0xffffffffn) >>> 0];
 }
 
 export class FaultLog {
@@ -216,8 +215,10 @@ export class FaultLog {
       if (index === undefined || index < this.base) {
         index = this.newRow(b, r);
         if ((flags & FaultFlag.LastPage) === 0) this.openByCookie.set(cookie, index);
-      } else if (flags & FaultFlag.LastPage) {
-        this.openByCookie.delete(cookie);
+      } else {
+        // A later page of an open group: the row's perm is the union.
+        this.groups.cols.perm[index % this.groups.capacity]! |= b.perm[r]!;
+        if (flags & FaultFlag.LastPage) this.openByCookie.delete(cookie);
       }
       this.addRaw(b, r, rawBytes, index);
       this.groups.cols.pages[index % this.groups.capacity]! += 1;
@@ -456,9 +457,10 @@ export class FaultLog {
     return undefined;
   }
 
-  /** A page of rows in log order, optionally filtered. */
+  /** A page of rows in log order, optionally filtered (FaultFilter: structured fields and/or filter text). */
   query(offset: number, limit: number, filter?: FaultFilter): QueryResult {
-    if (!filter || Object.values(filter).every((v) => v === undefined)) {
+    const expr = filter ? faultFilterExpr(filter) : TRUE;
+    if (expr.kind === 'true') {
       const total = this.size;
       const rows: FaultRow[] = [];
       for (let i = this.base + offset; i < this.next && rows.length < limit; i++) {
@@ -466,7 +468,7 @@ export class FaultLog {
       }
       return { total, rows };
     }
-    const { matches, from, count } = this.matching(filter);
+    const { matches, from, count } = this.matching(expr);
     const rows: FaultRow[] = [];
     for (let k = from + offset; k < count && rows.length < limit; k++) {
       rows.push(this.row(matches[k]!)!);
@@ -476,7 +478,8 @@ export class FaultLog {
 
   /** Absolute indices of pending rows matching `filter` (all pending without one). */
   pendingMatching(filter?: FaultFilter): { cookie: number; index: number }[] {
-    const f = filter ? this.compile({ ...filter, state: 'pending' }) : undefined;
+    const expr = filter ? faultFilterExpr(filter) : TRUE;
+    const f = expr.kind === 'true' ? undefined : this.compile(expr);
     const out: { cookie: number; index: number }[] = [];
     const visit = (index: number, cookie: number): void => {
       if (index < this.base) return;
@@ -488,8 +491,8 @@ export class FaultLog {
   }
 
   /** Matching indices from the cache, extended with rows logged since. */
-  private matching(filter: FaultFilter): { matches: Float64Array; from: number; count: number } {
-    const f = this.compile(filter);
+  private matching(expr: Expr): { matches: Float64Array; from: number; count: number } {
+    const f = this.compile(expr);
     let cache = this.cache;
     if (
       !cache ||
@@ -523,49 +526,21 @@ export class FaultLog {
     };
   }
 
-  private compile(filter: FaultFilter): CompiledFilter {
-    const c = this.groups.cols;
-    const tests: ((s: number) => boolean)[] = [];
-    if (filter.devId !== undefined) {
-      const want = filter.devId;
-      tests.push((s) => c.devId[s] === want);
-    }
-    if (filter.pasid !== undefined) {
-      const want = filter.pasid;
-      tests.push((s) => c.pasid[s] === want);
-    }
-    if (filter.perm) {
-      const bits = parsePerm(filter.perm);
-      if (typeof bits === 'number') tests.push((s) => (c.perm[s]! & bits) === bits);
-    }
-    if (filter.addrMin !== undefined) {
-      const [hi, lo] = hexHalves(filter.addrMin);
-      tests.push((s) => c.addrHi[s]! > hi || (c.addrHi[s] === hi && c.addrLo[s]! >= lo));
-    }
-    if (filter.addrMax !== undefined) {
-      const [hi, lo] = hexHalves(filter.addrMax);
-      tests.push((s) => c.addrHi[s]! < hi || (c.addrHi[s] === hi && c.addrLo[s]! <= lo));
-    }
-    if (filter.state !== undefined) {
-      const want = stateNames.indexOf(filter.state);
-      tests.push((s) => c.state[s] === want);
-    }
-    const key = JSON.stringify([
-      filter.devId,
-      filter.pasid,
-      filter.perm,
-      filter.addrMin,
-      filter.addrMax,
-      filter.state,
-    ]);
-    const test =
-      tests.length === 1
-        ? tests[0]!
-        : (s: number): boolean => {
-            for (const t of tests) if (!t(s)) return false;
-            return true;
-          };
-    return { key, hasState: filter.state !== undefined, test };
+  private compile(expr: Expr): CompiledQuery {
+    const facts = logFacts(
+      this.groups,
+      { base: this.base, next: this.next },
+      {
+        ...this.raw,
+        base: this.rawBase,
+        next: this.rawNext,
+      },
+    );
+    return {
+      key: formatFilter(expr),
+      hasState: readsAnswerState(fieldsOf(expr)),
+      test: compileFilter(expr, facts),
+    };
   }
 }
 

@@ -28,6 +28,8 @@ import { explain } from '../errors';
 import { decodeBatch, type DecodedBatch } from './decode-batch';
 import { toNativeInject, toNativePolicy } from './native-specs';
 import { trackQueue } from './crash-drain';
+import { and, type Expr } from '../../common/filter/ast';
+import { compileFilter, groupListFacts } from '../../common/filter/evaluate';
 
 export type { DecodedBatch } from './decode-batch';
 
@@ -47,8 +49,13 @@ export interface PendingGroupInfo {
   pages: FaultRecord[];
 }
 
-/** Which pending groups drain() answers; every given field must match. */
+/**
+ * Which pending groups drain() answers; every given part must hold. `match`
+ * is a filter-language expression (parseFilter); devId and pasidMin/Max are
+ * the older form, turned into the same expression.
+ */
 export interface DrainFilter {
+  match?: Expr;
   devId?: number;
   pasidMin?: number;
   pasidMax?: number;
@@ -141,13 +148,12 @@ export class FaultSession {
     this.assertOpen('drain');
     const q = this.source.queue;
     if (!filter) return q.drain(code);
-    const byFields =
-      filter.devId !== undefined || filter.pasidMin !== undefined || filter.pasidMax !== undefined;
-    if (!byFields) return filter.cookies ? q.drain(code, filter.cookies) : q.drain(code);
-    const wanted = { ...filter, cookies: filter.cookies ? new Set(filter.cookies) : undefined };
-    const cookies = this.pending()
-      .filter((g) => matches(g, wanted))
-      .map((g) => g.cookie);
+    const expr = drainFilterExpr(filter);
+    if (expr.kind === 'true') return filter.cookies ? q.drain(code, filter.cookies) : q.drain(code);
+    const wanted = filter.cookies ? new Set(filter.cookies) : undefined;
+    const pending = this.pending().filter((g) => !wanted || wanted.has(g.cookie));
+    const test = compileFilter(expr, groupListFacts(pending.map((g) => ({ records: g.pages }))));
+    const cookies = pending.filter((_, i) => test(i)).map((g) => g.cookie);
     return cookies.length === 0 ? 0 : q.drain(code, cookies);
   }
 
@@ -302,13 +308,12 @@ export class FaultSession {
   }
 }
 
-function matches(
-  g: PendingGroupInfo,
-  f: Omit<DrainFilter, 'cookies'> & { cookies: Set<number> | undefined },
-): boolean {
-  if (f.devId !== undefined && g.devId !== f.devId) return false;
-  if (f.pasidMin !== undefined && (g.pasid === null || g.pasid < f.pasidMin)) return false;
-  if (f.pasidMax !== undefined && (g.pasid === null || g.pasid > f.pasidMax)) return false;
-  if (f.cookies !== undefined && !f.cookies.has(g.cookie)) return false;
-  return true;
+function drainFilterExpr(f: DrainFilter): Expr {
+  const terms: Expr[] = f.match ? [f.match] : [];
+  if (f.devId !== undefined) terms.push({ kind: 'cmp', field: 'dev', op: '==', value: f.devId });
+  if (f.pasidMin !== undefined || f.pasidMax !== undefined) {
+    const items = [{ lo: f.pasidMin ?? 0, hi: f.pasidMax ?? 0xffffffff }];
+    terms.push({ kind: 'in', field: 'pasid', items });
+  }
+  return and(...terms);
 }
