@@ -371,14 +371,21 @@ static Napi::Value MatchGroupsJs(const Napi::CallbackInfo& info) {
                            " records of 40 bytes");
     return env.Undefined();
   }
-  // Copied so the records are aligned whatever the buffer.
-  std::vector<iommu_hwpt_pgfault> recs(total);
-  if (total) memcpy(recs.data(), buf.Data(), total * sizeof(iommu_hwpt_pgfault));
+  // ArrayBuffers are allocated aligned; copy only one that is not.
+  const iommu_hwpt_pgfault* recs = static_cast<const iommu_hwpt_pgfault*>(buf.Data());
+  std::vector<iommu_hwpt_pgfault> copy;
+  if (reinterpret_cast<uintptr_t>(recs) % alignof(iommu_hwpt_pgfault) != 0) {
+    copy.resize(total);
+    memcpy(copy.data(), buf.Data(), total * sizeof(iommu_hwpt_pgfault));
+    recs = copy.data();
+  }
   Napi::Uint8Array out = Napi::Uint8Array::New(env, pages.ElementLength());
+  uint8_t* res = out.Data();
+  const uint32_t* n = pages.Data();
   size_t at = 0;
   for (size_t g = 0; g < pages.ElementLength(); g++) {
-    out[g] = MatchGroup(m, recs.data() + at, pages[g]) ? 1 : 0;
-    at += pages[g];
+    res[g] = MatchGroup(m, recs + at, n[g]) ? 1 : 0;
+    at += n[g];
   }
   return out;
 }
