@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import {
   describePolicy,
@@ -255,3 +257,16 @@ for (const [json, why] of [
     );
   });
 }
+
+test('README: the filter example and the rules file example are accepted as written', () => {
+  const readme = readFileSync(path.join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### Filters and rules'));
+  const example = /\n {4}(dev == .*)\n/.exec(section)?.[1];
+  assert.ok(example, 'the filter example is in the README');
+  assert.doesNotThrow(() => parseFilter(example));
+  const json = /\n {4}(\{\n[\s\S]*?\n {4}\})\n/.exec(section)?.[1];
+  assert.ok(json, 'the rules example is in the README');
+  const spec = parsePolicyRules(JSON.parse(json), 'README');
+  assert.equal(spec.rules.length, 3);
+  assert.doesNotThrow(() => toNativePolicy(spec));
+});
