@@ -7,4 +7,4 @@ void InitVfio(Napi::Env env, Napi::Object exports);
 void InitSelftest(Napi::Env env, Napi::Object exports);
 void InitFaultQueue(Napi::Env env, Napi::Object exports);
 void InitSysfs(Napi::Env env, Napi::Object exports);
-void InitPolicy(Napi::Env env, Napi::Object exports);
+void InitMatchGroups(Napi::Env env, Napi::Object exports);
