@@ -118,6 +118,8 @@ for (const [text, message, offset, length] of [
   ['dev contains 1', "'contains' applies to perm, not dev", 4, 8],
   ['dev in 1', "expected '{' after 'in'", 4, 2],
   ['dev in {}', 'the set is empty', 7, 1],
+  ['dev in {1,,2}', "expected a number after ','", 9, 1],
+  ['dev in {,1}', "expected a number after '{'", 7, 1],
   ['dev in {1', "this '{' is not closed", 7, 1],
   ['dev in {3..1}', 'the range ends below its start', 8, 4],
   ['state in {pending..success}', 'ranges (a..b) apply to numbers', 17, 2],

@@ -211,7 +211,8 @@ class Parser {
         return items;
       }
       if (t.kind === 'end') throw this.err("this '{' is not closed", open);
-      if (items.length > 0 && this.is(t, ',')) {
+      // One comma between items (optional, as in Wireshark: {1 2} is {1, 2}).
+      if (items.length > 0 && this.is(t, ',') && !this.is(after, ',')) {
         after = this.next();
         continue;
       }
