@@ -45,6 +45,7 @@ function queryBench(): void {
     ['addr range', { addrMin: '0x100000', addrMax: '0x10000000' }],
     ['state', { state: 'pending' }],
     ['devId+perm+state', { devId: 1, perm: 'r', state: 'pending' }],
+    ['filter text', { filter: 'dev == 2 && !perm.x && addr in {0x100000..0x10000000}' }],
   ];
   for (const [name, f] of filters) {
     const cold = time(f, false);

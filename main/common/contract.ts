@@ -48,11 +48,14 @@ export function compareGroupIds(a: GroupId, b: GroupId): number {
 }
 
 /**
- * Filter shared by the fault table, bulk answers and drains. A group is
- * matched as a whole: its permissions are the union of its pages', and an
- * address range matches when any of its pages is in it.
+ * Filter shared by the fault table, bulk answers and drains. `filter` is
+ * display-filter text (main/common/filter, README "Filters and rules"); the
+ * other fields are the older structured form. Every given part must hold. A
+ * group is matched as a whole: its permissions are the union of its pages',
+ * and an address range matches when any of its pages is in it.
  */
 export const faultFilter = object({
+  filter: optional(string({ max: 4096 })),
   devId: optional(u32),
   pasid: optional(u32),
   /** 'r', 'w', 'x', 'p' letters; a group matches when its pages together request all of them. */

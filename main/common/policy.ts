@@ -2,17 +2,27 @@
 // group without waiting on JS. Two inputs produce the same PolicySpec:
 //   --policy success|invalid|hold|map|delay=5ms[:invalid]
 //   --policy @rules.json, read by the caller and given to parsePolicyRules:
-//     { "rules": [ { "dev": 1, "pasid": "1-8", "addr": "0x1000-0x1fff",
+//     { "rules": [ { "match": "dev == 1 && pasid in {1..8} && !perm.x", "action": "invalid" },
+//                  { "dev": 1, "pasid": "1-8", "addr": "0x1000-0x1fff",
 //                    "perm": "w", "notPerm": "x", "action": "invalid" } ],
 //       "default": "success" }
-//   Rules are tried in order, first match wins; every match key is optional;
-//   "perm" matches when all those permissions are requested, "notPerm" when
-//   none of them are. Without "default", unmatched groups are answered invalid.
-// PolicySpec is serialisable (addresses as hex strings, no bigint).
+//   Rules are tried in order, first match wins. "match" is a filter in the
+//   display-filter language (main/common/filter), limited to the fields known
+//   when a group is read. The older keys remain, each compiled to the same
+//   language: dev → dev == N, pasid "A-B" → pasid in {A..B}, addr "A-B" →
+//   all addr in {A..B} (every page in the range, as before), perm "rw" →
+//   perm contains "rw", notPerm "x" → !perm.x. All given keys must hold.
+//   Without "default", unmatched groups are answered invalid.
+// PolicySpec is serialisable (the AST is plain JSON, addresses hex strings).
 import { GrammarError } from './grammar-error';
-import { parsePerm, permString } from './fault-record';
+import { parsePerm } from './fault-record';
 import { PASID_MAX } from './inject';
 import { parseDurationNs, parseHexRange, parseUint, parseUintRange } from './parse-values';
+import { and, type Expr } from './filter/ast';
+import { FilterError } from './filter/errors';
+import { PERM_LETTERS } from './filter/fields';
+import { formatFilter } from './filter/format';
+import { parseFilter } from './filter/parser';
 
 export type PolicyAction =
   | { kind: 'hold' }
@@ -23,14 +33,8 @@ export type PolicyAction =
   | { kind: 'delay'; ns: number; code: 0 | 1 };
 
 export interface PolicyRule {
-  devId?: number;
-  pasidMin?: number;
-  pasidMax?: number;
-  /** Inclusive, '0x…' hex. */
-  addrMin?: string;
-  addrMax?: string;
-  permAll?: number;
-  permNone?: number;
+  /** Which groups the rule answers (read-time fields only). */
+  match: Expr;
   action: PolicyAction;
 }
 
@@ -71,7 +75,17 @@ export function parsePolicy(text: string): PolicySpec {
   return { rules: [], fallback: action };
 }
 
-const ruleKeys = ['dev', 'pasid', 'addr', 'perm', 'notPerm', 'action'];
+const ruleKeys = ['match', 'dev', 'pasid', 'addr', 'perm', 'notPerm', 'action'];
+
+/** A policy rule's filter text → its AST, or a GrammarError naming `where`. */
+export function parseRuleMatch(text: string, input: string, where: string): Expr {
+  try {
+    return parseFilter(text, { readTimeOnly: true });
+  } catch (err) {
+    if (!(err instanceof FilterError)) throw err;
+    throw new GrammarError(input, `${where}: ${err.message} in '${text}'`);
+  }
+}
 
 /** Validate a parsed rules file (JSON.parse output). `input` names it in errors. */
 export function parsePolicyRules(json: unknown, input = 'rules file'): PolicySpec {
@@ -98,39 +112,59 @@ export function parsePolicyRules(json: unknown, input = 'rules file'): PolicySpe
       if (!ruleKeys.includes(key)) fail(at, `unknown key '${key}' (${ruleKeys.join(', ')})`);
     }
     if (!('action' in r)) fail(at, 'has no "action"');
-    const rule: PolicyRule = { action: actionOf(`${at}.action`, r.action) };
+    const action = actionOf(`${at}.action`, r.action);
+    const terms: Expr[] = [];
+    if (r.match !== undefined) {
+      if (typeof r.match !== 'string')
+        fail(`${at}.match`, 'must be a string in the filter language');
+      terms.push(parseRuleMatch(String(r.match), input, `${at}.match`));
+    }
     if (r.dev !== undefined) {
       const d = parseUint(String(r.dev), 'dev', 0, 0xffffffff);
-      rule.devId =
-        d.ok && typeof r.dev === 'number'
-          ? d.value
-          : fail(`${at}.dev`, d.ok ? 'must be a number' : d.error);
+      if (!d.ok || typeof r.dev !== 'number')
+        fail(`${at}.dev`, d.ok ? 'must be a number' : d.error);
+      else terms.push({ kind: 'cmp', field: 'dev', op: '==', value: d.value });
     }
     if (r.pasid !== undefined) {
       const p = parseUintRange(String(r.pasid), 'pasid', 0, PASID_MAX);
       if (!p.ok) fail(`${at}.pasid`, p.error);
-      else [rule.pasidMin, rule.pasidMax] = [p.value.min, p.value.max];
+      else
+        terms.push({ kind: 'in', field: 'pasid', items: [{ lo: p.value.min, hi: p.value.max }] });
     }
     if (r.addr !== undefined) {
       if (typeof r.addr !== 'string') fail(`${at}.addr`, 'must be a string "0xA-0xB"');
       const a = parseHexRange(String(r.addr), 'addr');
+      // The older form matches when the whole group lies in the range.
       if (!a.ok) fail(`${at}.addr`, a.error);
-      else [rule.addrMin, rule.addrMax] = [a.value.min, a.value.max];
+      else
+        terms.push({
+          kind: 'in',
+          field: 'addr',
+          items: [{ lo: a.value.min, hi: a.value.max }],
+          all: true,
+        });
     }
-    for (const [key, field] of [
-      ['perm', 'permAll'],
-      ['notPerm', 'permNone'],
-    ] as const) {
+    for (const key of ['perm', 'notPerm'] as const) {
       const v = r[key];
       if (v === undefined) continue;
       const p = typeof v === 'string' ? parsePerm(v) : 'must be a string like "rw"';
-      rule[field] = typeof p === 'number' ? p : fail(`${at}.${key}`, p);
+      if (typeof p === 'string') return fail(`${at}.${key}`, p);
+      if (key === 'perm') terms.push({ kind: 'contains', field: 'perm', bits: p });
+      else terms.push(...notPermTerms(p));
     }
-    return rule;
+    return { match: and(...terms), action };
   });
   const fallback =
     json.default === undefined ? { kind: 'invalid' as const } : actionOf('default', json.default);
   return { rules, fallback };
+}
+
+/** notPerm "wx": none of those requested → !perm.w && !perm.x. */
+function notPermTerms(bits: number): Expr[] {
+  return PERM_LETTERS.filter(([, b]) => bits & b).map(([l]) => ({
+    kind: 'not' as const,
+    term: { kind: 'flag' as const, field: `perm.${l}` as 'perm.r' },
+  }));
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -146,15 +180,9 @@ export function formatAction(a: PolicyAction): string {
 
 /** One line per rule, for logs and the dashboard. */
 export function describePolicy(spec: PolicySpec): string[] {
-  const lines = spec.rules.map((r, i) => {
-    const m: string[] = [];
-    if (r.devId !== undefined) m.push(`dev=${r.devId}`);
-    if (r.pasidMin !== undefined) m.push(`pasid=${r.pasidMin}-${r.pasidMax}`);
-    if (r.addrMin !== undefined) m.push(`addr=${r.addrMin}-${r.addrMax}`);
-    if (r.permAll !== undefined) m.push(`perm⊇${permString(r.permAll)}`);
-    if (r.permNone !== undefined) m.push(`perm∌${permString(r.permNone)}`);
-    return `#${i} ${m.join(' ') || 'any'} → ${formatAction(r.action)}`;
-  });
+  const lines = spec.rules.map(
+    (r, i) => `#${i} ${formatFilter(r.match) || 'any'} → ${formatAction(r.action)}`,
+  );
   lines.push(`default → ${formatAction(spec.fallback)}`);
   return lines;
 }

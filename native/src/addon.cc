@@ -10,6 +10,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitFaultQueue(env, exports);
   InitEventQueue(env, exports);
   InitSysfs(env, exports);
+  InitMatchGroups(env, exports);
   return exports;
 }
 

@@ -8,3 +8,4 @@ void InitSelftest(Napi::Env env, Napi::Object exports);
 void InitFaultQueue(Napi::Env env, Napi::Object exports);
 void InitEventQueue(Napi::Env env, Napi::Object exports);
 void InitSysfs(Napi::Env env, Napi::Object exports);
+void InitMatchGroups(Napi::Env env, Napi::Object exports);

@@ -121,16 +121,8 @@ void FaultQueueCore::AddGroupLocked(const iommu_hwpt_pgfault* recs, uint32_t n, 
   buf_.read_pages.push_back(n);
   buf_.read_ns.push_back(now);
 
-  bool pasid_valid = first.flags & IOMMU_PGFAULT_FLAGS_PASID_VALID;
-  GroupFacts f = {first.dev_id, pasid_valid, pasid_valid ? first.pasid : 0xffffffffu,
-                  UINT64_MAX, 0, 0};
-  for (uint32_t i = 0; i < n; i++) {
-    if (recs[i].addr < f.addr_lo) f.addr_lo = recs[i].addr;
-    if (recs[i].addr > f.addr_hi) f.addr_hi = recs[i].addr;
-    f.perm |= recs[i].perm;
-  }
   Action a;
-  int rule = MatchPolicy(policy_, f, &a);
+  int rule = MatchPolicy(policy_, recs, n, &a);
   OutAnswer out = {seq, cookie, 0, int16_t(rule), now, nullptr, recs, n, row};
   switch (a.kind) {
     case ActionKind::Hold:

@@ -1,113 +1,116 @@
+// Evaluating a policy on a group: allocation-free, on the reader thread.
 #include "policy.h"
 
-#include <string>
+namespace {
 
-#include "args.h"
-#include "errors.h"
+// A group's per-group facts, computed once for all the rules.
+struct GroupView {
+  const iommu_hwpt_pgfault* recs;
+  size_t n;
+  uint32_t perm;  // union of the records' permissions
+};
 
-int MatchPolicy(const Policy& p, const GroupFacts& g, Action* out) {
-  for (size_t i = 0; i < p.rules.size(); i++) {
-    const Rule& r = p.rules[i];
-    if (r.has_dev && r.dev != g.dev) continue;
-    if (r.has_pasid && (!g.pasid_valid || g.pasid < r.pasid_min || g.pasid > r.pasid_max)) continue;
-    if (g.addr_lo < r.addr_min || g.addr_hi > r.addr_max) continue;
-    if ((g.perm & r.perm_all) != r.perm_all) continue;
-    if (g.perm & r.perm_none) continue;
-    *out = r.action;
-    return static_cast<int>(i);
+GroupView ViewOf(const iommu_hwpt_pgfault* recs, size_t n) {
+  uint32_t perm = 0;
+  for (size_t i = 0; i < n; i++) perm |= recs[i].perm;
+  return {recs, n, perm};
+}
+
+bool InRanges(const MatchRange* r, uint32_t count, uint64_t v) {
+  for (uint32_t i = 0; i < count; i++)
+    if (v >= r[i].lo && v <= r[i].hi) return true;
+  return false;
+}
+
+// The one value of a per-group field; false when absent (pasid without PASID_VALID).
+bool ScalarOf(const GroupView& g, MatchField f, uint64_t* v) {
+  const iommu_hwpt_pgfault& first = g.recs[0];
+  switch (f) {
+    case MatchField::Dev:
+      *v = first.dev_id;
+      return true;
+    case MatchField::Pasid:
+      *v = first.pasid;
+      return (first.flags & IOMMU_PGFAULT_FLAGS_PASID_VALID) != 0;
+    case MatchField::Grpid:
+      *v = first.grpid;
+      return true;
+    case MatchField::Cookie:
+      *v = first.cookie;
+      return true;
+    case MatchField::Pages:
+      *v = g.n;
+      return true;
+    case MatchField::Perm:
+      *v = g.perm;
+      return true;
+    case MatchField::Addr:
+      break;
+  }
+  return false;
+}
+
+bool Eval(const Match& m, const GroupView& g) {
+  uint64_t stack = 0;  // top of stack in bit 0
+  const MatchRange* ranges = m.ranges.data();
+  for (const MatchStep& s : m.steps) {
+    bool b = false;
+    switch (s.op) {
+      case MatchOp::True:
+        b = true;
+        break;
+      case MatchOp::And:
+      case MatchOp::Or: {
+        bool x = stack & 1, y = (stack >> 1) & 1;
+        stack >>= 2;
+        b = s.op == MatchOp::And ? (x && y) : (x || y);
+        break;
+      }
+      case MatchOp::Not:
+        b = !(stack & 1);
+        stack >>= 1;
+        break;
+      case MatchOp::Present:
+        b = (g.recs[0].flags & IOMMU_PGFAULT_FLAGS_PASID_VALID) != 0;
+        break;
+      case MatchOp::In:
+        if (s.field == MatchField::Addr) {
+          for (size_t i = 0; i < g.n && !b; i++)
+            b = InRanges(ranges + s.first, s.count, g.recs[i].addr);
+        } else {
+          uint64_t v = 0;
+          b = ScalarOf(g, s.field, &v) && InRanges(ranges + s.first, s.count, v);
+        }
+        break;
+      case MatchOp::AllIn:  // addr only (checked when parsed)
+        b = true;
+        for (size_t i = 0; i < g.n && b; i++)
+          b = InRanges(ranges + s.first, s.count, g.recs[i].addr);
+        break;
+      case MatchOp::Bits:
+        b = (g.perm & s.mask) == s.want;
+        break;
+    }
+    stack = (stack << 1) | (b ? 1 : 0);
+  }
+  return stack & 1;
+}
+
+}  // namespace
+
+bool MatchGroup(const Match& m, const iommu_hwpt_pgfault* recs, size_t n) {
+  return n > 0 && Eval(m, ViewOf(recs, n));
+}
+
+int MatchPolicy(const Policy& p, const iommu_hwpt_pgfault* recs, size_t n, Action* out) {
+  if (n > 0) {
+    GroupView g = ViewOf(recs, n);
+    for (size_t i = 0; i < p.rules.size(); i++) {
+      if (!Eval(p.rules[i].match, g)) continue;
+      *out = p.rules[i].action;
+      return static_cast<int>(i);
+    }
   }
   *out = p.fallback;
   return -1;
-}
-
-static bool ParseAction(Napi::Env env, Napi::Value v, const std::string& where, bool map_allowed,
-                        Action* a) {
-  if (!v.IsObject() || !v.As<Napi::Object>().Get("kind").IsString()) {
-    ThrowArgError(env, where + " must be an object with kind 'hold' | 'success' | 'invalid' | "
-                               "'delay' | 'map'");
-    return false;
-  }
-  Napi::Object o = v.As<Napi::Object>();
-  std::string kind = o.Get("kind").As<Napi::String>().Utf8Value();
-  if (kind == "hold") {
-    a->kind = ActionKind::Hold;
-  } else if (kind == "success") {
-    a->kind = ActionKind::Success;
-  } else if (kind == "invalid") {
-    a->kind = ActionKind::Invalid;
-  } else if (kind == "delay") {
-    a->kind = ActionKind::Delay;
-    double ns = 0;
-    uint32_t code = 0;
-    if (!PropNumber(env, o, "ns", &ns, nullptr) || !PropU32(env, o, "code", &code, nullptr))
-      return false;
-    if (code > 1) {
-      ThrowArgError(env, where + ".code must be 0 (success) or 1 (invalid)");
-      return false;
-    }
-    a->delay_ns = static_cast<uint64_t>(ns);
-    a->code = code;
-  } else if (kind == "map") {
-    if (!map_allowed) {
-      ThrowArgError(env, where + " is 'map' but this queue has no iommufd/ioasId: pass both to "
-                                 "createFaultQueue to enable mapping");
-      return false;
-    }
-    a->kind = ActionKind::Map;
-  } else {
-    ThrowArgError(env, where + ".kind '" + kind +
-                           "' is unknown: use hold, success, invalid, delay or map");
-    return false;
-  }
-  return true;
-}
-
-static bool ParseRule(Napi::Env env, Napi::Value v, const std::string& where, bool map_allowed,
-                      Rule* r) {
-  if (!v.IsObject()) {
-    ThrowArgError(env, where + " must be an object");
-    return false;
-  }
-  Napi::Object o = v.As<Napi::Object>();
-  bool has_min = false, has_max = false, has = false;
-  if (!PropU32(env, o, "devId", &r->dev, &r->has_dev) ||
-      !PropU32(env, o, "pasidMin", &r->pasid_min, &has_min) ||
-      !PropU32(env, o, "pasidMax", &r->pasid_max, &has_max) ||
-      !PropU64(env, o, "addrMin", &r->addr_min, &has) ||
-      !PropU64(env, o, "addrMax", &r->addr_max, &has) ||
-      !PropU32(env, o, "permAll", &r->perm_all, &has) ||
-      !PropU32(env, o, "permNone", &r->perm_none, &has))
-    return false;
-  r->has_pasid = has_min || has_max;
-  if (!has_min) r->pasid_min = 0;
-  if (!has_max) r->pasid_max = 0xffffffff;
-  if (r->pasid_min > r->pasid_max || r->addr_min > r->addr_max) {
-    ThrowArgError(env, where + " has an empty range (min > max)");
-    return false;
-  }
-  return ParseAction(env, o.Get("action"), where + ".action", map_allowed, &r->action);
-}
-
-bool ParsePolicy(Napi::Env env, Napi::Value v, bool map_allowed, Policy* out) {
-  if (!v.IsObject() || !v.As<Napi::Object>().Get("rules").IsArray()) {
-    ThrowArgError(env, "policy must be an object { rules: NativeRule[], fallback: NativeAction }");
-    return false;
-  }
-  Napi::Object o = v.As<Napi::Object>();
-  Napi::Array rules = o.Get("rules").As<Napi::Array>();
-  if (rules.Length() > 32767) {
-    ThrowArgError(env, "policy has too many rules (max 32767)");
-    return false;
-  }
-  Policy p;
-  p.rules.resize(rules.Length());
-  for (uint32_t i = 0; i < rules.Length(); i++) {
-    if (!ParseRule(env, rules.Get(i), "rules[" + std::to_string(i) + "]", map_allowed,
-                   &p.rules[i]))
-      return false;
-  }
-  if (!ParseAction(env, o.Get("fallback"), "policy.fallback", map_allowed, &p.fallback))
-    return false;
-  *out = std::move(p);
-  return true;
 }

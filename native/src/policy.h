@@ -1,10 +1,15 @@
 // Automatic answers, evaluated natively on the reader thread: rules in
-// order, first match wins, else the fallback.
+// order, first match wins, else the fallback. A rule's match is a postfix
+// program compiled from the filter language (main/node/native/compile-match.ts,
+// NativeMatch in addon-types.ts); evaluating it allocates nothing.
 #pragma once
 #include <napi.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
+
+#include "uapi.h"
 
 enum class ActionKind { Hold, Success, Invalid, Delay, Map };
 
@@ -14,13 +19,30 @@ struct Action {
   uint32_t code = 0;  // for Delay
 };
 
+enum class MatchField : uint8_t { Dev, Pasid, Grpid, Cookie, Addr, Pages, Perm };
+enum class MatchOp : uint8_t { True, And, Or, Not, Present, In, AllIn, Bits };
+
+struct MatchStep {
+  MatchOp op = MatchOp::True;
+  MatchField field = MatchField::Dev;
+  uint32_t first = 0, count = 0;  // In/AllIn: ranges[first, first + count)
+  uint32_t mask = 0, want = 0;    // Bits
+};
+
+struct MatchRange {
+  uint64_t lo, hi;  // inclusive
+};
+
+struct Match {
+  std::vector<MatchStep> steps;
+  std::vector<MatchRange> ranges;
+};
+
+// The stack is a 64-bit word: deeper programs are refused when parsed.
+constexpr size_t kMatchMaxDepth = 64;
+
 struct Rule {
-  bool has_dev = false;
-  uint32_t dev = 0;
-  bool has_pasid = false;  // a PASID range only matches groups with PASID_VALID
-  uint32_t pasid_min = 0, pasid_max = 0xffffffff;
-  uint64_t addr_min = 0, addr_max = UINT64_MAX;
-  uint32_t perm_all = 0, perm_none = 0;
+  Match match;
   Action action;
 };
 
@@ -29,17 +51,15 @@ struct Policy {
   Action fallback;  // default: hold for the user
 };
 
-// What a group looks like to the matcher.
-struct GroupFacts {
-  uint32_t dev;
-  bool pasid_valid;
-  uint32_t pasid;
-  uint64_t addr_lo, addr_hi;  // lowest and highest page address in the group
-  uint32_t perm;              // union of the pages' permissions
-};
+// Does the group (its records, n >= 1) match? dev/pasid/grpid/cookie come
+// from the first record, perm is the union, addr tests look at every record.
+bool MatchGroup(const Match& m, const iommu_hwpt_pgfault* recs, size_t n);
 
 // Returns the matching rule index, or -1 for the fallback.
-int MatchPolicy(const Policy& p, const GroupFacts& g, Action* out);
+int MatchPolicy(const Policy& p, const iommu_hwpt_pgfault* recs, size_t n, Action* out);
+
+// Parse a NativeMatch object; throws TypeError EARG and returns false on bad input.
+bool ParseMatch(Napi::Env env, Napi::Value v, Match* out);
 
 // Parse a NativePolicy object; throws TypeError EARG and returns false on bad
 // input. `map_allowed` is false when the queue has no iommufd/IOAS.

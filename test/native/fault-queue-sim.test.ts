@@ -5,13 +5,23 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { test } from 'node:test';
-import type { NativeFaultQueue } from '../../main/node/native/addon-types';
+import type {
+  NativeAction,
+  NativeFaultQueue,
+  NativeRule,
+} from '../../main/node/native/addon-types';
+import { compileNativeMatch } from '../../main/node/native/compile-match';
+import { parseFilter } from '../../main/common/filter/parser';
 import { waitFor } from '../shared/until';
 import { addon, assertExact, collect, records, spec } from './addon';
 
 const LAST_PAGE = 2;
 const PASID_VALID = 1;
 const hold = { rules: [], fallback: { kind: 'hold' as const } };
+const rule = (filter: string, action: NativeAction): NativeRule => ({
+  match: compileNativeMatch(parseFilter(filter, { readTimeOnly: true })),
+  action,
+});
 
 function simQueue(opts: { jsBufferRecords?: number; outstandingLimit?: number } = {}) {
   return addon().createFaultQueue({ kind: 'sim', flushIntervalMs: 2, ...opts });
@@ -208,10 +218,10 @@ test('policy: rules by device, PASID, address and permission; delay answers late
   withQueue({}, async (q, seen) => {
     q.setPolicy({
       rules: [
-        { devId: 2, action: { kind: 'success' } }, // 0
-        { pasidMin: 7, pasidMax: 7, action: { kind: 'invalid' } }, // 1
-        { addrMin: 0x50000n, addrMax: 0x50fffn, action: { kind: 'delay', ns: 20e6, code: 0 } }, // 2
-        { permAll: 2, permNone: 4, action: { kind: 'hold' } }, // 3
+        rule('dev == 2', { kind: 'success' }), // 0
+        rule('pasid == 7', { kind: 'invalid' }), // 1
+        rule('addr in {0x50000..0x50fff}', { kind: 'delay', ns: 20e6, code: 0 }), // 2
+        rule('perm contains "w" && !perm.x', { kind: 'hold' }), // 3
       ],
       fallback: { kind: 'invalid' },
     });

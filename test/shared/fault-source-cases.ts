@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { FaultFlag } from '../../main/common/fault-record';
 import { INJECT_DEFAULTS, type InjectSpec } from '../../main/common/inject';
 import type { PolicySpec } from '../../main/common/policy';
+import { parseFilter } from '../../main/common/filter/parser';
 import { FaultSession, type DecodedBatch } from '../../main/node/session/fault-session';
 import type { QueueTotals } from '../../main/node/native/addon-types';
 import type { FaultSource } from '../../main/node/sources/fault-source';
@@ -157,6 +158,33 @@ export const faultSourceCases: FaultSourceCase[] = [
         assert.ok(
           answeredIn(batches).every((a) => a.by === 2 && a.code === 1),
           'by drain, INVALID',
+        );
+      } finally {
+        await session.close();
+      }
+    },
+  },
+  {
+    name: 'filtered drain: a filter-language match answers only the pending groups it selects',
+    async run(open) {
+      const { session } = startSession(open);
+      try {
+        session.inject(injectSpec({ count: 6, pasidMin: 1, pasidMax: 3, perm: 3 }));
+        await waitTotals(session, (t) => t.pending === 6, '6 pending');
+        assert.equal(session.drain(1, { match: parseFilter('pasid == 2 || pasid == 9') }), 2);
+        assert.equal(session.drain(1, { match: parseFilter('perm.x') }), 0, 'none requests exec');
+        const left = session.pending();
+        assert.deepEqual(
+          left.map((g) => g.pasid),
+          [1, 3, 1, 3],
+        );
+        // The match and the group list must both hold.
+        const group = left[0]!.group;
+        assert.equal(session.drain(1, { match: parseFilter('pasid == 1'), groups: [group] }), 1);
+        assert.equal(session.drain(0, { pasidMin: 3, pasidMax: 3 }), 2, 'the older form');
+        assert.deepEqual(
+          session.pending().map((g) => g.pasid),
+          [1],
         );
       } finally {
         await session.close();
@@ -343,7 +371,7 @@ export const faultSourceCases: FaultSourceCase[] = [
     name: 'policy rules: first match wins, by PASID range',
     async run(open) {
       const policy: PolicySpec = {
-        rules: [{ pasidMin: 2, pasidMax: 2, action: { kind: 'invalid' } }],
+        rules: [{ match: parseFilter('pasid == 2'), action: { kind: 'invalid' } }],
         fallback: { kind: 'success' },
       };
       const { session, batches } = startSession(open, policy);

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import {
   describePolicy,
@@ -7,6 +9,10 @@ import {
   parsePolicyRules,
 } from '../../main/common/policy';
 import { GrammarError } from '../../main/common/grammar-error';
+import { parseFilter } from '../../main/common/filter/parser';
+import { matchGroup, type FilterGroup } from '../../main/common/filter/evaluate';
+import { formatPolicyText, parsePolicyText } from '../../main/node/dashboard/policy-text';
+import { prng, randomGroup } from '../shared/random-filters';
 import { toNativePolicy, policyCanHold } from '../../main/node/session/native-specs';
 
 test('policy: the single-word forms', () => {
@@ -56,46 +62,157 @@ for (const [text, why] of [
   });
 }
 
-test('policy rules: every match key, order kept, hex normalised', () => {
+test('policy rules: the older keys compile to the filter language, order kept, hex normalised', () => {
   const spec = parsePolicyRules({
     rules: [
-      { dev: 1, pasid: '1-8', addr: '0x1000-0x1FFF', perm: 'w', notPerm: 'x', action: 'invalid' },
+      { dev: 1, pasid: '1-8', addr: '0x1000-0x1FFF', perm: 'w', notPerm: 'px', action: 'invalid' },
       { pasid: 9, action: 'delay=2ms' },
       { action: 'hold' },
     ],
     default: 'success',
   });
-  assert.deepEqual(spec.rules[0], {
-    devId: 1,
-    pasidMin: 1,
-    pasidMax: 8,
-    addrMin: '0x1000',
-    addrMax: '0x1fff',
-    permAll: 2,
-    permNone: 4,
-    action: { kind: 'invalid' },
-  });
+  assert.deepEqual(
+    spec.rules[0]!.match,
+    parseFilter(
+      'dev == 1 && pasid in {1..8} && all addr in {0x1000..0x1fff} && perm contains "w" && !perm.x && !perm.p',
+    ),
+  );
   assert.deepEqual(spec.rules[1], {
-    pasidMin: 9,
-    pasidMax: 9,
+    match: parseFilter('pasid in {9}'),
     action: { kind: 'delay', ns: 2e6, code: 0 },
   });
+  assert.deepEqual(spec.rules[2]!.match, { kind: 'true' }, 'no keys: every group');
   assert.deepEqual(spec.fallback, { kind: 'success' });
   assert.ok(policyCanHold(spec));
-  assert.equal(describePolicy(spec).length, 4);
-  assert.equal(
-    JSON.stringify(JSON.parse(JSON.stringify(spec))),
-    JSON.stringify(spec),
-    'serialisable',
-  );
+  assert.deepEqual(describePolicy(spec), [
+    '#0 dev == 1 && pasid in {1..8} && all addr in {0x1000..0x1fff} && perm contains "w" && !perm.x && !perm.p → invalid',
+    '#1 pasid in {9} → delay=2ms',
+    '#2 any → hold',
+    'default → success',
+  ]);
+  assert.deepEqual(JSON.parse(JSON.stringify(spec)), spec, 'serialisable');
 });
 
-test('policy rules: the native form carries bigint addresses', () => {
-  const n = toNativePolicy(
-    parsePolicyRules({ rules: [{ addr: '0xffffffffffff0000-0xffffffffffffffff', action: 'map' }] }),
+/** What the older native matcher did with a rule's keys (the reference for "same meaning"). */
+function oldMeaning(
+  r: {
+    dev?: number;
+    pasid?: [number, number];
+    addr?: [bigint, bigint];
+    perm?: number;
+    notPerm?: number;
+  },
+  g: FilterGroup,
+): boolean {
+  const first = g.records[0]!;
+  const addrs = g.records.map((x) => (BigInt(x.addrHi) << 32n) | BigInt(x.addrLo));
+  const perm = g.records.reduce((p, x) => p | x.perm, 0);
+  const lo = addrs.reduce((a, b) => (b < a ? b : a));
+  const hi = addrs.reduce((a, b) => (b > a ? b : a));
+  if (r.dev !== undefined && first.devId !== r.dev) return false;
+  if (r.pasid && (!(first.flags & 1) || first.pasid < r.pasid[0] || first.pasid > r.pasid[1]))
+    return false;
+  if (r.addr && (lo < r.addr[0] || hi > r.addr[1])) return false;
+  if (r.perm !== undefined && (perm & r.perm) !== r.perm) return false;
+  if (r.notPerm !== undefined && perm & r.notPerm) return false;
+  return true;
+}
+
+test('policy rules: the older keys keep their meaning on random multi-page groups', () => {
+  const rnd = prng(0xc0ffee);
+  const groups = Array.from({ length: 600 }, (_, i) => randomGroup(rnd, i + 1));
+  const letters = ['r', 'w', 'x', 'p', 'rw', 'wx'];
+  const hexes = ['0x0', '0x1f000', '0x20000', '0x22fff', '0x100000000', '0xffffffffffffffff'];
+  for (let k = 0; k < 200; k++) {
+    const json: Record<string, unknown> = { action: 'success' };
+    const ref: Parameters<typeof oldMeaning>[0] = {};
+    if (rnd() < 0.4) json.dev = ref.dev = 1 + Math.floor(rnd() * 3);
+    if (rnd() < 0.4) {
+      const a = Math.floor(rnd() * 5);
+      const b = a + Math.floor(rnd() * 3);
+      json.pasid = `${a}-${b}`;
+      ref.pasid = [a, b];
+    }
+    if (rnd() < 0.5) {
+      const [a, b] = [hexes[Math.floor(rnd() * 6)]!, hexes[Math.floor(rnd() * 6)]!].sort((x, y) =>
+        BigInt(x) < BigInt(y) ? -1 : 1,
+      );
+      json.addr = `${a}-${b}`;
+      ref.addr = [BigInt(a!), BigInt(b!)];
+    }
+    for (const key of ['perm', 'notPerm'] as const) {
+      if (rnd() < 0.4) {
+        const l = letters[Math.floor(rnd() * letters.length)]!;
+        json[key] = l;
+        ref[key] = l
+          .split('')
+          .reduce((bits, c) => bits | ({ r: 1, w: 2, x: 4, p: 8 } as const)[c as 'r'], 0);
+      }
+    }
+    const rule = parsePolicyRules({ rules: [json] }).rules[0]!;
+    for (const g of groups) {
+      assert.equal(
+        matchGroup(rule.match, g),
+        oldMeaning(ref, g),
+        `${JSON.stringify(json)} on ${JSON.stringify(g)}`,
+      );
+    }
+  }
+});
+
+test('policy rules: "match" takes filter text, and joins the older keys with &&', () => {
+  const spec = parsePolicyRules({
+    rules: [
+      { match: 'pasid in {1..4} && !perm.x', action: 'invalid' },
+      { match: 'addr >= 0x100000', dev: 2, action: 'map' },
+      { match: '', action: 'hold' },
+    ],
+  });
+  assert.deepEqual(spec.rules[0]!.match, parseFilter('pasid in {1..4} && !perm.x'));
+  assert.deepEqual(spec.rules[1]!.match, parseFilter('addr >= 0x100000 && dev == 2'));
+  assert.deepEqual(spec.rules[2]!.match, { kind: 'true' });
+  assert.equal(
+    formatPolicyText(spec),
+    JSON.stringify({
+      rules: [
+        { match: 'pasid in {1..4} && !perm.x', action: 'invalid' },
+        { match: 'addr >= 0x100000 && dev == 2', action: 'map' },
+        { action: 'hold' },
+      ],
+      default: 'invalid',
+    }),
   );
-  assert.equal(n.rules[0]!.addrMin, 0xffffffffffff0000n);
-  assert.equal(n.rules[0]!.addrMax, 0xffffffffffffffffn);
+  assert.deepEqual(parsePolicyText(formatPolicyText(spec)), spec, 'the text form round-trips');
+});
+
+test('policy rules: the native form is a postfix program with bigint ranges', () => {
+  const n = toNativePolicy(
+    parsePolicyRules({
+      rules: [
+        { addr: '0xffffffffffff0000-0xffffffffffffffff', action: 'map' },
+        { match: 'dev != 3 || perm.w', action: 'success' },
+      ],
+    }),
+  );
+  assert.deepEqual(n.rules[0]!.match, {
+    ops: [
+      { op: 'in', field: 'addr', ranges: [[0xffffffffffff0000n, 0xffffffffffffffffn]], all: true },
+    ],
+  });
+  assert.deepEqual(n.rules[1]!.match, {
+    ops: [
+      {
+        op: 'in',
+        field: 'dev',
+        ranges: [
+          [0n, 2n],
+          [4n, 0xffffffffn],
+        ],
+      },
+      { op: 'bits', mask: 2, want: 2 },
+      { op: 'or' },
+    ],
+  });
   assert.deepEqual(n.fallback, { kind: 'invalid' }, 'default without "default" is invalid');
 });
 
@@ -117,6 +234,16 @@ for (const [json, why] of [
   [{ rules: [{ action: 'hold', perm: 'z' }] }, /rules\[0\].perm: unknown permission letter/],
   [{ rules: [{ action: 'hold', notPerm: 1 }] }, /rules\[0\].notPerm: must be a string/],
   [{ rules: [], default: 'later' }, /default: unknown action/],
+  [{ rules: [{ action: 'hold', match: 5 }] }, /rules\[0\].match: must be a string/],
+  [
+    { rules: [{ action: 'hold', match: 'dev == 2 && pasid in {1..}' }] },
+    /rules\[0\].match: expected a number after '\.\.' at 23 in 'dev == 2 && pasid in \{1\.\.\}'/,
+  ],
+  [
+    { rules: [{ action: 'hold', match: 'state == pending' }] },
+    /rules\[0\].match: a policy cannot use 'state'/,
+  ],
+  [{ rules: [{ action: 'hold', match: 'latency > 1ms' }] }, /a policy cannot use 'latency'/],
 ] as const) {
   test(`policy rules: rejects ${JSON.stringify(json)}`, () => {
     assert.throws(
@@ -130,3 +257,16 @@ for (const [json, why] of [
     );
   });
 }
+
+test('README: the filter example and the rules file example are accepted as written', () => {
+  const readme = readFileSync(path.join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### Filters and rules'));
+  const example = /\n {4}(dev == .*)\n/.exec(section)?.[1];
+  assert.ok(example, 'the filter example is in the README');
+  assert.doesNotThrow(() => parseFilter(example));
+  const json = /\n {4}(\{\n[\s\S]*?\n {4}\})\n/.exec(section)?.[1];
+  assert.ok(json, 'the rules example is in the README');
+  const spec = parsePolicyRules(JSON.parse(json), 'README');
+  assert.equal(spec.rules.length, 3);
+  assert.doesNotThrow(() => toNativePolicy(spec));
+});

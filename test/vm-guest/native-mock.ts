@@ -6,6 +6,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import type { FaultBatch, NativeFaultQueue } from '../../main/node/native/addon-types';
 import { addon, errnoOf, facts, finish, step, waitFor } from './guest-steps';
+import { parseFilter } from '../../main/common/filter/parser';
+import { compileNativeMatch } from '../../main/node/native/compile-match';
+
+const hex = (v: bigint): string => `0x${v.toString(16)}`;
+const nativeMatch = (filter: string) =>
+  compileNativeMatch(parseFilter(filter, { readTimeOnly: true }));
 
 const NEST_PARENT = 1;
 const FAULT_ID_VALID = 4;
@@ -294,11 +300,15 @@ async function main() {
       q.setPolicy({
         rules: [
           {
-            addrMin: APERTURE + 0x10000n,
-            addrMax: APERTURE + 0x13fffn,
+            match: nativeMatch(
+              `addr in {${hex(APERTURE + 0x10000n)}..${hex(APERTURE + 0x13fffn)}}`,
+            ),
             action: { kind: 'invalid' },
           },
-          { addrMin: APERTURE + 0x100000n, action: { kind: 'delay', ns: 3_000_000, code: 0 } },
+          {
+            match: nativeMatch(`addr >= ${hex(APERTURE + 0x100000n)}`),
+            action: { kind: 'delay', ns: 3_000_000, code: 0 },
+          },
         ],
         fallback: { kind: 'success' },
       });

@@ -3,7 +3,7 @@
 // the rules file's JSON text. formatPolicyText is the inverse, so the
 // SessionState shows a policy the renderer can edit and send back.
 import { GrammarError } from '../../common/grammar-error';
-import { permString } from '../../common/fault-record';
+import { formatFilter } from '../../common/filter/format';
 import {
   formatAction,
   parsePolicy,
@@ -34,14 +34,8 @@ export function parsePolicyText(text: string): PolicySpec {
 }
 
 function ruleToJson(r: PolicyRule): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (r.devId !== undefined) out.dev = r.devId;
-  if (r.pasidMin !== undefined) out.pasid = `${r.pasidMin}-${r.pasidMax ?? r.pasidMin}`;
-  if (r.addrMin !== undefined) out.addr = `${r.addrMin}-${r.addrMax ?? r.addrMin}`;
-  if (r.permAll !== undefined) out.perm = permString(r.permAll);
-  if (r.permNone !== undefined) out.notPerm = permString(r.permNone);
-  out.action = formatAction(r.action);
-  return out;
+  const match = formatFilter(r.match);
+  return { ...(match ? { match } : {}), action: formatAction(r.action) };
 }
 
 export function formatPolicyText(spec: PolicySpec): string {

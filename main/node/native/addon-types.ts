@@ -41,17 +41,42 @@ export interface MockDomain {
   idevId: number;
 }
 
+/** Fields the native matcher reads from a group's records (main/common/filter/fields.ts). */
+export type NativeMatchField = 'dev' | 'pasid' | 'grpid' | 'cookie' | 'addr' | 'pages' | 'perm';
+
+/**
+ * One step of a postfix program over a stack of booleans (at most 64 deep;
+ * the program must leave exactly one). Compiled from the filter language by
+ * main/node/native/compile-match.ts. A group's facts: dev, pasid (absent
+ * without PASID_VALID), grpid and cookie from its first record; perm the
+ * union of its records' permissions; pages the number of records; addr one
+ * value per record.
+ */
+export type NativeMatchOp =
+  | { op: 'true' }
+  /** Pop two, push their conjunction / disjunction. */
+  | { op: 'and' }
+  | { op: 'or' }
+  /** Pop one, push its negation. */
+  | { op: 'not' }
+  /** Push: the group has a PASID. */
+  | { op: 'present'; field: 'pasid' }
+  /**
+   * Push: some value of `field` (any record's, for addr) lies in one of the
+   * inclusive ranges; with `all` (addr only): every record's does. An absent
+   * pasid lies in none. Ranges are [lo, hi] with lo <= hi.
+   */
+  | { op: 'in'; field: NativeMatchField; ranges: [bigint, bigint][]; all?: boolean }
+  /** Push: (perm & mask) === want. */
+  | { op: 'bits'; mask: number; want: number };
+
+export interface NativeMatch {
+  ops: NativeMatchOp[];
+}
+
 /** One automatic-answer rule, evaluated natively in order; first match wins. */
 export interface NativeRule {
-  devId?: number;
-  pasidMin?: number;
-  pasidMax?: number;
-  addrMin?: bigint;
-  addrMax?: bigint; // inclusive
-  /** Match when every bit in permAll is requested. */
-  permAll?: number;
-  /** Match when no bit in permNone is requested. */
-  permNone?: number;
+  match: NativeMatch;
   action: NativeAction;
 }
 
@@ -445,6 +470,12 @@ export interface NativeAddon {
   // --- fault queues ---
   createFaultQueue(options: FaultQueueOptions): NativeFaultQueue;
   createEventQueue(options: EventQueueOptions): NativeEventQueue;
+  /**
+   * The policy matcher on its own, for tests and tools: evaluates `match`
+   * over consecutive groups of `records` (40 bytes each; `pages[i]` records
+   * in group i) exactly as a queue's policy does. Returns 1/0 per group.
+   */
+  matchGroups(match: NativeMatch, records: ArrayBuffer, pages: Uint32Array): Uint8Array;
 
   // --- sysfs ---
   /**

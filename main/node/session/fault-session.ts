@@ -29,6 +29,8 @@ import { explain } from '../errors';
 import { decodeBatch, type DecodedBatch } from './decode-batch';
 import { toNativeInject, toNativePolicy } from './native-specs';
 import { trackQueue } from './crash-drain';
+import { and, type Expr } from '../../common/filter/ast';
+import { compileFilter, groupListFacts } from '../../common/filter/evaluate';
 
 export type { DecodedBatch } from './decode-batch';
 
@@ -49,8 +51,13 @@ export interface PendingGroupInfo {
   pages: FaultRecord[];
 }
 
-/** Which pending groups drain() answers; every given field must match. */
+/**
+ * Which pending groups drain() answers; every given part must hold. `match`
+ * is a filter-language expression (parseFilter); devId and pasidMin/Max are
+ * the older form, turned into the same expression.
+ */
 export interface DrainFilter {
+  match?: Expr;
   devId?: number;
   pasidMin?: number;
   pasidMax?: number;
@@ -153,15 +160,17 @@ export class FaultSession {
     this.assertOpen('drain');
     const q = this.source.queue;
     if (!filter) return q.drain(code);
-    const byFields =
-      filter.devId !== undefined || filter.pasidMin !== undefined || filter.pasidMax !== undefined;
-    if (!byFields) return filter.groups ? this.drainGroups(code, filter.groups) : q.drain(code);
+    const expr = drainFilterExpr(filter);
+    if (expr.kind === 'true') {
+      return filter.groups ? this.drainGroups(code, filter.groups) : q.drain(code);
+    }
     const only = filter.groups ? new Set(filter.groups) : undefined;
-    const groups = q
-      .pending()
-      .filter((g) => (!only || only.has(g.group)) && matches(g, filter))
-      .map((g) => g.group);
-    return this.drainGroups(code, groups);
+    const pending = this.pending().filter((g) => !only || only.has(g.group));
+    const test = compileFilter(expr, groupListFacts(pending.map((g) => ({ records: g.pages }))));
+    return this.drainGroups(
+      code,
+      pending.filter((_, i) => test(i)).map((g) => g.group),
+    );
   }
 
   private drainGroups(code: 0 | 1, groups: readonly GroupSeq[]): number {
@@ -308,10 +317,12 @@ export function answeredByCounts(t: QueueTotals): AnsweredByCounts {
   return { user: t.byUser, policy: t.byPolicy, drain: t.byDrain, kernel: t.byKernel };
 }
 
-function matches(g: { devId: number; pasid: number }, f: DrainFilter): boolean {
-  const pasid = g.pasid === 0xffffffff ? null : g.pasid;
-  if (f.devId !== undefined && g.devId !== f.devId) return false;
-  if (f.pasidMin !== undefined && (pasid === null || pasid < f.pasidMin)) return false;
-  if (f.pasidMax !== undefined && (pasid === null || pasid > f.pasidMax)) return false;
-  return true;
+function drainFilterExpr(f: DrainFilter): Expr {
+  const terms: Expr[] = f.match ? [f.match] : [];
+  if (f.devId !== undefined) terms.push({ kind: 'cmp', field: 'dev', op: '==', value: f.devId });
+  if (f.pasidMin !== undefined || f.pasidMax !== undefined) {
+    const items = [{ lo: f.pasidMin ?? 0, hi: f.pasidMax ?? 0xffffffff }];
+    terms.push({ kind: 'in', field: 'pasid', items });
+  }
+  return and(...terms);
 }

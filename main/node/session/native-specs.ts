@@ -7,24 +7,19 @@ import type {
   NativePolicy,
   NativeRule,
 } from '../native/addon-types';
+import { compileNativeMatch } from '../native/compile-match';
 
 function toNativeAction(a: PolicyAction): NativeAction {
   return a.kind === 'delay' ? { kind: 'delay', ns: a.ns, code: a.code } : { kind: a.kind };
 }
 
+/** Throws MatchCompileError for a match the native reader cannot evaluate. */
 export function toNativePolicy(spec: PolicySpec): NativePolicy {
   return {
-    rules: spec.rules.map((r): NativeRule => {
-      const rule: NativeRule = { action: toNativeAction(r.action) };
-      if (r.devId !== undefined) rule.devId = r.devId;
-      if (r.pasidMin !== undefined) rule.pasidMin = r.pasidMin;
-      if (r.pasidMax !== undefined) rule.pasidMax = r.pasidMax;
-      if (r.addrMin !== undefined) rule.addrMin = BigInt(r.addrMin);
-      if (r.addrMax !== undefined) rule.addrMax = BigInt(r.addrMax);
-      if (r.permAll !== undefined) rule.permAll = r.permAll;
-      if (r.permNone !== undefined) rule.permNone = r.permNone;
-      return rule;
-    }),
+    rules: spec.rules.map((r): NativeRule => ({
+      match: compileNativeMatch(r.match),
+      action: toNativeAction(r.action),
+    })),
     fallback: toNativeAction(spec.fallback),
   };
 }
