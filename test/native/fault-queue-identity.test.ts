@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AnsweredBy, type NativeFaultQueue } from '../../main/node/native/addon-types';
 import { waitFor } from '../shared/until';
+import { parseFilter } from '../../main/common/filter';
+import { compileNativeMatch } from '../../main/node/native/compile-match';
 import { addon, assertExact, assertExactLean, collect, collectLean, spec } from './addon';
 
 const hold = { rules: [], fallback: { kind: 'hold' as const } };
@@ -207,7 +209,10 @@ test('a refused automatic answer leaves its group pending, named in the error; t
 
 test('read/answered lists stay exact at full speed with a 1-record JS buffer; held records always arrive', () =>
   withQueue({ jsBufferRecords: 1, outstandingLimit: 0 }, async (q, seen) => {
-    q.setPolicy({ rules: [{ devId: 2, action: { kind: 'hold' } }], fallback: { kind: 'success' } });
+    q.setPolicy({
+      rules: [{ match: compileNativeMatch(parseFilter('dev == 2')), action: { kind: 'hold' } }],
+      fallback: { kind: 'success' },
+    });
     const n = 300000;
     q.inject(spec({ count: n, devices: 4 }));
     await waitFor('all read', () => q.totals().groups === n, 60000);

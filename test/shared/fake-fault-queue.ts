@@ -25,6 +25,7 @@ import {
   type SysfsRequest,
   type SysfsResult,
 } from '../../main/node/native/addon-types';
+import { evalNativeMatch } from './native-match-eval';
 import { nodeReader } from '../../main/node/topology/sysfs-reader';
 
 const RECORD_BYTES = 40;
@@ -364,14 +365,7 @@ export class FakeSimQueue implements NativeFaultQueue {
     let action: NativeAction = this.policy.fallback;
     for (let i = 0; i < rules.length; i++) {
       const r = rules[i]!;
-      const pasid = g.pasid === 0xffffffff ? null : g.pasid;
-      if (r.devId !== undefined && r.devId !== g.devId) continue;
-      if (r.pasidMin !== undefined && (pasid === null || pasid < r.pasidMin)) continue;
-      if (r.pasidMax !== undefined && (pasid === null || pasid > r.pasidMax)) continue;
-      if (r.addrMin !== undefined && !g.addrs.some((a) => a >= r.addrMin!)) continue;
-      if (r.addrMax !== undefined && !g.addrs.some((a) => a <= r.addrMax!)) continue;
-      if (r.permAll !== undefined && (g.perm & r.permAll) !== r.permAll) continue;
-      if (r.permNone !== undefined && (g.perm & r.permNone) !== 0) continue;
+      if (!evalNativeMatch(r.match, g)) continue;
       rule = i;
       action = r.action;
       break;

@@ -7,7 +7,7 @@ import { filterGroups, matchGroup, parseFilter, type FilterGroup } from '../../m
 import { faultFilterExpr } from '../../main/common/filter/fault-filter';
 import { GrammarError } from '../../main/common/grammar-error';
 import { FaultLog } from '../../main/node/dashboard/fault-log';
-import { makeBatch } from './dashboard-helpers';
+import { answersBatch, makeBatch } from './dashboard-helpers';
 import { prng, randomAnswerAtom, randomFilter, randomGroup } from '../shared/random-filters';
 
 /** Pages r, w, rx at 0x1f000, 0x20000, 0x21000: across the 0x20000 boundary. */
@@ -132,44 +132,48 @@ test('fault filter: the structured fields become one expression with the filter 
   );
 });
 
-/** The groups as a session batch: each page a record; then some answered. */
+/** The groups as a session batch (group i + 1 is groups[i]); then some answered. */
 function logOf(groups: FilterGroup[]): FaultLog {
   const log = new FaultLog({ startNs: 0 });
-  const pages = groups.flatMap((g) => g.records);
+  const page = (r: FilterGroup['records'][number]) => ({
+    devId: r.devId,
+    pasid: r.flags & 1 ? r.pasid : null,
+    grpid: r.grpid,
+    perm: r.perm,
+  });
   const b = makeBatch(
-    pages.map((r) => ({
-      cookie: r.cookie,
-      devId: r.devId,
-      pasid: r.flags & 1 ? r.pasid : null,
-      grpid: r.grpid,
-      perm: r.perm,
-      last: (r.flags & 2) !== 0,
+    groups.map((g, i) => ({
+      group: i + 1,
+      cookie: g.records[0]!.cookie,
+      ...page(g.records[0]!),
+      more: g.records.slice(1).map(page),
     })),
   );
-  pages.forEach((r, i) => {
-    b.addrHi[i] = r.addrHi;
-    b.addrLo[i] = r.addrLo;
-  });
-  const byName = ['user', 'policy', 'drain', 'kernel'] as const;
-  b.answered = {
-    count: 0,
-    cookie: new Uint32Array(0),
-    code: new Uint8Array(0),
-    by: new Uint8Array(0),
-    latencyNs: new Float64Array(0),
-  };
+  // Addresses are set as halves: they span all 64 bits.
+  groups
+    .flatMap((g) => g.records)
+    .forEach((r, i) => {
+      b.addrHi[i] = r.addrHi;
+      b.addrLo[i] = r.addrLo;
+    });
   log.ingest(b);
-  const answered = groups.filter((g) => g.state === 'success' || g.state === 'invalid');
-  log.ingest({
-    ...makeBatch([]),
-    answered: {
-      count: answered.length,
-      cookie: Uint32Array.from(answered, (g) => g.records[0]!.cookie),
-      code: Uint8Array.from(answered, (g) => (g.state === 'success' ? 0 : 1)),
-      by: Uint8Array.from(answered, (g) => byName.indexOf(g.by!)),
-      latencyNs: Float64Array.from(answered, (g) => g.latencyNs!),
-    },
-  });
+  const byName = ['user', 'policy', 'drain', 'kernel'] as const;
+  log.ingest(
+    answersBatch(
+      groups.flatMap((g, i) =>
+        g.state === 'success' || g.state === 'invalid'
+          ? [
+              {
+                group: i + 1,
+                code: g.state === 'success' ? (0 as const) : (1 as const),
+                by: byName.indexOf(g.by!),
+                latencyNs: g.latencyNs!,
+              },
+            ]
+          : [],
+      ),
+    ),
+  );
   return log;
 }
 
@@ -194,11 +198,11 @@ test('fault log: its columnar facts select exactly what the plain evaluator sele
       r() < 0.5
         ? randomFilter(r)
         : `(${randomFilter(r, 2)}) ${r() < 0.5 ? '&&' : '||'} ${randomAnswerAtom(r)}`;
-    const want = filterGroups(parseFilter(text), groups).map((g) => g.records[0]!.cookie - 1);
+    const want = filterGroups(parseFilter(text), groups).map((g) => String(g.records[0]!.cookie));
     const got = log.query(0, 1000, { filter: text });
     assert.equal(got.total, want.length, `'${text}'`);
     assert.deepEqual(
-      got.rows.map((row) => row.index),
+      got.rows.map((row) => row.group),
       want.slice(0, 1000),
       `'${text}'`,
     );
@@ -207,14 +211,11 @@ test('fault log: its columnar facts select exactly what the plain evaluator sele
 
 test('fault log: a multi-page row has the union perm; a later page matches addr; pending drains follow', () => {
   const log = logOf([mixed, { records: [{ ...mixed.records[0]!, cookie: 10, flags: 3 }] }]);
-  assert.equal(log.row(0)!.perm, 7, 'r | w | rx');
-  assert.equal(log.row(0)!.addr, '0x1f000', 'the row shows the first page');
+  assert.equal(log.detail(1)!.row.perm, 7, 'r | w | rx');
+  assert.equal(log.detail(1)!.row.addr, '0x1f000', 'the row shows the first page');
   assert.equal(log.query(0, 10, { filter: 'addr == 0x21000' }).total, 1);
   assert.equal(log.query(0, 10, { filter: 'all addr < 0x20000' }).total, 1, 'the one-page group');
   assert.equal(log.query(0, 10, { perm: 'x' }).total, 1, 'the older perm field sees the union');
-  assert.deepEqual(
-    log.pendingMatching({ filter: 'perm.w' }).map((p) => p.cookie),
-    [9],
-  );
+  assert.deepEqual(log.pendingMatching({ filter: 'perm.w' }), [1]);
   assert.throws(() => log.query(0, 10, { filter: 'dev ==' }), GrammarError);
 });

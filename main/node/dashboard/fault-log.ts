@@ -353,19 +353,10 @@ export class FaultLog {
   }
 
   private compile(filter: FaultFilter): CompiledFilter {
-    return compileFilter(filter, this.rows.cols, (pos, lo, hi) => this.anyPageIn(pos, lo, hi));
-  }
-
-  /** From the group's kept records: is some page's address in [lo, hi]? */
-  private anyPageIn(pos: number, lo: bigint, hi: bigint): boolean | undefined {
-    const c: RowColumns = this.rows.cols;
-    const seq = c.seq[pos]!;
-    const records = [...this.raw.recordsOf(c.rawStart[pos]!, c.pages[pos]!, seq)];
-    if (records.length < c.pages[pos]!) return undefined;
-    return records.some((bytes) => {
-      const addr = new DataView(bytes.buffer).getBigUint64(24, true);
-      return addr >= lo && addr <= hi;
-    });
+    const c = this.rows.cols;
+    return compileFilter(filter, c, (pos) =>
+      this.raw.recordsOf(c.rawStart[pos]!, c.pages[pos]!, c.seq[pos]!),
+    );
   }
 
   /** Matching positions from the cache, extended with rows logged since. */
