@@ -13,13 +13,17 @@ class FaultChannel {
   virtual ~FaultChannel() = default;
   // Polled for EPOLLIN: readable while groups are waiting to be read.
   virtual int PollFd() const = 0;
-  // Kernel semantics: len must be a multiple of 40 (else -ESPIPE); never
-  // blocks; returns 0 when empty or when the first group does not fit;
-  // whole groups only. Returns bytes or -errno.
+  // Kernel semantics (checked against 6.12 and 7.3 by
+  // test/vm/fault-fd-conformance.test.ts): len must be a multiple of 40
+  // (else -ESPIPE); never blocks; returns 0 when nothing is waiting;
+  // whole groups only, as many as fit; -EINVAL when the first waiting group
+  // does not fit (a 0-byte read included). Cookies are the lowest free ones
+  // (0 included once an answer to cookie 0 removed xarray's placeholder).
+  // Returns bytes or -errno.
   virtual ssize_t Read(void* buf, size_t len) = 0;
-  // len must be a multiple of 8 (else -ESPIPE). Stops at the first unknown
-  // cookie or bad code: returns the bytes accepted before it, or -EINVAL when
-  // it is the first one.
+  // len must be a multiple of 8 (else -ESPIPE). Answers apply one by one;
+  // stops at the first unknown cookie or code other than 0/1: returns the
+  // bytes applied before it, or -EINVAL when it is the first one.
   virtual ssize_t Write(const void* buf, size_t len) = 0;
   virtual void Close() = 0;
   // True while PollFd() reports readable (checked without waiting).
