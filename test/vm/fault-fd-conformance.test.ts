@@ -31,12 +31,16 @@ function bootFailed(status: number, workdir: string): string | undefined {
   return /Kernel panic[^\n]*/.exec(text)?.[0] ?? 'the VM stopped before the command finished';
 }
 
-function kernelTranscript(kernel: string): ConformanceStep[] {
+/** Both transcripts from one build: the simulator's here, the kernel's in the VM. */
+function transcripts(kernel: string): { sim: ConformanceStep[]; real: ConformanceStep[] } {
   const ws = vmWorkspace();
   try {
     // Built on the host into the shared work folder: the guest's root file
     // system is this machine's, so the same binary (and libstdc++) runs there.
     const bin = buildNativeProgram('fault_fd_conformance', ws.scratch);
+    const simRun = spawnSync(bin, ['--sim'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(simRun.status, 0, simRun.stderr);
+    const sim = parseTranscript(simRun.stdout);
     const [program, ...args] = vmArgv('none', ws, [bin, '--kernel']);
     for (let attempt = 1; ; attempt++) {
       const r = spawnSync(program!, args, {
@@ -56,20 +60,8 @@ function kernelTranscript(kernel: string): ConformanceStep[] {
         0,
         `VM run on ${kernel} failed (exit ${status}):\n${r.stdout}${r.stderr}`,
       );
-      return parseTranscript(r.stdout);
+      return { sim, real: parseTranscript(r.stdout) };
     }
-  } finally {
-    ws.dispose();
-  }
-}
-
-function simTranscript(): ConformanceStep[] {
-  const ws = vmWorkspace();
-  try {
-    const bin = buildNativeProgram('fault_fd_conformance', ws.scratch);
-    const r = spawnSync(bin, ['--sim'], { encoding: 'utf8', timeout: 60_000 });
-    assert.equal(r.status, 0, r.stderr);
-    return parseTranscript(r.stdout);
   } finally {
     ws.dispose();
   }
@@ -84,7 +76,7 @@ function assertSameSteps(a: ConformanceStep[], b: ConformanceStep[], what: strin
 for (const kernel of ['6.12', '7.3'] as const) {
   test(
     `fault FD on ${kernel}: kernel and simulator give the same transcript (-i none)`,
-    { timeout: 2 * VM_RUN_MS + 60_000 },
+    { timeout: 2 * VM_RUN_MS + 240_000 },
     (t) => {
       const skip =
         vmSkipReason() ??
@@ -92,9 +84,9 @@ for (const kernel of ['6.12', '7.3'] as const) {
           ? undefined
           : `no ${kernel} kernel image in ${vmDir}`);
       if (skip) return t.skip(skip);
-      const real = kernelTranscript(kernel);
+      const { sim, real } = transcripts(kernel);
       assert.ok(real.length > 50, `the whole sequence ran on ${kernel}: ${real.length} steps`);
-      assertSameSteps(simTranscript(), real, `sim vs ${kernel}`);
+      assertSameSteps(sim, real, `sim vs ${kernel}`);
       const fixture = kernelTranscriptPath(kernel);
       if (process.env.IOMMUSCOPE_RECORD_TRANSCRIPTS === '1') {
         writeFileSync(fixture, real.map((s) => JSON.stringify(s)).join('\n') + '\n');
