@@ -264,7 +264,10 @@ test(
     // per flush; a drain of more in one call leaves the rest out (answeredOverflow).
     const groups = 70_000;
     const lost = groups - 65_536;
-    const { core, broadcast, call } = harness({ sessionDefaults: { jsBufferRecords: 65_536 } });
+    // The simulated devices' PRI credit (default 512) must let them all be held.
+    const { core, broadcast, call } = harness({
+      sessionDefaults: { jsBufferRecords: 65_536, outstandingLimit: groups },
+    });
     try {
       // Step: hold 70000 one-page groups, in two halves so every record reaches the log.
       await call('session.open', { source: 'sim', policy: 'hold' });
