@@ -41,8 +41,9 @@ std::string Ago(double ns) {
 std::string RefusedMessage(uint64_t seq, uint32_t cookie, int err) {
   return "the fault queue refused the answer for group " + std::to_string(seq) + " (cookie " +
          std::to_string(cookie) + "): " + ErrnoText(err) +
-         (err == EINVAL ? " (the kernel no longer knows this cookie, e.g. the "
-                          "domain was detached); it stays pending"
+         (err == EINVAL ? " (the kernel no longer knows this cookie: it answered the group "
+                          "INVALID itself, e.g. when the domain was detached); recorded as "
+                          "answered by the kernel"
                         : "; it stays pending");
 }
 }  // namespace
@@ -129,15 +130,16 @@ void FaultQueueCore::WriteAnswersLocked(std::vector<OutAnswer>& out, uint8_t by,
       off += k;
       continue;
     }
-    // The first response of the rest was refused: it stays (or becomes) pending.
+    // The first response of the rest was refused. Codes are checked before
+    // writing, so EINVAL means the kernel no longer knows the cookie: it has
+    // answered that group INVALID itself, and so it is recorded. Any other
+    // error leaves the group pending (or makes it so) for another answer.
     int err = n < 0 ? int(-n) : EIO;
     OutAnswer& a = out[off];
-    if (a.entry) {
-      a.entry->claimed = false;
-      a.entry->delayed = false;
-    } else {
-      HoldLocked(a);
-    }
+    PendingEntry& e = a.entry ? *a.entry : HoldLocked(a);
+    e.claimed = false;
+    e.delayed = false;
+    if (err == EINVAL) KernelAnsweredLocked(e, now);
     std::string msg = RefusedMessage(a.seq, a.cookie, err);
     if (failed) failed->push_back({a.seq, true, a.cookie, err, msg, false, 0, 0, 0});
     if (report) RecordErrorLocked(a.seq, true, a.cookie, err, "write", msg);

@@ -121,7 +121,8 @@ class FaultQueueCore : public QueueFormat {
   void AppendRecordsLocked(uint32_t read_index, const iommu_hwpt_pgfault* recs, uint32_t n);
   PendingEntry& HoldLocked(const OutAnswer& a);
   // Writes `out` with the channel's partial-write rules; accepted groups are
-  // recorded answered by `by`, refused ones stay (or become) pending.
+  // recorded answered by `by`; one refused with EINVAL was answered by the kernel
+  // (recorded so); other refusals stay (or become) pending.
   void WriteAnswersLocked(std::vector<OutAnswer>& out, uint8_t by, std::vector<uint64_t>* ok,
                           std::vector<AnswerFailure>* failed, bool report);
   void FlushAutoLocked() {

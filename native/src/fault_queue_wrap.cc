@@ -13,6 +13,7 @@
 #include "errors.h"
 #include "fault_batch_js.h"
 #include "fault_core.h"
+#include "inject_spec.h"
 #include "injector.h"
 #include "policy.h"
 #include "sim_channel.h"
@@ -234,42 +235,9 @@ class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
                          "mockDevId (the selftest mock device)");
       return env.Undefined();
     }
-    if (!info[0].IsObject()) {
-      ThrowArgError(env, "inject(spec): spec must be an object (see InjectSpec)");
-      return env.Undefined();
-    }
-    Napi::Object o = info[0].As<Napi::Object>();
+    // --- inject spec parsing: native/src/inject_spec.cc (helper S) ---
     InjectSpec s;
-    double count = 0;
-    if (!PropNumber(env, o, "count", &count, nullptr) || !PropNumber(env, o, "rate", &s.rate, nullptr) ||
-        !PropU32(env, o, "pasidMin", &s.pasid_min, nullptr) ||
-        !PropU32(env, o, "pasidMax", &s.pasid_max, nullptr) ||
-        !PropU32(env, o, "devices", &s.devices, nullptr) ||
-        !PropU32(env, o, "groupPages", &s.group_pages, nullptr) ||
-        !PropU32(env, o, "perm", &s.perm, nullptr) || !PropU64(env, o, "addr", &s.addr, nullptr))
-      return env.Undefined();
-    s.count = uint64_t(count);
-    if (double(s.count) != count) {
-      ThrowArgError(env, "spec.count must be a whole number");
-      return env.Undefined();
-    }
-    if (s.pasid_min > s.pasid_max) {
-      ThrowArgError(env, "spec.pasidMin must be <= spec.pasidMax");
-      return env.Undefined();
-    }
-    if (s.devices < 1 || s.group_pages < 1) {
-      ThrowArgError(env, "spec.devices and spec.groupPages must be >= 1");
-      return env.Undefined();
-    }
-    if (!core_->sim() && s.group_pages != 1) {
-      ThrowArgError(env, "spec.groupPages must be 1 for the mock device (TRIGGER_IOPF makes "
-                         "one-page groups)");
-      return env.Undefined();
-    }
-    if (s.perm & ~0xfu) {
-      ThrowArgError(env, "spec.perm has bits outside IOMMU_PGFAULT_PERM_* (0xf)");
-      return env.Undefined();
-    }
+    if (!ParseInjectSpec(env, info[0], core_->sim() != nullptr, &s)) return env.Undefined();
     int rc = injector_->Start(s);
     if (rc != 0)
       ThrowErrno(env, -rc, "inject", "an injection is already running: stopInject() first");
@@ -310,7 +278,7 @@ class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
       ThrowArgError(env, "simRefuseAnswers() is only for sim queues");
       return env.Undefined();
     }
-    core_->sim()->RefuseAnswers(count);
+    core_->sim()->RefuseNextAnswers(count);
     return env.Undefined();
   }
 

@@ -65,21 +65,29 @@ bool Injector::PaceUntil(uint64_t due_ns) {
   }
 }
 
+// When request i is due at `rate` per second, saturating (a slow rate times a
+// large i does not fit in 64-bit nanoseconds).
+static uint64_t DueNs(uint64_t start, uint64_t i, double rate) {
+  double due = double(start) + double(i) * (1e9 / rate);
+  return due >= 1.8e19 ? UINT64_MAX : uint64_t(due);
+}
+
 void Injector::Run(InjectSpec spec) {
   pthread_setname_np(pthread_self(), "iommuscope-inj");
+  // ParseInjectSpec bounds every field (devices, group_pages, pasids, rate).
   const uint64_t start = MonotonicNs();
-  const uint32_t span = spec.pasid_max - spec.pasid_min + 1;  // 0 means all 2^32
-  std::vector<uint32_t> dev_grpid(spec.devices + 1, 0);
+  const uint32_t span = spec.pasid_max - spec.pasid_min + 1;
+  std::vector<uint32_t> dev_grpid(spec.devices, 0);
   uint64_t group = 0;
   for (uint64_t i = 0; i < spec.count && !stop_; group++) {
-    if (spec.rate > 0 && !PaceUntil(start + uint64_t(double(i) * 1e9 / spec.rate))) break;
-    uint32_t pasid = span ? spec.pasid_min + uint32_t(group % span) : uint32_t(group);
+    if (spec.rate > 0 && !PaceUntil(DueNs(start, i, spec.rate))) break;
+    uint32_t pasid = spec.pasid_min + uint32_t(group % span);
     uint64_t addr = spec.addr + i * 4096;
     if (sim_) {
       uint64_t left = spec.count - i;
       uint32_t pages = left < spec.group_pages ? uint32_t(left) : spec.group_pages;
-      uint32_t dev = 1 + uint32_t(group % spec.devices);
-      int rc = sim_->InjectGroup(dev, pasid, dev_grpid[dev]++, spec.perm, addr, pages, &stop_);
+      uint32_t dev = uint32_t(group % spec.devices);
+      int rc = sim_->InjectGroup(dev + 1, pasid, dev_grpid[dev]++, spec.perm, addr, pages, &stop_);
       if (rc == -ECANCELED) break;
       if (rc == -ENODEV) {
         Fail(spec.count - i, "the simulated domain is detached (simDetach): nothing to fault on");

@@ -220,15 +220,16 @@ export interface PendingGroup {
 }
 
 /** Injection, natively paced. For sim: generated records; for mock: TRIGGER_IOPF. */
+/** Checked natively (native/src/inject_spec.cc); a bad field throws EARG naming its range. */
 export interface InjectSpec {
-  count: number; // total page requests
-  rate: number; // per second, 0 = as fast as possible
-  pasidMin: number;
+  count: number; // total page requests, 1..2^52
+  rate: number; // per second: 0 = as fast as the credit allows, else 1e-3..1e8
+  pasidMin: number; // 0..0xfffff (0 = no PASID), pasidMin <= pasidMax
   pasidMax: number;
-  devices: number; // sim: number of simulated devices (dev ids 1..N)
-  groupPages: number; // sim: pages per group (mock: always 1)
-  perm: number; // IOMMU_PGFAULT_PERM_* bits
-  addr: bigint; // first address; each request one page after the last
+  devices: number; // sim: simulated devices, dev ids 1..N (1..65536); mock: 1
+  groupPages: number; // sim: pages per group, 1..2048; mock: 1
+  perm: number; // IOMMU_PGFAULT_PERM_* bits (0..0xf)
+  addr: bigint; // first address, page-aligned; each request one page after the last
 }
 
 export interface InjectProgress {
@@ -258,8 +259,8 @@ export type FaultQueueOptions =
       jsBufferRecords?: number;
       flushIntervalMs?: number;
       /**
-       * PRI credit: the simulated device stops sending while this many groups
-       * are outstanding (queued or read and unanswered). Default 512.
+       * PRI credit: the simulated devices stall while this many groups are
+       * queued or read-and-unanswered. Default (and 0): 512.
        */
       outstandingLimit?: number;
     };
@@ -303,7 +304,9 @@ export interface NativeFaultQueue {
   simDetach(): number;
   /**
    * sim only, for tests: make the simulated kernel refuse the next `count`
-   * answers with EINVAL, as the kernel does for a cookie it no longer knows.
+   * answers with EINVAL, as the kernel does for a cookie it no longer knows
+   * (it answered that group INVALID itself): the queue records such a group
+   * as answered by the kernel.
    */
   simRefuseAnswers(count: number): void;
   /**

@@ -16,7 +16,7 @@ export interface OpenSourceOptions extends QueueTuning {
   pasid?: number;
   /** iommufd: anonymous memory to map into the IOAS. */
   mapBytes?: number;
-  /** sim: PRI credit per device. */
+  /** sim: PRI credit, groups outstanding before the devices stall (default 512). */
   outstandingLimit?: number;
   /** Default /dev/iommu. */
   iommuPath?: string;

@@ -7,7 +7,7 @@ import type { NativeAddon, NativeFaultQueue } from '../native/addon-types';
 import { teardown, type FaultSource, type QueueTuning } from './fault-source';
 
 export interface SimSourceOptions extends QueueTuning {
-  /** Max groups outstanding per simulated device before it stalls (PRI credit). */
+  /** PRI credit: groups queued or read-and-unanswered before the devices stall (default 512). */
   outstandingLimit?: number;
 }
 
