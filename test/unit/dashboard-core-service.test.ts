@@ -222,7 +222,11 @@ for (const backend of backends) {
         const st = await call('policy.set', {
           spec: '{"rules":[{"dev":1,"action":"success"}],"default":"invalid"}',
         });
-        assert.equal(st.policy, '{"rules":[{"dev":1,"action":"success"}],"default":"invalid"}');
+        // Shown in the filter language (the older keys are accepted, the canonical form is "match").
+        assert.equal(
+          st.policy,
+          '{"rules":[{"match":"dev == 1","action":"success"}],"default":"invalid"}',
+        );
         const successDev1 = async () =>
           (
             await call('faults.query', {
