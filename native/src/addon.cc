@@ -9,6 +9,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSelftest(env, exports);
   InitFaultQueue(env, exports);
   InitSysfs(env, exports);
+  InitViommu(env, exports);
   return exports;
 }
 

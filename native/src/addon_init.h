@@ -7,3 +7,4 @@ void InitVfio(Napi::Env env, Napi::Object exports);
 void InitSelftest(Napi::Env env, Napi::Object exports);
 void InitFaultQueue(Napi::Env env, Napi::Object exports);
 void InitSysfs(Napi::Env env, Napi::Object exports);
+void InitViommu(Napi::Env env, Napi::Object exports);

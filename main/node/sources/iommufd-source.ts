@@ -7,6 +7,7 @@ import type { InjectSpec } from '../../common/inject';
 import type { NativeAddon, NativeFaultQueue } from '../native/addon-types';
 import { explain, IommuscopeError, type ErrorContext } from '../errors';
 import { teardown, type FaultSource, type QueueTuning } from './fault-source';
+import { checkVfioPasidAttach } from './vfio-pasid';
 import { HwptFlag, IoasMapFlag } from './uapi-constants';
 
 export interface IommufdSourceOptions extends QueueTuning {
@@ -75,6 +76,8 @@ export class IommufdSource implements FaultSource {
         );
         mappings.push({ iova: `0x${iova.toString(16)}`, length: `0x${len.toString(16)}` });
       }
+      if (pasid !== undefined)
+        checkVfioPasidAttach(addon, { iommufd: fd, devFd, devId }, pasid, opts.device, log);
       // A plain attach first: shows that binding and translation work even when IOPF cannot.
       const autoHwpt = step(
         `attach ${where} to IOAS ${ioas}`,
@@ -91,7 +94,8 @@ export class IommufdSource implements FaultSource {
         addon.hwptAlloc(fd, {
           devId,
           ptId: ioas,
-          flags: HwptFlag.FaultIdValid,
+          // A PASID can only be attached to a PASID-compatible domain (7.3).
+          flags: HwptFlag.FaultIdValid | (pasid === undefined ? 0 : HwptFlag.Pasid),
           faultId: fq.faultId,
         }),
       );
