@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
 import type { AppInfo, FaultRow, ResponseEnvelope } from '../../main/common/contract';
+import type { IommufdObjects } from '../../main/common/iommufd-objects';
 import { facts, finish, step, waitFor } from './guest-steps';
 
 async function main(): Promise<void> {
@@ -51,6 +52,19 @@ async function main(): Promise<void> {
   await step('session.state: the mock session opened at start', async () => {
     const s = await call<{ source: string }>('session.state', {});
     if (s.source !== 'mock') throw new Error(`source ${s.source}; stderr: ${stderr}`);
+  });
+  await step('topology.objects: the mock device node carries its decoded GET_HW_INFO', async () => {
+    const objs = await call<IommufdObjects>('topology.objects', {});
+    const dev = objs.nodes.find((n) => n.type === 'device');
+    const hw = dev?.type === 'device' ? dev.hwInfo : undefined;
+    facts.mockHwInfo = hw;
+    if (
+      !hw ||
+      'error' in hw ||
+      hw.type !== 'iommufd selftest' ||
+      hw.fields.testReg !== '0xdeadbeef'
+    )
+      throw new Error(JSON.stringify(dev));
   });
   let pending: FaultRow[] = [];
   await step('inject.start: 20 page requests via TRIGGER_IOPF reach the log, pending', async () => {

@@ -15,11 +15,17 @@ kernelMatrix('serve --source mock over WebSocket, respond, SIGINT drain (-i none
     appInfo: { iommuProblem: string | null; mockAvailable: boolean };
     staleCode: string;
     urlAfterMs: number;
+    mockHwInfo: { type: string; capabilities: string[]; maxPasidLog2: number };
     summary: { pending: number; answered: number; groups: number };
   };
   assert.equal(facts.appInfo.iommuProblem, null);
   assert.equal(facts.appInfo.mockAvailable, true);
   assert.equal(facts.staleCode, 'ESTALE');
+  assert.equal(facts.mockHwInfo.type, 'iommufd selftest');
+  assert.equal(facts.mockHwInfo.maxPasidLog2, 0, 'a mock device without MOCK_FLAGS_DEVICE_PASID');
+  console.log(
+    `  [${k.kernel}] mock hw info capabilities: ${facts.mockHwInfo.capabilities.join(',')}`,
+  );
   console.log(`  [${k.kernel}] serve printed its URL after ${facts.urlAfterMs} ms`);
   assert.equal(facts.summary.pending, 0);
   assert.equal(facts.summary.answered, facts.summary.groups);

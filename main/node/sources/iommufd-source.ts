@@ -7,6 +7,7 @@ import type { InjectSpec } from '../../common/inject';
 import type { NativeAddon, NativeFaultQueue } from '../native/addon-types';
 import { explain, IommuscopeError, type ErrorContext } from '../errors';
 import { teardown, type FaultSource, type QueueTuning } from './fault-source';
+import { deviceHwInfo } from './device-hw-info';
 import { checkVfioPasidAttach } from './vfio-pasid';
 import { HwptFlag, IoasMapFlag } from './uapi-constants';
 
@@ -147,6 +148,7 @@ export class IommufdSource implements FaultSource {
             state: 'live',
             label: opts.device,
             origin: 'vfio',
+            hwInfo: deviceHwInfo(addon, fd, devId),
           });
           g.link(objectKey.hwpt(hwpt), objectKey.ioas(ioas), 'parent');
           g.link(objectKey.hwpt(hwpt), objectKey.fault(fq.faultId), 'fault');

@@ -18,6 +18,7 @@ import type { InjectSpec } from '../../common/inject';
 import type { NativeAddon, NativeFaultQueue } from '../native/addon-types';
 import { explain, IommuscopeError, type ErrorContext } from '../errors';
 import { teardown, type FaultSource, type QueueTuning } from './fault-source';
+import { deviceHwInfo } from './device-hw-info';
 import { attachMockPasids, type MockPasidIds } from './mock-pasid';
 import { HwptFlag, HWPT_DATA_SELFTEST, selftestHwptData } from './uapi-constants';
 
@@ -90,6 +91,7 @@ export class MockSource implements FaultSource {
       state: 'live',
       label: 'iommufd selftest mock device',
       origin: 'mock',
+      hwInfo: deviceHwInfo(addon, iommufd, idev),
     });
     g.link(objectKey.hwpt(mockHwpt), objectKey.ioas(ioas), 'parent');
     g.link(objectKey.hwpt(parent), objectKey.ioas(ioas), 'parent');
