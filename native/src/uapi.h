@@ -265,7 +265,7 @@ struct vfio_device_bind_iommufd {
 };
 #define VFIO_DEVICE_BIND_IOMMUFD _IO(VFIO_TYPE, VFIO_BASE + 18)
 
-/* 6.12 layout. */
+/* 6.12 layout; 7.3 appends pasid (our _pasid variant below). */
 struct vfio_device_attach_iommufd_pt {
   uint32_t argsz;
   uint32_t flags;
