@@ -32,10 +32,20 @@ export function kernelMatrix(
       const k: KernelRun = {
         kernel,
         run(iommu, command, timeoutMs) {
-          const r = runInVm(iommu, command, {
-            kernel,
-            ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-          });
+          const boot = () =>
+            runInVm(iommu, command, {
+              kernel,
+              ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+            });
+          let r = boot();
+          if (r.guestKernel === null && r.status === 125) {
+            // The guest never started the command (QEMU or the boot failed, e.g. under
+            // memory pressure from parallel VMs): one more boot, saying so.
+            t.diagnostic(
+              `the VM stopped before the command ran; booting again:\n${r.output.slice(-1500)}`,
+            );
+            r = boot();
+          }
           t.diagnostic(`ran on kernel ${r.guestKernel ?? '(unknown: no VM-KERNEL line)'}`);
           console.log(`  [${kernel}] -i ${iommu}: guest uname -r = ${r.guestKernel ?? '?'}`);
           if (r.guestKernel === null || !r.guestKernel.startsWith(`${kernel}.`)) {

@@ -161,6 +161,12 @@ export function runInVm(
     const r = spawnSync(program!, args, spawnOpts);
     let output = `${String(r.stdout ?? '')}${String(r.stderr ?? '')}`;
     if (r.error) output += `\n(run-in-vm.sh: ${r.error.message})`;
+    if (r.status === 125) {
+      // The VM stopped before the command finished: keep the end of its console for the report.
+      const consoleLog = path.join(ws.workdir, '.vm', 'console.log');
+      if (existsSync(consoleLog))
+        output += `\n--- end of the VM console ---\n${readFileSync(consoleLog, 'utf8').slice(-2000)}`;
+    }
     const line = output.split('\n').find((l) => l.startsWith(GUEST_KERNEL_LINE));
     const guestKernel = line ? line.slice(GUEST_KERNEL_LINE.length).trim() : null;
     return { status: r.status ?? 125, output, guestKernel };
