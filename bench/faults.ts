@@ -4,14 +4,16 @@
 // (native/bench/c_fault_loop.c) in the same VM boot.
 //
 // On the host this compiles the C loop into a scratch folder and boots the
-// test VM (-i none); inside the guest (--guest) it measures and prints.
-//   node dist/bench/faults.js [--count N]
+// test VM (-i none) once per kernel; inside the guest (--guest) it measures
+// and prints, naming the kernel (`uname -r`).
+//   node dist/bench/faults.js [--count N] [--kernel 6.12|7.3|all]   (default all)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { FaultSession } from '../main/node/session/fault-session';
 import { INJECT_DEFAULTS } from '../main/common/inject';
-import { vmArgv, vmSkipReason, vmWorkspace } from '../test/vm/vm';
+import os from 'node:os';
+import { vmArgv, vmKernels, vmSkipReason, vmWorkspace } from '../test/vm/vm';
 
 const root = path.resolve(__dirname, '..', '..');
 const cSource = path.join(root, 'native', 'bench', 'c_fault_loop.c');
@@ -93,7 +95,9 @@ async function guest(count: number, cBinary: string): Promise<number> {
   const f = (x: number | undefined, d = 0) =>
     x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(d);
   console.log('');
-  console.log(`fault pipeline on the iommufd selftest mock device, ${count} page requests`);
+  console.log(
+    `fault pipeline on the iommufd selftest mock device, ${count} page requests, kernel ${os.release()}`,
+  );
   console.log('  path                         faults/s   seconds   p50 µs   p99 µs');
   console.log(
     `  FaultSession (policy success) ${f(ours.faultsPerSec).padStart(9)} ${f(ours.seconds, 2).padStart(9)} ${f(ours.p50us, 1).padStart(8)} ${f(ours.p99us, 1).padStart(8)}`,
@@ -112,6 +116,7 @@ async function guest(count: number, cBinary: string): Promise<number> {
   console.log(
     JSON.stringify({
       bench: 'faults',
+      kernel: os.release(),
       count,
       ours,
       c: ref ?? null,
@@ -124,12 +129,18 @@ async function guest(count: number, cBinary: string): Promise<number> {
   return 0;
 }
 
-function host(count: number): number {
-  const skip = vmSkipReason();
-  if (skip) {
-    console.error(`bench:faults runs on the kernel mock device in the test VM: ${skip}`);
-    return 1;
+function host(count: number, kernels: string[]): number {
+  let worst = 0;
+  for (const kernel of kernels) {
+    console.log(`\n=== bench:faults on kernel ${kernel}`);
+    const status = hostOne(count, kernel);
+    if (status !== 0) console.error(`bench:faults on kernel ${kernel} failed (exit ${status})`);
+    worst = Math.max(worst, status);
   }
+  return worst;
+}
+
+function hostOne(count: number, kernel: string): number {
   const ws = vmWorkspace();
   try {
     const cBinary = path.join(ws.scratch, 'c_fault_loop');
@@ -142,15 +153,12 @@ function host(count: number): number {
       console.error(`compiling ${cSource} failed:\n${cc.stderr}`);
       return 1;
     }
-    const [program, ...args] = vmArgv('none', ws, [
-      process.execPath,
-      __filename,
-      '--guest',
-      '--count',
-      String(count),
-      '--c-loop',
-      cBinary,
-    ]);
+    const [program, ...args] = vmArgv(
+      'none',
+      ws,
+      [process.execPath, __filename, '--guest', '--count', String(count), '--c-loop', cBinary],
+      kernel,
+    );
     const r = spawnSync(program!, args, { stdio: 'inherit', timeout: 1_800_000 });
     return r.status ?? 1;
   } finally {
@@ -164,12 +172,24 @@ async function mainBench(argv: string[]): Promise<number> {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const count = Number(arg('--count') ?? 200_000);
+  const usage = 'usage: faults.js [--count N] [--kernel VERSION|all]';
   if (!Number.isInteger(count) || count < 1) {
-    console.error('usage: faults.js [--count N]');
+    console.error(usage);
     return 2;
   }
   if (argv.includes('--guest')) return guest(count, arg('--c-loop') ?? '');
-  return host(count);
+  const skip = vmSkipReason();
+  if (skip) {
+    console.error(`bench:faults runs on the kernel mock device in the test VM: ${skip}`);
+    return 1;
+  }
+  const available = vmKernels();
+  const wanted = arg('--kernel') ?? 'all';
+  if (wanted !== 'all' && !available.includes(wanted)) {
+    console.error(`--kernel ${wanted}: no such image; available: ${available.join(', ')} or all`);
+    return 2;
+  }
+  return host(count, wanted === 'all' ? available : [wanted]);
 }
 
 mainBench(process.argv.slice(2)).then(

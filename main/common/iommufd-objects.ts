@@ -35,6 +35,19 @@ export interface HwptNode {
   dataType: number;
 }
 
+/** IOMMU_GET_HW_INFO of a device, decoded (main/common/hw-info.ts), compact for the details pane. */
+export interface DeviceHwInfo {
+  /** 'Intel VT-d', 'ARM SMMUv3', 'iommufd selftest', ... */
+  type: string;
+  /** 0: the device or its IOMMU has no PASID support. */
+  maxPasidLog2: number;
+  /** Names of the out_capabilities bits set: 'dirty-tracking', 'pasid-exec', 'pasid-priv', 'ats-not-supported'. */
+  capabilities: string[];
+  /** Every decoded field, key → value. */
+  fields: Record<string, boolean | number | string>;
+  notes: string[];
+}
+
 export interface DeviceNode {
   type: 'device';
   key: string;
@@ -44,6 +57,8 @@ export interface DeviceNode {
   /** Human label: '/dev/vfio/devices/vfio0', 'mock device', 'sim device 3'. */
   label: string;
   origin: 'vfio' | 'mock' | 'sim';
+  /** Absent for the simulator; `{ error }` when the kernel call failed. */
+  hwInfo?: DeviceHwInfo | { error: string };
 }
 
 export interface PasidNode {
@@ -124,5 +139,7 @@ export class IommufdObjectGraph {
 }
 
 function cloneNode(n: IommufdNode): IommufdNode {
-  return n.type === 'ioas' ? { ...n, mappings: n.mappings.map((m) => ({ ...m })) } : { ...n };
+  if (n.type === 'ioas') return { ...n, mappings: n.mappings.map((m) => ({ ...m })) };
+  if (n.type === 'device' && n.hwInfo) return { ...n, hwInfo: structuredClone(n.hwInfo) };
+  return { ...n };
 }

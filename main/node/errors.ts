@@ -120,11 +120,18 @@ export function explain(err: unknown, ctx: ErrorContext, subject = ''): Iommusco
         );
       break;
     case 'pasid-attach':
-      if (code === 'EINVAL' || code === 'EOPNOTSUPP')
+      // Reached only after the PASID probe passed: the kernel has PASID attach.
+      if (code === 'EBUSY')
         return make(
-          `attaching ${subject || 'a PASID'} was refused: this kernel lacks PASID attach for VFIO ` +
-            'device cdevs (VFIO_DEVICE_ATTACH_PASID, Linux ≥ 6.16), or the device has no PASID capability',
-          'run Linux 6.16 or later with a PASID-capable device, or leave out --pasid',
+          `${subject || 'the PASID'} is already attached`,
+          'pick a PASID that is not in use (attach does not replace)',
+        );
+      if (code === 'EINVAL' || code === 'EOPNOTSUPP' || code === 'ENODEV')
+        return make(
+          `attaching ${subject || 'a PASID'} was refused: the device has no PASID capability, ` +
+            'its IOMMU does not do PASID, or the PASID is out of its range',
+          'use a PASID-capable device (PCIe PASID capability) behind an IOMMU with PASID support ' +
+            '(VT-d scalable mode with ecap.PASID, AMD PASmax, SMMUv3 SSIDSIZE), or leave out --pasid',
         );
       break;
     case 'fault-queue-alloc':

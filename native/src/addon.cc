@@ -11,6 +11,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitEventQueue(env, exports);
   InitSysfs(env, exports);
   InitMatchGroups(env, exports);
+  InitViommu(env, exports);
   return exports;
 }
 

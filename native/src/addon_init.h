@@ -9,3 +9,4 @@ void InitFaultQueue(Napi::Env env, Napi::Object exports);
 void InitEventQueue(Napi::Env env, Napi::Object exports);
 void InitSysfs(Napi::Env env, Napi::Object exports);
 void InitMatchGroups(Napi::Env env, Napi::Object exports);
+void InitViommu(Napi::Env env, Napi::Object exports);

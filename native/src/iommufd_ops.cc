@@ -45,10 +45,18 @@ Napi::Value GetHwInfo(const Napi::CallbackInfo& info) {
   int fd;
   uint32_t dev;
   if (!ArgFd(info, 0, "iommufd", &fd) || !ArgU32(info, 1, "devId", &dev)) return env.Undefined();
+  // Optional input type (7.3's IOMMU_HW_INFO_FLAG_INPUT_TYPE; 6.12 refuses the flag).
+  bool hasType = info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsNull();
+  uint32_t inType = 0;
+  if (hasType && !ArgU32(info, 2, "inDataType", &inType)) return env.Undefined();
   std::vector<uint8_t> data(256);
   struct iommu_hw_info h = {};
   h.size = sizeof h;
   h.dev_id = dev;
+  if (hasType) {
+    h.flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE;
+    h.in_data_type = inType;
+  }
   h.data_len = static_cast<uint32_t>(data.size());
   h.data_uptr = reinterpret_cast<uint64_t>(data.data());
   if (ioctl(fd, IOMMU_GET_HW_INFO, &h) != 0) {
@@ -58,6 +66,7 @@ Napi::Value GetHwInfo(const Napi::CallbackInfo& info) {
   size_t len = h.data_len < data.size() ? h.data_len : data.size();
   Napi::Object out = Napi::Object::New(env);
   out.Set("dataType", Napi::Number::New(env, h.out_data_type));
+  out.Set("dataLen", Napi::Number::New(env, h.data_len));  // what the kernel filled
   out.Set("maxPasidLog2", Napi::Number::New(env, h.out_max_pasid_log2));
   out.Set("capabilities", Napi::BigInt::New(env, static_cast<uint64_t>(h.out_capabilities)));
   Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, len);

@@ -79,6 +79,8 @@ struct iommu_ioas_unmap {
 #define IOMMU_HWPT_ALLOC_NEST_PARENT (1 << 0)
 #define IOMMU_HWPT_ALLOC_DIRTY_TRACKING (1 << 1)
 #define IOMMU_HWPT_FAULT_ID_VALID (1 << 2)
+/* 7.3 (not in 6.12, which refuses unknown flags with EOPNOTSUPP). */
+#define IOMMU_HWPT_ALLOC_PASID (1 << 3)
 
 struct iommu_hwpt_alloc {
   uint32_t size;
@@ -95,18 +97,66 @@ struct iommu_hwpt_alloc {
 };
 #define IOMMU_HWPT_ALLOC _IO(IOMMUFD_TYPE, 0x89)
 
+/*
+ * 7.3 makes out_data_type an in/out union (in_data_type, read only with
+ * IOMMU_HW_INFO_FLAG_INPUT_TYPE); the size (40) and offsets are unchanged, so
+ * one struct serves both kernels. 6.12 refuses any flag with EOPNOTSUPP.
+ */
+#define IOMMU_HW_INFO_FLAG_INPUT_TYPE (1 << 0)
 struct iommu_hw_info {
   uint32_t size;
   uint32_t flags;
   uint32_t dev_id;
   uint32_t data_len;
   UAPI_U64 data_uptr;
-  uint32_t out_data_type;
+  union {
+    uint32_t in_data_type;
+    uint32_t out_data_type;
+  };
   uint8_t out_max_pasid_log2;
   uint8_t __reserved[3];
   UAPI_U64 out_capabilities;
 };
 #define IOMMU_GET_HW_INFO _IO(IOMMUFD_TYPE, 0x8a)
+
+#define IOMMU_HW_INFO_TYPE_NONE 0
+#define IOMMU_HW_INFO_TYPE_DEFAULT 0
+#define IOMMU_HW_INFO_TYPE_INTEL_VTD 1
+#define IOMMU_HW_INFO_TYPE_ARM_SMMUV3 2
+#define IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV 3
+#define IOMMU_HW_INFO_TYPE_AMD 4
+#define IOMMU_HW_CAP_DIRTY_TRACKING (1 << 0)
+#define IOMMU_HW_CAP_PCI_PASID_EXEC (1 << 1)
+#define IOMMU_HW_CAP_PCI_PASID_PRIV (1 << 2)
+#define IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED (1 << 3)
+
+struct iommu_hw_info_vtd {
+  uint32_t flags;
+  uint32_t __reserved;
+  UAPI_U64 cap_reg;
+  UAPI_U64 ecap_reg;
+};
+
+struct iommu_hw_info_arm_smmuv3 {
+  uint32_t flags;
+  uint32_t __reserved;
+  uint32_t idr[6];
+  uint32_t iidr;
+  uint32_t aidr;
+};
+
+struct iommu_hw_info_tegra241_cmdqv {
+  uint32_t flags;
+  uint8_t version;
+  uint8_t log2vcmdqs;
+  uint8_t log2vsids;
+  uint8_t __reserved;
+};
+
+struct iommu_hw_info_amd {
+  UAPI_U64 efr;
+  UAPI_U64 efr2;
+};
 
 #define IOMMU_PGFAULT_FLAGS_PASID_VALID (1 << 0)
 #define IOMMU_PGFAULT_FLAGS_LAST_PAGE (1 << 1)
@@ -152,6 +202,66 @@ struct iommu_fault_alloc {
 };
 #define IOMMU_FAULT_QUEUE_ALLOC _IO(IOMMUFD_TYPE, 0x8e)
 
+/* ---------------- vIOMMU, vDEVICE, vEVENTQ, HW queue (7.3, not in 6.12) ---------------- */
+#define IOMMUFD_CMD_VIOMMU_ALLOC 0x90
+#define IOMMUFD_CMD_VDEVICE_ALLOC 0x91
+#define IOMMUFD_CMD_VEVENTQ_ALLOC 0x93
+#define IOMMUFD_CMD_HW_QUEUE_ALLOC 0x94
+
+struct iommu_viommu_alloc {
+  uint32_t size;
+  uint32_t flags;
+  uint32_t type;
+  uint32_t dev_id;
+  uint32_t hwpt_id;
+  uint32_t out_viommu_id;
+  uint32_t data_len;
+  uint32_t __reserved;
+  UAPI_U64 data_uptr;
+};
+#define IOMMU_VIOMMU_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VIOMMU_ALLOC)
+
+struct iommu_vdevice_alloc {
+  uint32_t size;
+  uint32_t viommu_id;
+  uint32_t dev_id;
+  uint32_t out_vdevice_id;
+  UAPI_U64 virt_id;
+};
+#define IOMMU_VDEVICE_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VDEVICE_ALLOC)
+
+#define IOMMU_VEVENTQ_FLAG_LOST_EVENTS (1U << 0)
+struct iommufd_vevent_header {
+  uint32_t flags;
+  uint32_t sequence;
+};
+
+#define IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 1
+#define IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV 2
+struct iommu_veventq_alloc {
+  uint32_t size;
+  uint32_t flags;
+  uint32_t viommu_id;
+  uint32_t type;
+  uint32_t veventq_depth;
+  uint32_t out_veventq_id;
+  uint32_t out_veventq_fd;
+  uint32_t __reserved;
+};
+#define IOMMU_VEVENTQ_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VEVENTQ_ALLOC)
+
+struct iommu_hw_queue_alloc {
+  uint32_t size;
+  uint32_t flags;
+  uint32_t viommu_id;
+  uint32_t type;
+  uint32_t index;
+  uint32_t out_hw_queue_id;
+  UAPI_U64 nesting_parent_iova;
+  UAPI_U64 length;
+};
+#define IOMMU_HW_QUEUE_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HW_QUEUE_ALLOC)
+
 /* ---------------- VFIO device cdev ---------------- */
 #define VFIO_TYPE (';')
 #define VFIO_BASE 100
@@ -164,7 +274,7 @@ struct vfio_device_bind_iommufd {
 };
 #define VFIO_DEVICE_BIND_IOMMUFD _IO(VFIO_TYPE, VFIO_BASE + 18)
 
-/* 6.12 layout. */
+/* 6.12 layout; 7.3 appends pasid (our _pasid variant below). */
 struct vfio_device_attach_iommufd_pt {
   uint32_t argsz;
   uint32_t flags;
@@ -201,7 +311,24 @@ struct vfio_device_detach_iommufd_pt_pasid {
 #define IOMMU_TEST_OP_ADD_RESERVED 1
 #define IOMMU_TEST_OP_MOCK_DOMAIN 2
 #define IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE 10
+#define IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS 12
 #define IOMMU_TEST_OP_TRIGGER_IOPF 15
+/* 7.3 only: 6.12's selftest answers these op numbers with EOPNOTSUPP. */
+#define IOMMU_TEST_OP_TRIGGER_VEVENT 17
+#define IOMMU_TEST_OP_PASID_ATTACH 18
+#define IOMMU_TEST_OP_PASID_REPLACE 19
+#define IOMMU_TEST_OP_PASID_DETACH 20
+#define IOMMU_TEST_OP_PASID_CHECK_HWPT 21
+
+#define MOCK_FLAGS_DEVICE_NO_DIRTY (1 << 0)
+#define MOCK_FLAGS_DEVICE_PASID (1 << 2) /* 7.3: the mock device gets 20 PASID bits */
+#define MOCK_PASID_WIDTH 20
+#define IOMMU_HW_INFO_TYPE_SELFTEST 0xfeedbeef
+#define IOMMU_HW_INFO_SELFTEST_REGVAL 0xdeadbeef
+#define IOMMU_VIOMMU_TYPE_SELFTEST 0xdeadbeef
+#define IOMMU_VEVENTQ_TYPE_SELFTEST 0xbeefbeef
+#define IOMMU_HW_QUEUE_TYPE_SELFTEST 0xdeadbeef
+#define IOMMU_TEST_HW_QUEUE_MAX 2
 
 #define IOMMU_HWPT_DATA_SELFTEST 0xdead
 #define IOMMU_TEST_IOTLB_DEFAULT 0xbadbeef
@@ -222,6 +349,12 @@ struct iommu_test_cmd {
       uint32_t out_idev_id;
     } mock_domain;
     struct {
+      uint32_t out_stdev_id;
+      uint32_t out_hwpt_id;
+      uint32_t out_idev_id;
+      uint32_t dev_flags;
+    } mock_domain_flags;
+    struct {
       uint32_t pt_id;
     } mock_domain_replace;
     struct {
@@ -231,6 +364,20 @@ struct iommu_test_cmd {
       uint32_t perm;
       uint64_t addr;
     } trigger_iopf;
+    struct {
+      uint32_t dev_id;
+    } trigger_vevent;
+    struct {
+      uint32_t pasid;
+      uint32_t pt_id;
+    } pasid_attach; /* also PASID_REPLACE; @id is the stdev id */
+    struct {
+      uint32_t pasid;
+    } pasid_detach;
+    struct {
+      uint32_t pasid;
+      uint32_t hwpt_id;
+    } pasid_check;
     /* The kernel's union has larger members (dirty: 48 bytes); keep its size. */
     uint8_t __union_size[48];
   };
@@ -238,8 +385,18 @@ struct iommu_test_cmd {
 };
 #define IOMMU_TEST_CMD _IO(IOMMUFD_TYPE, IOMMUFD_CMD_BASE + 32)
 
+/* 6.12: { iotlb }; 7.3 appends pagetable_type and still accepts the 4-byte form. */
 struct iommu_hwpt_selftest {
   uint32_t iotlb;
+};
+
+struct iommu_test_hw_info {
+  uint32_t flags;
+  uint32_t test_reg;
+};
+
+struct iommu_viommu_event_selftest {
+  uint32_t virt_id;
 };
 
 /* Sizes as in the 6.12 kernel headers (also checked field by field by the layout test). */
@@ -265,5 +422,10 @@ UAPI_STATIC_ASSERT(offsetof(struct iommu_test_cmd, trigger_iopf.addr) == 32, "tr
 UAPI_STATIC_ASSERT(offsetof(struct iommu_test_cmd, last) == 64, "iommu_test_cmd.last");
 UAPI_STATIC_ASSERT(offsetof(struct iommu_hwpt_pgfault, addr) == 24, "pgfault.addr");
 UAPI_STATIC_ASSERT(offsetof(struct iommu_hwpt_pgfault, cookie) == 36, "pgfault.cookie");
+UAPI_STATIC_ASSERT(sizeof(struct iommu_viommu_alloc) == 40, "iommu_viommu_alloc");
+UAPI_STATIC_ASSERT(sizeof(struct iommu_vdevice_alloc) == 24, "iommu_vdevice_alloc");
+UAPI_STATIC_ASSERT(sizeof(struct iommu_veventq_alloc) == 32, "iommu_veventq_alloc");
+UAPI_STATIC_ASSERT(sizeof(struct iommu_hw_queue_alloc) == 40, "iommu_hw_queue_alloc");
+UAPI_STATIC_ASSERT(sizeof(struct iommufd_vevent_header) == 8, "iommufd_vevent_header");
 
 #endif

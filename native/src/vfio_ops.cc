@@ -75,7 +75,7 @@ Napi::Value AttachPt(const Napi::CallbackInfo& info) {
     int err = errno;
     std::string msg = "ioctl VFIO_DEVICE_ATTACH_IOMMUFD_PT failed: " + ErrnoText(err);
     if (hasPasid && err == EINVAL)
-      msg += " (PASID attach needs a kernel with VFIO_DEVICE_ATTACH_PASID, 6.13+, and a PASID-capable device)";
+      msg += " (PASID attach needs a kernel with VFIO_DEVICE_ATTACH_PASID, Linux 6.15+, and a PASID-capable device)";
     ThrowErrno(env, err, "ioctl VFIO_DEVICE_ATTACH_IOMMUFD_PT", msg);
     return env.Undefined();
   }

@@ -14,6 +14,19 @@ test('args: values with space or =, booleans, positionals', () => {
   assert.deepEqual(parseFlags(['--', '--json'], spec).positionals, ['--json']);
 });
 
+test('watch args: --source mock --pasid A-B attaches a range; injection defaults to it', () => {
+  const o = parseWatchArgs(['--source', 'mock', '--pasid', '5-7', '--inject', 'count=9']);
+  assert.ok(o !== 'help');
+  assert.equal(o.pasid, 5);
+  assert.equal(o.pasidLast, 7);
+  assert.equal(o.inject?.pasidMin, 5);
+  assert.equal(o.inject?.pasidMax, 7);
+  const one = parseWatchArgs(['--source', 'mock', '--pasid', '5', '--inject', 'count=1,pasids=9']);
+  assert.ok(one !== 'help');
+  assert.equal(one.pasidLast, undefined);
+  assert.equal(one.inject?.pasidMin, 9, 'an explicit pasids= is kept (the source refuses it)');
+});
+
 for (const [argv, why] of [
   [['--nope'], /unknown option '--nope'/],
   [['-n'], /unknown option '-n'/],
@@ -62,15 +75,18 @@ for (const [argv, why] of [
   [['--source', 'kernel'], /--source 'kernel' must be sim, mock or iommufd/],
   [['--source', 'iommufd'], /needs --device/],
   [['--device', '/dev/vfio/devices/vfio0'], /only for --source iommufd/],
-  [['--pasid', '1'], /only for --source iommufd/],
+  [['--pasid', '1'], /only for --source iommufd or mock/],
+  [['--source', 'iommufd', '--device', 'x', '--pasid', '1-3'], /attaches one PASID/],
+  [['--source', 'mock', '--pasid', '7-5'], /the end is below the start/],
+  [['--source', 'mock', '--pasid', '1-100'], /at most 64 PASIDs/],
   [
     ['--source', 'iommufd', '--device', 'x', '--inject', 'count=1'],
     /--inject works with --source sim or mock/,
   ],
-  [['--source', 'iommufd', '--device', 'x', '--pasid', '-1'], /needs a value|must be an integer/],
+  [['--source', 'iommufd', '--device', 'x', '--pasid', '-1'], /needs a value|is not A-B or A/],
   [
     ['--source', 'iommufd', '--device', 'x', '--pasid', '1048576'],
-    /--pasid '1048576' must be an integer in 0..1048575/,
+    /--pasid 1048576 is out of range 1..1048575/,
   ],
   [['--inject', 'count=x'], /--inject: count 'x'/],
   [['--source', 'mock', '--inject', 'count=4,group=2'], /need --source sim/],

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { explain, IommuscopeError } from '../../main/node/errors';
+import { pasidTooOld } from '../../main/node/sources/mock-pasid';
 
 const errno = (code: string) => Object.assign(new Error(`ioctl failed: ${code}`), { code });
 
@@ -23,7 +24,8 @@ test('errors: each context names its cause and fix', () => {
     ['mock-domain', 'EINVAL', /intel_iommu=off/],
     ['iopf-hwpt-alloc', 'EOPNOTSUPP', /no PRI.*IOPF/],
     ['iopf-attach', 'ENODEV', /no PRI.*IOPF/],
-    ['pasid-attach', 'EINVAL', /lacks PASID attach.*6\.16/],
+    ['pasid-attach', 'EINVAL', /no PASID capability.*PASID support/],
+    ['pasid-attach', 'EBUSY', /already attached/],
     ['fault-queue-alloc', 'ENOTTY', /IOMMU_FAULT_QUEUE_ALLOC.*6\.11/],
     ['ioas-map', 'ENOMEM', /RLIMIT_MEMLOCK/],
   ];
@@ -39,4 +41,11 @@ test('errors: an unmapped errno still names the step and the code', () => {
   const e = explain(errno('EIO'), 'ioas-alloc');
   assert.match(e.message, /allocating an IOAS failed with EIO.*Fix: .*dmesg/);
   assert.equal(explain(e, 'attach'), e, 'already explained errors pass through');
+});
+
+test('errors: PASID attach on a kernel without it says too old and names the version', () => {
+  const e = pasidTooOld('PASID attach of VFIO devices (VFIO_DEVICE_ATTACH_PASID)');
+  assert.match(e.message, /kernel is too old for PASID attach of VFIO devices .*Linux 6\.15/);
+  assert.match(e.message, /6\.12 lacks it; 7\.3 has it/);
+  assert.match(e.message, /Fix: run Linux 6\.15 or later/);
 });

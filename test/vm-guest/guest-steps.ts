@@ -31,8 +31,11 @@ export function errnoOf(fn: () => unknown): string {
   return 'OK';
 }
 
-/** The shared waitFor with a longer default deadline: the guest runs under TCG, slowly. */
-export function waitFor(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+/**
+ * The shared waitFor with a longer default deadline: the guest runs under
+ * TCG, slowly, and on a loaded 2-core host several times slower still.
+ */
+export function waitFor(what: string, cond: () => boolean, timeoutMs = 60_000): Promise<void> {
   return waitForLocal(what, cond, timeoutMs);
 }
 

@@ -1,29 +1,12 @@
-// The native addon against the real 6.12 kernel in the test VM: the
-// selftest mock fault queue (-i none) and VFIO + emulated VT-d (-i vtd).
+// The native addon against each real kernel in the test VM: the selftest
+// mock fault queue (-i none) and VFIO + emulated VT-d (-i vtd).
 // The guest scripts (test/vm-guest/native-*.ts) run the steps; here we check
 // their exit status and the kernel facts they recorded.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { test } from 'node:test';
-import { addonPath } from '../../main/node/native/load';
-import { repoRoot, runInVm, vmSkipReason } from './vm';
+import { kernelMatrix, runGuest } from './kernel-matrix';
 
-function runGuest(iommu: 'none' | 'vtd', script: string): Record<string, unknown> {
-  const guest = path.join(repoRoot, 'dist', 'test', 'vm-guest', script);
-  assert.ok(existsSync(guest), `${guest} missing: run npx tsc -p tsconfig.json`);
-  assert.ok(existsSync(addonPath()), `${addonPath()} missing: run node scripts/build-native.mjs`);
-  const r = runInVm(iommu, ['node', path.relative(repoRoot, guest)]);
-  assert.equal(r.status, 0, `guest ${script} failed (exit ${r.status}):\n${r.output}`);
-  const line = r.output.split('\n').find((l) => l.startsWith('FACTS '));
-  assert.ok(line, `no FACTS line in:\n${r.output}`);
-  return JSON.parse(line.slice('FACTS '.length)) as Record<string, unknown>;
-}
-
-test('mock fault queue: raw kernel rules and the native queue (-i none)', (t) => {
-  const skip = vmSkipReason();
-  if (skip) return t.skip(skip);
-  const f = runGuest('none', 'native-mock.js');
+kernelMatrix('mock fault queue: raw kernel rules and the native queue (-i none)', (k) => {
+  const f = runGuest(k, 'none', 'native-mock.js');
   assert.equal(f.readOddSize, 'ESPIPE');
   assert.equal(f.writeOddSize, 'ESPIPE');
   assert.equal(f.writeBadCode, 'EINVAL');
@@ -54,13 +37,31 @@ test('mock fault queue: raw kernel rules and the native queue (-i none)', (t) =>
   assert.ok(totals.byKernel > 0, 'the domain replace was recorded as answered by the kernel');
 });
 
-test('VFIO cdev + VT-d: bind, attach, no-PRI IOPF and PASID attach errors (-i vtd)', (t) => {
-  const skip = vmSkipReason();
-  if (skip) return t.skip(skip);
-  const f = runGuest('vtd', 'native-vtd.js');
-  assert.equal((f.hwInfo as { dataType: number }).dataType, 1);
-  assert.ok(Number(f.attachedPt) > 0);
-  assert.equal(f.iopfHwptAlloc, 'EOPNOTSUPP', 'no PRI: IOPF-capable HWPT refused');
-  assert.equal(f.pasidAttach, 'EINVAL');
-  assert.equal(f.testCmdAvailable, true);
-});
+kernelMatrix(
+  'VFIO cdev + VT-d: bind, attach, no-PRI IOPF and PASID attach errors (-i vtd)',
+  (k) => {
+    const f = runGuest(k, 'vtd', 'native-vtd.js');
+    const hw = f.hwInfo as { dataType: number; dataLen: number; capabilities: string };
+    assert.equal(hw.dataType, 1, 'IOMMU_HW_INFO_TYPE_INTEL_VTD');
+    assert.equal(hw.dataLen, 24, 'struct iommu_hw_info_vtd');
+    assert.ok(Number(f.attachedPt) > 0);
+    assert.equal(f.pasidAttach, 'EINVAL');
+    assert.equal(f.testCmdAvailable, true);
+    if (k.kernel === '6.12') {
+      // 6.12 refuses IOPF when the HWPT is allocated, and knows no PASID or input-type flags.
+      assert.equal(f.iopfHwptAlloc, 'EOPNOTSUPP', 'no PRI: IOPF-capable HWPT refused');
+      assert.equal(f.iopfAttach, undefined);
+      assert.equal(f.pasidDetach, 'EINVAL', 'no VFIO_DEVICE_DETACH_PASID flag');
+      assert.equal(hw.capabilities, '0');
+      assert.equal(f.hwInfoInputVtd, 'EOPNOTSUPP');
+    } else {
+      // 7.3 allocates the IOPF HWPT and refuses it at attach; PASID detach exists.
+      assert.equal(f.iopfHwptAlloc, 'OK');
+      assert.equal(f.iopfAttach, 'ENODEV', 'no PRI: the IOPF-capable attach is refused');
+      assert.equal(f.pasidDetach, 'OK', 'VFIO_DEVICE_DETACH_PASID of an unattached PASID');
+      assert.equal(hw.capabilities, '8', 'IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED');
+      assert.equal(f.hwInfoInputVtd, 'OK');
+      assert.equal(f.hwInfoInputSmmu, 'EOPNOTSUPP');
+    }
+  },
+);

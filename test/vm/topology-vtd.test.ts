@@ -2,11 +2,8 @@
 // dmar0's cap/ecap decode, the edu device's group, and what binding it to
 // vfio-pci changes: driver, cdev, viability and a live change event.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
 import type { HostTopology, TopologyChange } from '../../main/common/host-topology';
-import { runInVm, vmSkipReason } from './vm';
-
-const skip = vmSkipReason();
+import { kernelMatrix } from './kernel-matrix';
 const EDU = '0000:00:05.0';
 
 interface Run {
@@ -27,11 +24,10 @@ interface Result {
   cdevExists: boolean;
 }
 
-test(
-  'VM -i vtd: groups reports dmar0, edu group/cdev/viability, and the bind as a change event',
-  { skip },
-  () => {
-    const r = runInVm('vtd', ['node', 'dist/test/vm-guest/topology-bind.js']);
+kernelMatrix(
+  'groups reports dmar0, edu group/cdev/viability, and the bind as a change event (-i vtd)',
+  (k) => {
+    const r = k.run('vtd', ['node', 'dist/test/vm-guest/topology-bind.js']);
     const line = r.output.split('\n').find((l) => l.startsWith('TOPOLOGY-RESULT '));
     assert.ok(
       line,

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { GrammarError } from '../../common/grammar-error';
 import { INJECT_USAGE, PASID_MAX, parseInject, type InjectSpec } from '../../common/inject';
+import { parseUintRange } from '../../common/parse-values';
 import { parsePolicy, parsePolicyRules, POLICY_USAGE, type PolicySpec } from '../../common/policy';
 import type { FaultSourceKind } from '../../common/iommufd-objects';
 import { FaultSession } from '../session/fault-session';
@@ -34,7 +35,11 @@ const flagSpec = {
     value: '/dev/vfio/devices/vfioN',
     help: 'iommufd: the VFIO device cdev',
   },
-  pasid: { type: 'string', value: 'N', help: 'iommufd: attach to this PASID of the device' },
+  pasid: {
+    type: 'string',
+    value: 'N|A-B',
+    help: 'iommufd: attach to PASID N of the device; mock: attach PASIDs A..B (kernel with PASID attach)',
+  },
   inject: { type: 'string', value: 'SPEC', help: `sim/mock: inject ${INJECT_USAGE}` },
   policy: {
     type: 'string',
@@ -67,6 +72,8 @@ export interface WatchOptions {
   source: FaultSourceKind;
   device?: string;
   pasid?: number;
+  /** mock: the last PASID of --pasid A-B. */
+  pasidLast?: number;
   inject?: InjectSpec;
   policy: PolicySpec;
   drainCode: 0 | 1;
@@ -124,8 +131,8 @@ export function parseWatchArgs(argv: string[]): WatchOptions | 'help' {
     throw new UsageError('--source iommufd needs --device /dev/vfio/devices/vfioN');
   if (source !== 'iommufd' && flags.device)
     throw new UsageError('--device is only for --source iommufd');
-  if (source !== 'iommufd' && flags.pasid)
-    throw new UsageError('--pasid is only for --source iommufd');
+  if (source === 'sim' && flags.pasid)
+    throw new UsageError('--pasid is only for --source iommufd or mock');
   if (source === 'iommufd' && flags.inject) {
     throw new UsageError(
       '--inject works with --source sim or mock (a real device cannot be made to fault from here)',
@@ -147,9 +154,27 @@ export function parseWatchArgs(argv: string[]): WatchOptions | 'help' {
       verbose: flags.verbose ?? false,
     };
     if (flags.device) opts.device = flags.device;
-    if (flags.pasid)
-      opts.pasid = numberFlag('pasid', flags.pasid, { integer: true, min: 0, max: PASID_MAX });
+    if (flags.pasid) {
+      const range = parseUintRange(flags.pasid, '--pasid', 1, PASID_MAX);
+      if (!range.ok) throw new UsageError(range.error);
+      const { min: first, max: last } = range.value;
+      if (last - first >= 64) throw new UsageError('--pasid A-B attaches at most 64 PASIDs');
+      if (source === 'iommufd' && first !== last)
+        throw new UsageError('--source iommufd attaches one PASID: --pasid N');
+      opts.pasid = first;
+      if (last !== first) opts.pasidLast = last;
+    }
     if (flags.inject) opts.inject = parseInject(flags.inject);
+    // Behind PASIDs the mock's page requests must name them: default to the attached range.
+    if (
+      flags.inject &&
+      opts.inject &&
+      opts.pasid !== undefined &&
+      !/(^|,)pasids=/.test(flags.inject)
+    ) {
+      opts.inject.pasidMin = opts.pasid;
+      opts.inject.pasidMax = opts.pasidLast ?? opts.pasid;
+    }
     if (flags.count) opts.count = numberFlag('count', flags.count, { integer: true, min: 1 });
     if (flags.duration) opts.durationS = numberFlag('duration', flags.duration, { min: 0.001 });
     if (
@@ -186,6 +211,7 @@ export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<
       source: opts.source,
       ...(opts.device ? { device: opts.device } : {}),
       ...(opts.pasid !== undefined ? { pasid: opts.pasid } : {}),
+      ...(opts.pasidLast !== undefined ? { pasidLast: opts.pasidLast } : {}),
       flushIntervalMs: opts.flushMs,
       policy: opts.policy,
       ...(env.addon ? { addon: env.addon } : {}),

@@ -13,12 +13,38 @@ export interface NativeError extends Error {
   syscall: string;
 }
 
-/** IOMMU_GET_HW_INFO result. `data` is the type-specific blob (VT-d: cap/ecap). */
+/**
+ * IOMMU_GET_HW_INFO result. `data` is the type-specific blob (VT-d: cap/ecap;
+ * decoders in main/common/hw-info). `dataLen` is the length the kernel
+ * reported (it may exceed what we keep, 256 bytes, on a future kernel).
+ */
 export interface HwInfo {
   dataType: number;
+  dataLen: number;
   maxPasidLog2: number;
   capabilities: bigint;
   data: ArrayBuffer;
+}
+
+/** IOMMU_VIOMMU_ALLOC arguments (7.3+). */
+export interface ViommuAllocArgs {
+  devId: number;
+  /** A nesting-parent HWPT (HWPT_ALLOC with NEST_PARENT). */
+  hwptId: number;
+  /** IOMMU_VIOMMU_TYPE_*: 1 ARM SMMUv3, 2 Tegra241 CMDQV, 0xdeadbeef selftest. */
+  type: number;
+  /** Driver data, in/out (selftest: struct iommu_viommu_selftest). */
+  data?: ArrayBuffer;
+}
+
+/** IOMMU_HW_QUEUE_ALLOC arguments (7.3+). */
+export interface HwQueueAllocArgs {
+  viommuId: number;
+  type: number;
+  index: number;
+  /** Base of the queue memory in the nesting parent's IOVA space (must be mapped). */
+  iova: bigint;
+  length: bigint;
 }
 
 export interface IovaRange {
@@ -433,7 +459,8 @@ export interface NativeAddon {
   // --- iommufd ---
   openIommufd(path: string): number;
   close(fd: number): void;
-  getHwInfo(iommufd: number, devId: number): HwInfo;
+  /** inDataType: request that info type (7.3's IOMMU_HW_INFO_FLAG_INPUT_TYPE; 6.12: EOPNOTSUPP). */
+  getHwInfo(iommufd: number, devId: number, inDataType?: number): HwInfo;
   ioasAlloc(iommufd: number): number;
   /** Map anonymous memory owned by the addon; returns the IOVA used. */
   ioasMapAnon(
@@ -469,6 +496,39 @@ export interface NativeAddon {
     perm: number,
     addr: bigint,
   ): void;
+
+  /**
+   * Whether the selftest has `op` (TRIGGER_VEVENT or a PASID_* op): probed
+   * with id 0, which those ops reject before doing anything. 6.12 lacks them.
+   */
+  testOpSupported(iommufd: number, op: number): boolean;
+  /** MOCK_DOMAIN_FLAGS: a mock device with MOCK_FLAGS_DEVICE_* (PASID: 7.3). */
+  mockDomainFlags(iommufd: number, ioasId: number, devFlags: number): MockDomain;
+  /** PASID_ATTACH of the mock device (stdev id); returns the pt id the kernel used. */
+  mockPasidAttach(iommufd: number, stdevId: number, pasid: number, ptId: number): number;
+  mockPasidReplace(iommufd: number, stdevId: number, pasid: number, ptId: number): number;
+  mockPasidDetach(iommufd: number, stdevId: number, pasid: number): void;
+  /** PASID_CHECK_HWPT: true when `pasid` is attached to hwptId (0: detached). */
+  mockPasidCheckHwpt(iommufd: number, stdevId: number, pasid: number, hwptId: number): boolean;
+  /** TRIGGER_VEVENT: one selftest vEVENT (virt_id = the vDEVICE's) on the device's vIOMMU. */
+  triggerVevent(iommufd: number, devId: number): void;
+
+  // --- vIOMMU, vDEVICE, vEVENTQ, HW queue (7.3+; 6.12's iommufd: ENOTTY) ---
+  viommuAlloc(iommufd: number, args: ViommuAllocArgs): { viommuId: number; data: ArrayBuffer };
+  /** virtId: vSID (SMMUv3), vDeviceID (AMD), vRID (VT-d); returns the vDEVICE id. */
+  vdeviceAlloc(iommufd: number, viommuId: number, devId: number, virtId: bigint): number;
+  /** depth 1..2^19; the fd is read as records of struct iommufd_vevent_header + data. */
+  veventqAlloc(
+    iommufd: number,
+    viommuId: number,
+    type: number,
+    depth: number,
+  ): { veventqId: number; veventqFd: number };
+  hwQueueAlloc(iommufd: number, args: HwQueueAllocArgs): number;
+  /** One read(fd, maxBytes); the bytes returned (length 0 when the queue is empty). */
+  rawRead(fd: number, maxBytes: number): ArrayBuffer;
+  /** poll(fd, POLLIN, timeoutMs): true when readable. */
+  pollIn(fd: number, timeoutMs: number): boolean;
 
   // --- fault queues ---
   createFaultQueue(options: FaultQueueOptions): NativeFaultQueue;

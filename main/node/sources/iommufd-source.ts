@@ -7,6 +7,8 @@ import type { InjectSpec } from '../../common/inject';
 import type { NativeAddon, NativeFaultQueue } from '../native/addon-types';
 import { explain, IommuscopeError, type ErrorContext } from '../errors';
 import { teardown, type FaultSource, type QueueTuning } from './fault-source';
+import { deviceHwInfo } from './device-hw-info';
+import { checkVfioPasidAttach } from './vfio-pasid';
 import { HwptFlag, IoasMapFlag } from './uapi-constants';
 
 export interface IommufdSourceOptions extends QueueTuning {
@@ -75,6 +77,8 @@ export class IommufdSource implements FaultSource {
         );
         mappings.push({ iova: `0x${iova.toString(16)}`, length: `0x${len.toString(16)}` });
       }
+      if (pasid !== undefined)
+        checkVfioPasidAttach(addon, { iommufd: fd, devFd, devId }, pasid, opts.device, log);
       // A plain attach first: shows that binding and translation work even when IOPF cannot.
       const autoHwpt = step(
         `attach ${where} to IOAS ${ioas}`,
@@ -91,7 +95,8 @@ export class IommufdSource implements FaultSource {
         addon.hwptAlloc(fd, {
           devId,
           ptId: ioas,
-          flags: HwptFlag.FaultIdValid,
+          // A PASID can only be attached to a PASID-compatible domain (7.3).
+          flags: HwptFlag.FaultIdValid | (pasid === undefined ? 0 : HwptFlag.Pasid),
           faultId: fq.faultId,
         }),
       );
@@ -143,6 +148,7 @@ export class IommufdSource implements FaultSource {
             state: 'live',
             label: opts.device,
             origin: 'vfio',
+            hwInfo: deviceHwInfo(addon, fd, devId),
           });
           g.link(objectKey.hwpt(hwpt), objectKey.ioas(ioas), 'parent');
           g.link(objectKey.hwpt(hwpt), objectKey.fault(fq.faultId), 'fault');

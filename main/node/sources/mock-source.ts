@@ -4,15 +4,28 @@
 //   FAULT_QUEUE_ALLOC → HWPT_ALLOC nested (data 0xdead, FAULT_ID_VALID) →
 //   MOCK_DOMAIN_REPLACE to the nested HWPT.
 // Injection is IOMMU_TEST_OP_TRIGGER_IOPF, one single-page group per request.
+//
+// With PASIDs (kernels whose selftest has PASID_ATTACH, e.g. 7.3; probed):
+//   IOAS_ALLOC → MOCK_DOMAIN_FLAGS(PASID) → HWPT_ALLOC NEST_PARENT →
+//   FAULT_QUEUE_ALLOC → HWPT_ALLOC nested (FAULT_ID_VALID | PASID) →
+//   HWPT_ALLOC paging (PASID) → MOCK_DOMAIN_REPLACE the RID to that paging
+//   HWPT (a PASID attach needs a PASID-compatible RID domain) →
+//   PASID_ATTACH of each PASID to the nested IOPF HWPT.
+// Page requests then reach the queue only for the attached PASIDs, with
+// PASID_VALID set by the kernel.
 import { IommufdObjectGraph, objectKey } from '../../common/iommufd-objects';
 import type { InjectSpec } from '../../common/inject';
 import type { NativeAddon, NativeFaultQueue } from '../native/addon-types';
 import { explain, IommuscopeError, type ErrorContext } from '../errors';
 import { teardown, type FaultSource, type QueueTuning } from './fault-source';
+import { deviceHwInfo } from './device-hw-info';
+import { attachMockPasids, type MockPasidIds } from './mock-pasid';
 import { HwptFlag, HWPT_DATA_SELFTEST, selftestHwptData } from './uapi-constants';
 
 export interface MockSourceOptions extends QueueTuning {
   iommuPath?: string;
+  /** Attach the IOPF-capable HWPT to these PASIDs of the mock device instead of its RID. */
+  pasids?: number[];
   /** Progress of each kernel step, for -v output. */
   log?: (step: string) => void;
 }
@@ -35,6 +48,7 @@ export class MockSource implements FaultSource {
       parent: number;
       nested: number;
       fault: number;
+      pasid?: MockPasidIds;
     },
     queue: NativeFaultQueue,
   ) {
@@ -77,12 +91,39 @@ export class MockSource implements FaultSource {
       state: 'live',
       label: 'iommufd selftest mock device',
       origin: 'mock',
+      hwInfo: deviceHwInfo(addon, iommufd, idev),
     });
     g.link(objectKey.hwpt(mockHwpt), objectKey.ioas(ioas), 'parent');
     g.link(objectKey.hwpt(parent), objectKey.ioas(ioas), 'parent');
     g.link(objectKey.hwpt(nested), objectKey.hwpt(parent), 'parent');
     g.link(objectKey.hwpt(nested), objectKey.fault(fault), 'fault');
-    g.link(objectKey.device(idev), objectKey.hwpt(nested), 'attached');
+    if (!ids.pasid) {
+      g.link(objectKey.device(idev), objectKey.hwpt(nested), 'attached');
+      return;
+    }
+    const { ridHwpt, pasids } = ids.pasid;
+    g.add({
+      type: 'hwpt',
+      key: objectKey.hwpt(ridHwpt),
+      id: ridHwpt,
+      state: 'live',
+      kind: 'paging',
+      iopf: false,
+      dataType: 0,
+    });
+    g.link(objectKey.hwpt(ridHwpt), objectKey.ioas(ioas), 'parent');
+    g.link(objectKey.device(idev), objectKey.hwpt(ridHwpt), 'attached');
+    for (const p of pasids) {
+      const pk = objectKey.pasid(idev, p);
+      g.add({ type: 'pasid', key: pk, devId: idev, pasid: p, state: 'live' });
+      g.link(objectKey.device(idev), pk, 'pasid');
+      g.link(pk, objectKey.hwpt(nested), 'attached');
+    }
+  }
+
+  /** The PASIDs the fault queue is attached behind (empty: the whole device). */
+  get pasids(): number[] {
+    return this.ids.pasid?.pasids.slice() ?? [];
   }
 
   /** Build the object chain; on any failure everything created so far is released. */
@@ -114,8 +155,12 @@ export class MockSource implements FaultSource {
           throw explain(err, ctx, what);
         }
       };
+      const pasids = opts.pasids ?? [];
+      const withPasid = pasids.length > 0;
       const ioas = step('IOAS_ALLOC', 'ioas-alloc', () => addon.ioasAlloc(fd));
-      const md = step('MOCK_DOMAIN', 'mock-domain', () => addon.mockDomain(fd, ioas));
+      const md = withPasid
+        ? attachMockPasids.device(addon, fd, ioas, step)
+        : step('MOCK_DOMAIN', 'mock-domain', () => addon.mockDomain(fd, ioas));
       const parent = step('HWPT_ALLOC nest-parent', 'hwpt-alloc', () =>
         addon.hwptAlloc(fd, { devId: md.idevId, ptId: ioas, flags: HwptFlag.NestParent }),
       );
@@ -125,15 +170,19 @@ export class MockSource implements FaultSource {
         addon.hwptAlloc(fd, {
           devId: md.idevId,
           ptId: parent,
-          flags: HwptFlag.FaultIdValid,
+          flags: HwptFlag.FaultIdValid | (withPasid ? HwptFlag.Pasid : 0),
           dataType: HWPT_DATA_SELFTEST,
           data: selftestHwptData(),
           faultId: fq.faultId,
         }),
       );
-      step('MOCK_DOMAIN_REPLACE', 'iopf-attach', () =>
-        addon.mockDomainReplace(fd, md.stdevId, nested),
-      );
+      const pasidIds = withPasid
+        ? attachMockPasids.attach(addon, fd, { ioas, md, nested, pasids }, step)
+        : undefined;
+      if (!withPasid)
+        step('MOCK_DOMAIN_REPLACE', 'iopf-attach', () =>
+          addon.mockDomainReplace(fd, md.stdevId, nested),
+        );
       const queue = addon.createFaultQueue({
         kind: 'kernel',
         faultFd: fq.faultFd,
@@ -155,6 +204,7 @@ export class MockSource implements FaultSource {
           parent,
           nested,
           fault: fq.faultId,
+          ...(pasidIds ? { pasid: pasidIds } : {}),
         },
         queue,
       );
@@ -182,6 +232,18 @@ export class MockSource implements FaultSource {
     if (spec.groupPages !== 1)
       bad(`group=${spec.groupPages}: TRIGGER_IOPF makes one single-page group per request`);
     if (spec.devices !== 1) bad(`devices=${spec.devices}: there is one mock device`);
+    const attached = this.pasids;
+    if (attached.length) {
+      const outside = [spec.pasidMin, spec.pasidMax].find((p) => !attached.includes(p));
+      if (outside !== undefined)
+        throw new IommuscopeError(
+          'inject',
+          'EINVAL',
+          `pasids=${spec.pasidMin}-${spec.pasidMax} leaves the attached PASIDs ${attached[0]}-${attached.at(-1)}: ` +
+            `PASID ${outside} has no IOPF-capable domain, so the kernel would drop its page requests`,
+          `inject pasids=${attached[0]}-${attached.at(-1)} (or attach more with --pasid A-B)`,
+        );
+    }
   }
 
   /**
@@ -190,7 +252,23 @@ export class MockSource implements FaultSource {
    * as answered by the kernel so the close-time drain does not answer twice.
    */
   detach(): number {
-    const { stdev, idev, parent } = this.ids;
+    const { stdev, idev, parent, pasid } = this.ids;
+    if (pasid) {
+      // Each PASID moves to the RID's paging HWPT; the kernel answers its pending groups.
+      try {
+        for (const p of pasid.pasids)
+          this.addon.mockPasidReplace(this.iommufd, stdev, p, pasid.ridHwpt);
+      } catch (err) {
+        throw explain(err, 'pasid-attach', 'a PASID of the mock device');
+      }
+      const answered = this.queue.kernelDetached();
+      for (const p of pasid.pasids) {
+        const pk = objectKey.pasid(idev, p);
+        this.graph.unlink(pk, 'attached');
+        this.graph.link(pk, objectKey.hwpt(pasid.ridHwpt), 'attached');
+      }
+      return answered;
+    }
     try {
       this.addon.mockDomainReplace(this.iommufd, stdev, parent);
     } catch (err) {
@@ -213,6 +291,11 @@ export class MockSource implements FaultSource {
     ]);
     for (const id of [this.ids.nested, this.ids.parent, this.ids.mockHwpt])
       this.graph.setState(objectKey.hwpt(id), 'destroyed');
+    if (this.ids.pasid) {
+      this.graph.setState(objectKey.hwpt(this.ids.pasid.ridHwpt), 'destroyed');
+      for (const p of this.ids.pasid.pasids)
+        this.graph.setState(objectKey.pasid(this.ids.idev, p), 'destroyed');
+    }
     this.graph.setState(objectKey.fault(this.ids.fault), 'destroyed');
     this.graph.setState(objectKey.device(this.ids.idev), 'destroyed');
     this.graph.setState(objectKey.ioas(this.ids.ioas), 'destroyed');

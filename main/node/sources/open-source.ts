@@ -12,8 +12,10 @@ export interface OpenSourceOptions extends QueueTuning {
   source: FaultSourceKind;
   /** iommufd: the VFIO device cdev. */
   device?: string;
-  /** iommufd: attach to this PASID. */
+  /** iommufd: attach to this PASID; mock: the first PASID to attach (through pasidLast). */
   pasid?: number;
+  /** mock: attach PASIDs pasid..pasidLast (default: pasid alone). */
+  pasidLast?: number;
   /** iommufd: anonymous memory to map into the IOAS. */
   mapBytes?: number;
   /** sim: PRI credit, groups outstanding before the devices stall (default 512). */
@@ -47,9 +49,15 @@ export function openSource(opts: OpenSourceOptions): FaultSource {
         ...tuning,
         ...(opts.outstandingLimit !== undefined ? { outstandingLimit: opts.outstandingLimit } : {}),
       });
-    case 'mock':
-      return MockSource.open(addon, common);
+    case 'mock': {
+      if (opts.pasid === undefined) return MockSource.open(addon, common);
+      const last = opts.pasidLast ?? opts.pasid;
+      const pasids = Array.from({ length: last - opts.pasid + 1 }, (_, i) => opts.pasid! + i);
+      return MockSource.open(addon, { ...common, pasids });
+    }
     case 'iommufd':
+      if (opts.pasidLast !== undefined && opts.pasidLast !== opts.pasid)
+        throw new TypeError('the iommufd source attaches one PASID (--pasid N)');
       if (!opts.device)
         throw new TypeError('the iommufd source needs a device (/dev/vfio/devices/vfioN)');
       return IommufdSource.open(addon, {

@@ -4,7 +4,17 @@
 // as also used by the kernel's drivers/iommu/amd/amd_iommu_types.h.
 import type { TopologyProblem, UnitSummary } from '../../common/host-topology';
 import type { DecodedUnit } from './intel-cap';
-import { type BitField, decodeFields, flag, num, parseHex64, register } from './reg-bits';
+import { AMD_EFR_FIELDS } from '../../common/amd-fields';
+import {
+  type BitField,
+  decodeFields,
+  flag,
+  num,
+  parseHex64,
+  register,
+} from '../../common/reg-bits';
+
+export { AMD_EFR_FIELDS };
 
 export const AMD_CAP_FIELDS: readonly BitField[] = [
   { key: 'iotlb', label: 'IOTLB / ATS support (IotlbSup)', lo: 24 },
@@ -12,28 +22,6 @@ export const AMD_CAP_FIELDS: readonly BitField[] = [
   { key: 'npCache', label: 'Not-present entries cached (NpCache)', lo: 26 },
   { key: 'efr', label: 'Extended feature register (EFRSup)', lo: 27 },
   { key: 'capExt', label: 'Misc information register 1 (CapExt)', lo: 28 },
-];
-
-export const AMD_EFR_FIELDS: readonly BitField[] = [
-  { key: 'prefetch', label: 'Prefetch (PreFSup)', lo: 0 },
-  { key: 'pageRequests', label: 'Peripheral page requests (PPRSup)', lo: 1 },
-  { key: 'x2apic', label: 'x2APIC (XTSup)', lo: 2 },
-  { key: 'noExecute', label: 'No-execute (NXSup)', lo: 3 },
-  { key: 'guestTranslation', label: 'Guest translation (GTSup)', lo: 4 },
-  { key: 'invalidateAll', label: 'Invalidate all (IASup)', lo: 6 },
-  { key: 'guestApic', label: 'Guest virtual APIC (GASup)', lo: 7 },
-  { key: 'hardwareErrors', label: 'Hardware error registers (HESup)', lo: 8 },
-  { key: 'perfCounters', label: 'Performance counters (PCSup)', lo: 9 },
-  { key: 'hostAddressSize', label: 'Host address translation size (HATS)', lo: 10, hi: 11 },
-  { key: 'guestAddressSize', label: 'Guest address translation size (GATS)', lo: 12, hi: 13 },
-  { key: 'guestLevels', label: 'Guest CR3 root levels (GLXSup)', lo: 14, hi: 15 },
-  { key: 'guestApicMode', label: 'Guest vAPIC mode (GAM)', lo: 21 },
-  { key: 'pasidBits', label: 'PASID width (PASmax + 1 bits)', lo: 32, hi: 36, map: (m) => m + 1 },
-  { key: 'guestIoProtection', label: 'Guest I/O protection (GIoSup)', lo: 48 },
-  { key: 'hostAccessed', label: 'Host access (HASup)', lo: 49 },
-  { key: 'enhancedPpr', label: 'Enhanced PPR handling (EPHSup)', lo: 50 },
-  { key: 'hostDirty', label: 'Host dirty tracking (HDSup)', lo: 52 },
-  { key: 'snp', label: 'SEV-SNP (SNPSup)', lo: 63 },
 ];
 
 export const AMD_REGISTER_FILES = ['cap', 'features'] as const;

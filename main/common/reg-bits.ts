@@ -1,5 +1,5 @@
 // Table-driven decoding of 64-bit capability registers into named features.
-import type { TopologyProblem, UnitFeature } from '../../common/host-topology';
+import type { TopologyProblem, UnitFeature } from './host-topology';
 
 export interface BitField {
   key: string;
