@@ -51,6 +51,6 @@ export function parseTranscript(stdout: string): ConformanceStep[] {
 }
 
 /** The kernel's transcript as recorded in the VM by test/vm/fault-fd-conformance.test.ts. */
-export function kernelTranscriptPath(kernel: '6.12' | '7.3'): string {
+export function kernelTranscriptPath(kernel: string): string {
   return path.join(repoRoot, 'test', 'fixtures', `fault-fd-conformance-${kernel}.jsonl`);
 }
