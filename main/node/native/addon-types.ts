@@ -78,63 +78,112 @@ export const AnsweredBy = {
 export type AnsweredBy = (typeof AnsweredBy)[keyof typeof AnsweredBy];
 
 /**
- * One flush of the fault queue, delivered to JS as a single call (no per-fault
+ * A group's identity: the sequence number the native reader gives every
+ * group it reads, unique for the life of the process across all queues and
+ * sessions (1, 2, 3 ... never reused; exact in a double up to 2^53). Kernel
+ * cookies are data, never identities: the kernel reuses the lowest free one.
+ */
+export type GroupSeq = number;
+
+/**
+ * One flush of a fault queue, delivered to JS as a single call (no per-fault
  * callbacks). All arrays are fresh and owned by JS.
+ *
+ * Exactness: every group read is in `read` exactly once, and every group in
+ * `read` later appears in `answered` exactly once (same or a later batch).
+ * Neither list is ever capped or sampled. Only the raw records of groups
+ * answered automatically may be left out of `records` when one flush holds
+ * more than the per-flush record cap (counted in `overflow`); records of
+ * groups left pending are always delivered.
  */
 export interface FaultBatch {
-  /** n * 40 bytes of raw struct iommu_hwpt_pgfault, in read order. */
+  /** The queue's id (NativeFaultQueue.id). */
+  queue: number;
+  /** Groups read since the last flush, in read order. */
+  read: {
+    group: Float64Array; // GroupSeq
+    cookie: Uint32Array;
+    /** Index of the group's first record in `records`; 0xffffffff when its records were left out. */
+    first: Uint32Array;
+    pages: Uint32Array; // records in the group
+    readNs: Float64Array; // CLOCK_MONOTONIC ns when read() returned the group
+  };
+  /** Raw 40-byte struct iommu_hwpt_pgfault records of the groups in `read`, in read order. */
   records: ArrayBuffer;
-  /** Per record: CLOCK_MONOTONIC nanoseconds when read() returned it, as a double. */
-  readNs: Float64Array;
   /** Groups answered since the last flush (by policy, user, drain or kernel). */
   answered: {
-    cookies: Uint32Array;
+    group: Float64Array; // GroupSeq
+    cookie: Uint32Array; // the cookie written (or answered by the kernel)
     codes: Uint8Array; // 0 success, 1 invalid
     by: Uint8Array; // AnsweredBy
-    rule: Int16Array; // index of the matching rule, -1 fallback or not a policy
-    latencyNs: Float64Array; // from read of the group's last page to write()
+    rule: Int16Array; // index of the matching policy rule; -1 fallback or not a policy
+    latencyNs: Float64Array; // from the read that returned the group to the answer
   };
-  /** Write or map failures since the last flush; a failed group stays pending. */
-  errors: { cookie: number; code: string; errno: number; op: string; message: string }[];
-  /** Records read but not delivered to JS because the JS-side buffer was full. */
-  overflow: number;
   /**
-   * Answered entries left out of `answered` because more than
-   * max(jsBufferRecords, 65536) piled up before this flush (totals stay exact).
-   * Always set by the native queue; optional for batches made in TypeScript.
+   * Write, map and read failures since the last flush (at most 1024 per
+   * flush; totals.errors counts all). A refused answer leaves its group pending.
    */
-  answeredOverflow?: number;
-  /** Totals since the queue started. */
+  errors: {
+    group: GroupSeq | null;
+    cookie: number | null;
+    code: string;
+    errno: number;
+    op: string;
+    message: string;
+  }[];
+  /** Records of automatically answered groups left out of `records` this flush. */
+  overflow: number;
+  /** Totals since the queue started, exact. */
   totals: QueueTotals;
 }
 
 export interface QueueTotals {
   faults: number; // page requests read
-  groups: number; // groups complete (LAST_PAGE seen)
-  answered: number;
+  groups: number; // groups read
+  answered: number; // = byUser + byPolicy + byDrain + byKernel = success + invalid
   success: number;
   invalid: number;
+  byUser: number;
+  byPolicy: number;
+  byDrain: number;
+  byKernel: number;
   pending: number; // groups read and not yet answered
   errors: number;
-  overflow: number;
-  malformed: number; // records rejected by the decoder (bad size, reserved bits)
+  overflow: number; // records left out of batches (their groups are still in read/answered)
+  malformed: number; // records with unknown flag/perm bits, a reserved word or cookie 0 (still answered)
   reads: number; // read() calls that returned data
 }
 
+/** Why an answer was refused; nothing was written for it. */
+export interface AnswerFailure {
+  group: GroupSeq;
+  /** The group's cookie, when the group is (or was recently) known. */
+  cookie: number | null;
+  /** 'ESTALE' not pending (answered, or never read); 'EINVAL' the kernel refused it (stays pending). */
+  code: string;
+  errno: number;
+  /** Names the group, who answered it and when (for ESTALE), or the kernel's errno. */
+  message: string;
+  /** For ESTALE on a group answered recently: who answered it, with which code, and when. */
+  answeredBy?: AnsweredBy;
+  answeredCode?: 0 | 1;
+  answeredAtNs?: number;
+}
+
 export interface RespondResult {
-  /** Cookies the kernel accepted. */
-  ok: number[];
-  /** Cookies refused, each with the reason; unknown cookies give code 'ESTALE'. */
-  failed: { cookie: number; code: string; errno: number; message: string }[];
+  /** Groups whose answer the kernel accepted. */
+  ok: GroupSeq[];
+  failed: AnswerFailure[];
 }
 
 export interface PendingGroup {
+  group: GroupSeq;
   cookie: number;
   devId: number;
   pasid: number; // 0xffffffff when PASID_VALID is not set
   grpid: number;
   readNs: number;
-  /** The group's records, 40 bytes each. */
+  /** The group's records, 40 bytes each, as read. */
   records: ArrayBuffer;
 }
 
@@ -167,7 +216,7 @@ export type FaultQueueOptions =
       ioasId?: number;
       /** For mock injection (TRIGGER_IOPF) on the selftest device. */
       mockDevId?: number;
-      /** Max records buffered for JS before counting overflow. */
+      /** Per-flush cap on records of automatically answered groups (see FaultBatch.overflow). */
       jsBufferRecords?: number;
       /** Minimum ms between flushes to JS (coalescing). Default 10. */
       flushIntervalMs?: number;
@@ -176,28 +225,40 @@ export type FaultQueueOptions =
       kind: 'sim';
       jsBufferRecords?: number;
       flushIntervalMs?: number;
-      /** Max groups outstanding on the simulated device before it stalls (PRI credit). */
+      /**
+       * PRI credit: the simulated device stops sending while this many groups
+       * are outstanding (queued or read and unanswered). Default 512.
+       */
       outstandingLimit?: number;
     };
 
 /**
- * A fault queue read on a native thread. The same reader serves the kernel
- * fault FD and the simulator, which emulates the kernel's fault FD semantics.
+ * A fault queue read on a native thread. The same engine serves the kernel
+ * fault FD and the simulator, which behaves exactly like the kernel's fault FD.
+ * The queue owns all fault state (pending, answered, totals); everything in
+ * JS is a projection of its batches.
  */
 export interface NativeFaultQueue {
+  /** Unique per process (1, 2, ...); carried by every batch. */
+  readonly id: number;
   /**
    * Start reading; onBatch is called at most once per flush interval. Like an
    * unref'd timer, a started queue does not by itself keep the process alive.
    */
   start(onBatch: (batch: FaultBatch) => void): void;
   setPolicy(policy: NativePolicy): void;
-  respond(cookies: number[] | Uint32Array, code: 0 | 1): RespondResult;
   /**
-   * Answer every pending group with `code`, or with `cookies` only those of
-   * them still pending (unknown, answered or repeated cookies are skipped,
-   * not errors). Recorded as AnsweredBy.Drain; returns how many were answered.
+   * Answer groups by sequence number. A group not pending (answered, or
+   * never read from this queue) is refused with ESTALE and nothing is written.
    */
-  drain(code: 0 | 1, cookies?: number[] | Uint32Array): number;
+  respond(groups: GroupSeq[] | Float64Array, code: 0 | 1): RespondResult;
+  /**
+   * Answer every pending group with `code`, or with `groups` only those of
+   * them still pending (others skipped, not errors). Recorded as
+   * AnsweredBy.Drain; returns how many were answered.
+   */
+  drain(code: 0 | 1, groups?: GroupSeq[] | Float64Array): number;
+  /** Pending groups, oldest first. */
   pending(): PendingGroup[];
   totals(): QueueTotals;
   inject(spec: InjectSpec): void;
@@ -208,6 +269,11 @@ export interface NativeFaultQueue {
    * INVALID as the kernel does on detach (reported with AnsweredBy.Kernel).
    */
   simDetach(): number;
+  /**
+   * sim only, for tests: make the simulated kernel refuse the next `count`
+   * answers with EINVAL, as the kernel does for a cookie it no longer knows.
+   */
+  simRefuseAnswers(count: number): void;
   /**
    * kernel only: call right after detaching or replacing the fault-reporting
    * HWPT. The kernel has answered every pending group INVALID; they are
