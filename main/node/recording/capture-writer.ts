@@ -30,6 +30,8 @@ export interface CaptureWriterOptions {
   kernel?: string;
   startWallNs?: bigint;
   startMonoNs?: bigint;
+  /** A timed flush failed (disk full...): the file was closed where it stood. */
+  onFlushError?: (err: Error) => void;
 }
 
 export interface CaptureStats {
@@ -85,7 +87,14 @@ export class CaptureWriter {
     this.push(start);
     this.stats.frames = 1;
     this.flush(); // the header is on disk before the first fault
-    this.timer = setInterval(() => this.flush(), opts.flushIntervalMs ?? 1000);
+    this.timer = setInterval(() => {
+      try {
+        this.flush();
+      } catch (err) {
+        this.abort();
+        opts.onFlushError?.(err instanceof Error ? err : new Error(String(err)));
+      }
+    }, opts.flushIntervalMs ?? 1000);
     this.timer.unref();
   }
 
@@ -108,7 +117,16 @@ export class CaptureWriter {
         cause: err,
       });
     }
-    return new CaptureWriter(path, fd, opts);
+    try {
+      return new CaptureWriter(path, fd, opts);
+    } catch (err) {
+      closeSync(fd);
+      const e = err as NodeJS.ErrnoException;
+      throw new Error(
+        `cannot write the recording ${path} (${e.code ?? 'error'}): ${e.code === 'ENOSPC' ? 'the disk is full' : e.message}`,
+        { cause: err },
+      );
+    }
   }
 
   get closed(): boolean {
@@ -151,6 +169,17 @@ export class CaptureWriter {
       this.fd = null;
     }
     return this.stats;
+  }
+
+  /** Close the file without writing anything more (after a failed write). */
+  abort(): void {
+    if (this.fd === null) return;
+    clearInterval(this.timer);
+    const fd = this.fd;
+    this.fd = null;
+    this.pending = [];
+    this.pendingBytes = 0;
+    closeSync(fd);
   }
 
   private push(b: Buffer): void {
