@@ -5,6 +5,7 @@ import { groupsSubcommand } from './groups';
 import { watchCommand } from './watch';
 import { serveCommand } from './serve';
 import { startCommand } from './start';
+import { replayCommand } from './replay';
 import { drainOnCrash } from '../session/crash-drain';
 import { packageVersion } from '../dashboard/version';
 
@@ -14,7 +15,13 @@ export interface Subcommand {
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Subcommand[] = [groupsSubcommand, watchCommand, serveCommand, startCommand];
+const commands: Subcommand[] = [
+  groupsSubcommand,
+  watchCommand,
+  serveCommand,
+  startCommand,
+  replayCommand,
+];
 
 export function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

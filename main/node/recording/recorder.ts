@@ -53,11 +53,14 @@ export class Recorder {
     return !this.writer.closed;
   }
 
-  /** Record one batch (the subscription calls this; call it yourself without one). */
-  batch(b: FaultBatch): void {
+  /**
+   * Record one batch (the subscription calls this; call it yourself without
+   * one). `deliveredNs` defaults to now (CLOCK_MONOTONIC).
+   */
+  batch(b: FaultBatch, deliveredNs = nowNs()): void {
     if (!this.recording) return;
     this.guard(() => {
-      for (const f of framesOfBatch(b, nowNs(), this.readTimes)) this.writer.append(f);
+      for (const f of framesOfBatch(b, deliveredNs, this.readTimes)) this.writer.append(f);
       let pages = 0;
       for (let i = 0; i < b.read.pages.length; i++) pages += b.read.pages[i]!;
       this.counts.pageRequests += pages;

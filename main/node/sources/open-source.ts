@@ -7,6 +7,7 @@ import type { FaultSource, QueueTuning } from './fault-source';
 import { IommufdSource } from './iommufd-source';
 import { MockSource } from './mock-source';
 import { SimSource } from './sim-source';
+import { ReplaySource } from './replay-source';
 
 export interface OpenSourceOptions extends QueueTuning {
   source: FaultSourceKind;
@@ -21,11 +22,18 @@ export interface OpenSourceOptions extends QueueTuning {
   /** Default /dev/iommu. */
   iommuPath?: string;
   log?: (step: string) => void;
+  /** replay: the recording to play, and its speed (default 1). */
+  replay?: { file: string; speed?: number };
   /** For tests; default: the built addon. */
   addon?: NativeAddon;
 }
 
 export function openSource(opts: OpenSourceOptions): FaultSource {
+  if (opts.source === 'replay') {
+    if (!opts.replay) throw new TypeError('the replay source needs a recording file');
+    const { file, speed } = opts.replay;
+    return new ReplaySource(file, speed !== undefined ? { speed } : {});
+  }
   let addon: NativeAddon;
   try {
     addon = opts.addon ?? loadAddon();
