@@ -6,6 +6,7 @@ import { watchCommand } from './watch';
 import { serveCommand } from './serve';
 import { startCommand } from './start';
 import { replayCommand } from './replay';
+import { exportCommand } from './export';
 import { drainOnCrash } from '../session/crash-drain';
 import { packageVersion } from '../dashboard/version';
 
@@ -21,6 +22,7 @@ const commands: Subcommand[] = [
   serveCommand,
   startCommand,
   replayCommand,
+  exportCommand,
 ];
 
 export function usage(): string {

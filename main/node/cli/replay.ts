@@ -5,8 +5,7 @@
 import { answeredByNames } from '../../common/contract';
 import { ReplayQueue } from '../recording/replay-queue';
 import type { FaultBatch, QueueTotals } from '../native/addon-types';
-import { faultBatchToNdjson } from '../recording/batch-ndjson';
-import type { DecodedFrame } from '../recording/frames';
+import { faultBatchToNdjson, otherFrameLine } from '../recording/batch-ndjson';
 import { flagHelp, numberFlag, parseFlags, UsageError, type FlagSpec } from './args';
 import type { Subcommand } from './main';
 
@@ -78,25 +77,6 @@ function totalsLine(t: QueueTotals): string {
     `user ${t.byUser}, policy ${t.byPolicy}, drain ${t.byDrain}, kernel ${t.byKernel})  ` +
     `pending ${t.pending}  errors ${t.errors}${t.overflow ? `  overflow ${t.overflow}` : ''}`
   );
-}
-
-/** Frames other than batches, as NDJSON (policy changes, notes, topology changes ...). */
-function otherFrameLine(f: DecodedFrame): string | null {
-  switch (f.kind) {
-    case 'session':
-    case 'policy':
-    case 'note':
-    case 'host-activity':
-    case 'topology-change':
-    case 'vevent':
-      return JSON.stringify(
-        f.kind === 'vevent'
-          ? { ...f, type: f.kind, data: Buffer.from(f.data).toString('hex') }
-          : { ...f, type: f.kind },
-      );
-    default:
-      return null;
-  }
 }
 
 export async function runReplay(opts: ReplayCliOptions): Promise<number> {

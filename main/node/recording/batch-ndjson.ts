@@ -12,6 +12,7 @@ import {
 import { answeredByNames } from '../../common/contract';
 import type { FaultBatch } from '../native/addon-types';
 import { RECORDS_LEFT_OUT } from './batch-frames';
+import type { DecodedFrame } from './frames';
 
 export const codeName = (c: number): string =>
   c === 0 ? 'success' : c === 1 ? 'invalid' : `code${c}`;
@@ -73,4 +74,23 @@ export function faultBatchToNdjson(b: FaultBatch): string {
   for (const e of b.errors) lines.push(JSON.stringify({ type: 'error', ...e }));
   if (b.overflow) lines.push(JSON.stringify({ type: 'overflow', records: b.overflow }));
   return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+/** Frames other than batches, as NDJSON (policy changes, notes, topology changes ...). */
+export function otherFrameLine(f: DecodedFrame): string | null {
+  switch (f.kind) {
+    case 'session':
+    case 'policy':
+    case 'note':
+    case 'host-activity':
+    case 'topology-change':
+    case 'vevent':
+      return JSON.stringify(
+        f.kind === 'vevent'
+          ? { ...f, type: f.kind, data: Buffer.from(f.data).toString('hex') }
+          : { ...f, type: f.kind },
+      );
+    default:
+      return null;
+  }
 }
