@@ -7,6 +7,7 @@ import { serveCommand } from './serve';
 import { startCommand } from './start';
 import { replayCommand } from './replay';
 import { exportCommand } from './export';
+import { agentCommand } from './agent';
 import { drainOnCrash } from '../session/crash-drain';
 import { packageVersion } from '../dashboard/version';
 
@@ -23,6 +24,7 @@ const commands: Subcommand[] = [
   startCommand,
   replayCommand,
   exportCommand,
+  agentCommand,
 ];
 
 export function usage(): string {
