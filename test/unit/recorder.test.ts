@@ -66,6 +66,8 @@ test('recorder: a tapped session stream is recorded batch for batch, with the se
     const g = q.read({ pages: 1 + (i % 3), pasid: i });
     q.tick(1000);
     if (i % 2) q.answer({ group: g, code: 0, by: 1 });
+    if (i === 2)
+      q.error({ group: g, cookie: 1, code: 'EINVAL', errno: 22, op: 'write', message: 'refused' });
     const b = q.flush();
     sent.push(b);
     stub.push(b);

@@ -21,6 +21,7 @@ import {
 } from '../../main/node/recording/pcapng';
 import { spawnSync } from 'node:child_process';
 import { BatchAssembler, framesOfBatch } from '../../main/node/recording/batch-frames';
+import { encodeBatchFast, TimestampBase } from '../../main/node/recording/batch-encoder';
 import { ContractQueue, plainBatch } from '../shared/contract-batches';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'iommuscope-rec-'));
@@ -350,4 +351,47 @@ test('capture: Wireshark tools read it as pcapng (capinfos counts every frame)',
   assert.match(r.stdout, /pcapng \(gzip compressed\)/);
   assert.match(r.stdout, /encapsulation:\s+user0/);
   assert.match(r.stdout, new RegExp(`Number of packets:\\s+${frames.length + 2}\\b`)); // + header, end
+});
+
+test('batch encoder: the fast path writes the same bytes as frames → encodeFrame → EPB (property)', () => {
+  const offsets = fc.bigInt({ min: 0n, max: 1n << 62n });
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.record({
+          pages: fc.integer({ min: 1, max: 4 }),
+          answer: fc.boolean(),
+          leaveOut: fc.boolean(),
+          dt: fc.integer({ min: 0, max: 2 ** 40 }),
+        }),
+        { maxLength: 30 },
+      ),
+      offsets,
+      fc.integer({ min: 0, max: 2 ** 52 }),
+      (reads, offset, start) => {
+        const q = new ContractQueue(2, { startNs: start });
+        for (const r of reads) {
+          q.tick(r.dt);
+          const g = q.read({ pages: r.pages, leaveOut: r.leaveOut && r.answer });
+          if (r.answer) q.answer({ group: g, code: 1, by: 1, rule: 3 });
+        }
+        const b = q.flush();
+        const slowTimes = new Map<number, number>([[123, 5]]);
+        const fastTimes = new Map(slowTimes);
+        const frames = framesOfBatch(b, q.now + 7, slowTimes);
+        const slow = Buffer.concat(
+          frames.map((f) =>
+            enhancedPacket(
+              offset + BigInt(Math.round(f.kind === 'header' ? 0 : f.monoNs)),
+              encodeFrame(f),
+            ),
+          ),
+        );
+        const { body, end } = encodeBatchFast(b, q.now + 7, fastTimes, new TimestampBase(offset));
+        assert.ok(Buffer.concat([body, end]).equals(slow));
+        assert.deepEqual([...fastTimes], [...slowTimes]);
+      },
+    ),
+    { numRuns: 100 },
+  );
 });

@@ -15,6 +15,7 @@ import {
   type HeaderFrame,
 } from './frames';
 import { monoNowNs } from './clock';
+import { TimestampBase } from './batch-encoder';
 
 export interface CaptureWriterOptions {
   /** Tool name and version for the header (shb_userappl too). */
@@ -49,6 +50,7 @@ export class CaptureWriter {
   private pendingBytes = 0;
   private readonly timer: NodeJS.Timeout;
   private readonly clockOffset: bigint;
+  private readonly tsBase: TimestampBase;
   private readonly level: number;
   readonly header: HeaderFrame;
   readonly stats: CaptureStats = { frames: 0, rawBytes: 0, fileBytes: 0, blocks: 0 };
@@ -63,6 +65,7 @@ export class CaptureWriter {
     const startMono = opts.startMonoNs ?? monoNowNs();
     const startWall = opts.startWallNs ?? BigInt(Date.now()) * 1_000_000n;
     this.clockOffset = startWall - startMono;
+    this.tsBase = new TimestampBase(this.clockOffset);
     this.header = {
       kind: 'header',
       magic: CAPTURE_MAGIC,
@@ -139,6 +142,19 @@ export class CaptureWriter {
     const mono = frame.kind === 'header' ? 0 : frame.monoNs;
     this.push(enhancedPacket(this.clockOffset + BigInt(Math.round(mono)), encodeFrame(frame)));
     this.stats.frames++;
+    if (this.pendingBytes >= BGZF_MAX_INPUT) this.flush();
+  }
+
+  /** The capture's clock offset, for encoders that write EPBs themselves (batch-encoder.ts). */
+  get timestamps(): TimestampBase {
+    return this.tsBase;
+  }
+
+  /** Buffer EPBs encoded elsewhere (`frames` of them). */
+  appendEncoded(epbs: Buffer, frames: number): void {
+    if (this.fd === null) throw new Error(`the recording ${this.path} is closed`);
+    this.push(epbs);
+    this.stats.frames += frames;
     if (this.pendingBytes >= BGZF_MAX_INPUT) this.flush();
   }
 

@@ -8,7 +8,7 @@ import type { HostTopology, TopologyUpdate } from '../../common/host-topology';
 import type { RecordingStatus } from '../../common/recording-contract';
 import type { FaultBatch } from '../native/addon-types';
 import type { BatchSubscribe } from './batch-tap';
-import { framesOfBatch } from './batch-frames';
+import { encodeBatchFast } from './batch-encoder';
 import { CaptureWriter, type CaptureWriterOptions } from './capture-writer';
 import { monoNowNs } from './clock';
 import type { Frame, HostActivityFrame, SessionFrame, VEventFrame } from './frames';
@@ -60,7 +60,11 @@ export class Recorder {
   batch(b: FaultBatch, deliveredNs = nowNs()): void {
     if (!this.recording) return;
     this.guard(() => {
-      for (const f of framesOfBatch(b, deliveredNs, this.readTimes)) this.writer.append(f);
+      const { body, end } = encodeBatchFast(b, deliveredNs, this.readTimes, this.writer.timestamps);
+      this.writer.appendEncoded(body, b.read.group.length + b.answered.group.length);
+      for (const e of b.errors)
+        this.writer.append({ kind: 'error', monoNs: deliveredNs, queue: b.queue, ...e });
+      this.writer.appendEncoded(end, 1);
       let pages = 0;
       for (let i = 0; i < b.read.pages.length; i++) pages += b.read.pages[i]!;
       this.counts.pageRequests += pages;
