@@ -6,6 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { ReplayQueue, type ReplayEvent } from '../../main/node/recording/replay-queue';
 import { ReplaySource } from '../../main/node/sources/replay-source';
+import { applyReplayKey } from '../../main/node/cli/replay-keys';
 import { openSource } from '../../main/node/sources/open-source';
 import type { FaultBatch } from '../../main/node/native/addon-types';
 import { plainBatch } from '../shared/contract-batches';
@@ -206,4 +207,30 @@ test('cli replay: a damaged file exits 1 naming the byte; bad arguments exit 2',
     encoding: 'utf8',
   });
   assert.equal(badSpeed.status, 2);
+});
+
+test('replay keys: space pauses and resumes, . steps, arrows seek 10 s, + - change speed, q quits', async () => {
+  const s = recordSession(path.join(dir, 'k.pcapng.gz'), 30, 1000); // 29 s recorded
+  const q = new ReplayQueue(s.file, { paused: true });
+  const { got, events } = collect(q);
+  assert.equal(applyReplayKey(' ', q), 'playing');
+  assert.equal(q.position().paused, false);
+  assert.equal(applyReplayKey(' ', q), 'paused');
+  const before = got.length; // the first batch is due at once when playing starts
+  assert.equal(applyReplayKey('.', q), 'stepped');
+  assert.equal(got.length, before + 1);
+  const at = q.position().ns;
+  assert.equal(applyReplayKey('\u001b[C', q), 'seek +10 s');
+  await waitFor('seek', () => q.position().ns === at + 10e9);
+  assert.equal(got.length, before + 11, 'ten more 1 s batches');
+  assert.equal(applyReplayKey('\u001b[D', q), 'seek -10 s');
+  await waitFor(
+    'seek back',
+    () => events.some((e) => e.type === 'reset') && q.position().ns === at,
+  );
+  assert.equal(applyReplayKey('+', q), 'speed 2');
+  assert.equal(applyReplayKey('-', q), 'speed 1');
+  assert.equal(applyReplayKey('q', q), 'quit');
+  assert.equal(applyReplayKey('x', q), null);
+  q.close();
 });

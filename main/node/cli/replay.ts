@@ -8,6 +8,7 @@ import type { FaultBatch, QueueTotals } from '../native/addon-types';
 import { faultBatchToNdjson, otherFrameLine } from '../recording/batch-ndjson';
 import { flagHelp, numberFlag, parseFlags, UsageError, type FlagSpec } from './args';
 import type { Subcommand } from './main';
+import { attachReplayKeys } from './replay-keys';
 
 const flagSpec = {
   speed: {
@@ -129,15 +130,20 @@ export async function runReplay(opts: ReplayCliOptions): Promise<number> {
       );
     else out.write(`${totalsLine(queue.totals())}\n`);
   }, 1000);
-  const stop = (): void => queue.close();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  let quit: () => void = () => {};
+  const quitted = new Promise<void>((r) => (quit = r));
+  process.once('SIGINT', quit);
+  process.once('SIGTERM', quit);
+  const detachKeys = opts.json
+    ? () => {}
+    : attachReplayKeys(queue, quit, (s) => process.stderr.write(`iommuscope replay: ${s}\n`));
   if (opts.fromS > 0 && ix.firstNs !== null) queue.seek(ix.firstNs + opts.fromS * 1e9);
   queue.resume();
-  await Promise.race([finished, new Promise<void>((r) => process.once('SIGINT', () => r()))]);
+  await Promise.race([finished, quitted]);
+  detachKeys();
   clearInterval(keepAlive);
-  process.off('SIGINT', stop);
-  process.off('SIGTERM', stop);
+  process.off('SIGINT', quit);
+  process.off('SIGTERM', quit);
   const t = queue.totals();
   queue.close();
   if (endError) process.stderr.write(`iommuscope replay: ${endError}\n`);

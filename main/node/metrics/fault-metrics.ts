@@ -49,6 +49,7 @@ export class FaultMetrics {
   private readonly errors: Counter;
   private readonly malformed: Counter;
   private readonly latency: Histogram<'by'>;
+  private readonly latencyChildren = new Map<string, ReturnType<Histogram<'by'>['labels']>>();
   private readonly folded: Counter;
   private readonly queues: Gauge;
 
@@ -154,7 +155,7 @@ export class FaultMetrics {
       const code = CODES[a.codes[i]!] ?? 'unknown';
       const key = `${by}\u0000${code}`;
       listed.set(key, (listed.get(key) ?? 0) + 1);
-      this.latency.observe({ by }, a.latencyNs[i]! / 1e9);
+      this.latencyChild(by).observe(a.latencyNs[i]! / 1e9);
     }
     const listedBy = new Map<string, number>();
     for (const [key, n] of listed) {
@@ -171,6 +172,13 @@ export class FaultMetrics {
     incPositive(this.errors, {}, t.errors - prev.errors);
     incPositive(this.malformed, {}, t.malformed - prev.malformed);
     this.pending.set(this.sumPending());
+  }
+
+  /** One histogram child per answerer: no label hashing per answer. */
+  private latencyChild(by: string): ReturnType<Histogram<'by'>['labels']> {
+    let c = this.latencyChildren.get(by);
+    if (!c) this.latencyChildren.set(by, (c = this.latency.labels({ by })));
+    return c;
   }
 
   /** A queue closed: its pending groups no longer count (its counters stay). */
