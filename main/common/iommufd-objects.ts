@@ -6,8 +6,7 @@
 // 'fault:4'); edges refer to keys. `id` is the iommufd object id (for the
 // simulator, ids the simulator made up, marked by `source: 'sim'`).
 
-/** 'replay': a recording played back (main/node/recording), never a kernel. */
-export type FaultSourceKind = 'sim' | 'mock' | 'iommufd' | 'replay';
+export type FaultSourceKind = 'sim' | 'mock' | 'iommufd';
 
 /** How an HWPT was allocated. */
 export type HwptKind = 'paging' | 'nest-parent' | 'nested';

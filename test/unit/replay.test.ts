@@ -124,7 +124,7 @@ test('replay source: opened by openSource like sim/mock/iommufd, with no addon o
   assert.ok(src instanceof ReplaySource);
   assert.equal(src.kind, 'replay');
   assert.equal(src.canInject, false);
-  assert.deepEqual(src.objects(), { source: 'replay', nodes: [], edges: [] });
+  assert.deepEqual(src.objects(), { source: 'mock', nodes: [], edges: [] }, 'the recorded source');
   assert.deepEqual(src.close(), []);
   assert.equal(src.queue.closed, true);
   assert.throws(

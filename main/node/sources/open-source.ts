@@ -1,16 +1,15 @@
 // Factory: command-line / IPC options → an open FaultSource.
-import type { FaultSourceKind } from '../../common/iommufd-objects';
 import type { NativeAddon } from '../native/addon-types';
 import { loadAddon } from '../native/load';
 import { explain } from '../errors';
-import type { FaultSource, QueueTuning } from './fault-source';
+import type { FaultSource, QueueTuning, SourceKind } from './fault-source';
 import { IommufdSource } from './iommufd-source';
 import { MockSource } from './mock-source';
 import { SimSource } from './sim-source';
 import { ReplaySource } from './replay-source';
 
 export interface OpenSourceOptions extends QueueTuning {
-  source: FaultSourceKind;
+  source: SourceKind;
   /** iommufd: the VFIO device cdev. */
   device?: string;
   /** iommufd: attach to this PASID. */

@@ -17,11 +17,14 @@ export class ReplaySource implements FaultSource {
     this.queue = new ReplayQueue(file, opts);
   }
 
+  /** The recorded session's objects when it recorded them, else an empty graph of its source. */
   objects(): IommufdObjects {
-    const recorded = this.queue.session()?.extra?.objects as IommufdObjects | undefined;
-    return recorded
-      ? { ...recorded, source: 'replay' }
-      : { source: 'replay', nodes: [], edges: [] };
+    const session = this.queue.session();
+    const recorded = session?.extra?.objects as IommufdObjects | undefined;
+    if (recorded) return recorded;
+    const src = session?.source;
+    const source = src === 'mock' || src === 'iommufd' ? src : 'sim';
+    return { source, nodes: [], edges: [] };
   }
 
   checkInject(): void {
