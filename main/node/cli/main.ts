@@ -5,6 +5,9 @@ import { groupsSubcommand } from './groups';
 import { watchCommand } from './watch';
 import { serveCommand } from './serve';
 import { startCommand } from './start';
+import { replayCommand } from './replay';
+import { exportCommand } from './export';
+import { agentCommand } from './agent';
 import { drainOnCrash } from '../session/crash-drain';
 import { packageVersion } from '../dashboard/version';
 
@@ -14,7 +17,15 @@ export interface Subcommand {
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Subcommand[] = [groupsSubcommand, watchCommand, serveCommand, startCommand];
+const commands: Subcommand[] = [
+  groupsSubcommand,
+  watchCommand,
+  serveCommand,
+  startCommand,
+  replayCommand,
+  exportCommand,
+  agentCommand,
+];
 
 export function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

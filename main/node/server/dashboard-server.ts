@@ -15,6 +15,8 @@ import { securityHeaders } from './security-headers';
 import { resolveStatic } from './static-files';
 import { tokenCookieName, tokenFromRequest, tokenMatches } from './token';
 import { unauthorizedPage } from './unauthorized-page';
+import type { Registry } from 'prom-client';
+import { serveMetrics } from '../metrics/metrics-route';
 
 export const WS_PATH = '/ws';
 /**
@@ -32,6 +34,8 @@ export interface DashboardServerOptions {
   port: number;
   token: string;
   rendererDir: string;
+  /** Serve this registry at /metrics (Bearer token); see metrics/metrics-route.ts. */
+  metrics?: Registry;
   log?: (line: string) => void;
 }
 
@@ -90,6 +94,7 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
   server.on('request', (req, res) => {
     const url = new URL(req.url ?? '/', `http://${urlHost}:${port}`);
     if (!allowedHosts.has(req.headers.host ?? '')) return send(res, 403, 'Forbidden\n');
+    if (opts.metrics && serveMetrics(req, res, url.pathname, token, opts.metrics, headers)) return;
     if (!authorised(req, url)) {
       const given = tokenFromRequest(url, req.headers.cookie, port);
       return send(res, 401, unauthorizedPage(given ? 'wrong' : 'missing'), {

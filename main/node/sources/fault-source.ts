@@ -8,8 +8,11 @@ import type { FaultSourceKind, IommufdObjects } from '../../common/iommufd-objec
 import type { InjectSpec } from '../../common/inject';
 import type { NativeFaultQueue } from '../native/addon-types';
 
+/** 'replay': a recording played back (main/node/recording); never a kernel. */
+export type SourceKind = FaultSourceKind | 'replay';
+
 export interface FaultSource {
-  readonly kind: FaultSourceKind;
+  readonly kind: SourceKind;
   readonly queue: NativeFaultQueue;
   /** True when inject() is supported (sim, mock). */
   readonly canInject: boolean;

@@ -1,15 +1,15 @@
 // Factory: command-line / IPC options → an open FaultSource.
-import type { FaultSourceKind } from '../../common/iommufd-objects';
 import type { NativeAddon } from '../native/addon-types';
 import { loadAddon } from '../native/load';
 import { explain } from '../errors';
-import type { FaultSource, QueueTuning } from './fault-source';
+import type { FaultSource, QueueTuning, SourceKind } from './fault-source';
 import { IommufdSource } from './iommufd-source';
 import { MockSource } from './mock-source';
 import { SimSource } from './sim-source';
+import { ReplaySource } from './replay-source';
 
 export interface OpenSourceOptions extends QueueTuning {
-  source: FaultSourceKind;
+  source: SourceKind;
   /** iommufd: the VFIO device cdev. */
   device?: string;
   /** iommufd: attach to this PASID; mock: the first PASID to attach (through pasidLast). */
@@ -23,11 +23,18 @@ export interface OpenSourceOptions extends QueueTuning {
   /** Default /dev/iommu. */
   iommuPath?: string;
   log?: (step: string) => void;
+  /** replay: the recording to play, and its speed (default 1). */
+  replay?: { file: string; speed?: number };
   /** For tests; default: the built addon. */
   addon?: NativeAddon;
 }
 
 export function openSource(opts: OpenSourceOptions): FaultSource {
+  if (opts.source === 'replay') {
+    if (!opts.replay) throw new TypeError('the replay source needs a recording file');
+    const { file, speed } = opts.replay;
+    return new ReplaySource(file, speed !== undefined ? { speed } : {});
+  }
   let addon: NativeAddon;
   try {
     addon = opts.addon ?? loadAddon();
