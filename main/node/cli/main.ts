@@ -5,7 +5,8 @@ import { groupsSubcommand } from './groups';
 import { watchCommand } from './watch';
 import { serveCommand } from './serve';
 import { startCommand } from './start';
-import { drainOnCrash } from '../session/crash-drain';
+import { ExitStatus, installExitPaths } from './exit-paths';
+import { IommuscopeError } from '../errors';
 import { packageVersion } from '../dashboard/version';
 
 export interface Subcommand {
@@ -33,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     (first === undefined ? process.stderr : process.stdout).write(`${usage()}\n`);
-    return first === undefined ? 2 : 0;
+    return first === undefined ? ExitStatus.Usage : ExitStatus.Clean;
   }
   if (first === '--version' || first === '-V') {
     process.stdout.write(`iommuscope ${packageVersion()}\n`);
@@ -42,9 +43,9 @@ export async function main(argv: string[]): Promise<number> {
   const cmd = commands.find((c) => c.name === first);
   if (!cmd) {
     process.stderr.write(`iommuscope: unknown command '${first}'\n\n${usage()}\n`);
-    return 2;
+    return ExitStatus.Usage;
   }
-  drainOnCrash(`iommuscope ${cmd.name}`);
+  installExitPaths(`iommuscope ${cmd.name}`);
   try {
     return await cmd.run(rest);
   } catch (err) {
@@ -52,11 +53,26 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(
         `iommuscope ${cmd.name}: ${err.message}\n(see iommuscope ${cmd.name} --help)\n`,
       );
-      return 2;
+      return ExitStatus.Usage;
+    }
+    if (isBug(err)) {
+      process.stderr.write(`iommuscope ${cmd.name}: internal error: ${err.stack ?? err.message}\n`);
+      return ExitStatus.Internal;
     }
     process.stderr.write(
       `iommuscope ${cmd.name}: ${err instanceof Error ? err.message : String(err)}\n`,
     );
-    return 1;
+    return ExitStatus.Unclean;
   }
+}
+
+/** A programming error (exit 70), as opposed to a failed call or a bad file (exit 1). */
+function isBug(err: unknown): err is Error {
+  if (err instanceof IommuscopeError) return false;
+  return (
+    err instanceof TypeError ||
+    err instanceof RangeError ||
+    err instanceof ReferenceError ||
+    err instanceof SyntaxError
+  );
 }

@@ -10,6 +10,7 @@ import { FaultSession } from '../session/fault-session';
 import { policyCanHold } from '../session/native-specs';
 import { flagHelp, numberFlag, parseFlags, UsageError, type FlagSpec } from './args';
 import type { Subcommand } from './main';
+import { exitPaths, ExitStatus, statusFor, type Run } from './exit-paths';
 import { batchToNdjson, buildSummary, humanStatus, statsLine, type Rates } from './watch-output';
 
 const flagSpec = {
@@ -149,10 +150,24 @@ export function parseWatchArgs(argv: string[]): WatchOptions | 'help' {
 }
 
 export async function runWatch(opts: WatchOptions): Promise<number> {
-  const out = process.stdout;
   const started = performance.now();
   const log = opts.verbose ? (s: string) => process.stderr.write(`iommuscope: ${s}\n`) : undefined;
-  let session: FaultSession;
+  let session: FaultSession | undefined;
+  const stop = stopper();
+  // Signals and a closed stdout stop the run; a crash drains it (exit-paths.ts).
+  const run = exitPaths().begin({
+    drainCode: opts.drainCode,
+    stopOnStdoutClosed: true,
+    onStop: stop.stop,
+    crashSummary: (c) => ({
+      ...buildSummary(opts.source, undefined, c.stopReason, performance.now() - started, c.error),
+      ...(session ? session.totals() : {}),
+      answeredBy: undefined,
+      drained: c.drained,
+      clean: false,
+    }),
+  });
+  const out = { write: (text: string) => run.out(text), isTTY: process.stdout.isTTY };
   try {
     session = FaultSession.open({
       source: opts.source,
@@ -165,23 +180,38 @@ export async function runWatch(opts: WatchOptions): Promise<number> {
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     process.stderr.write(`iommuscope watch: ${msg}\n`);
-    out.write(
-      `${JSON.stringify(buildSummary(opts.source, undefined, 'error', performance.now() - started, msg))}\n`,
-    );
-    return 1;
+    run.summary(buildSummary(opts.source, undefined, 'error', performance.now() - started, msg));
+    run.end();
+    return ExitStatus.Unclean;
   }
+  return watchSession(opts, session, run, out, stop, started);
+}
 
-  let stopReason = '';
+/** The first stop reason wins; `stopped` resolves then. */
+function stopper(): { stop(reason: string): void; stopped: Promise<void>; reason(): string } {
+  let reason = '';
   let wake: () => void = () => {};
   const stopped = new Promise<void>((resolve) => (wake = resolve));
-  const stop = (reason: string): void => {
-    if (stopReason) return;
-    stopReason = reason;
-    wake();
+  return {
+    stop: (why) => {
+      if (reason) return;
+      reason = why;
+      wake();
+    },
+    stopped,
+    reason: () => reason,
   };
-  const onSignal = (sig: NodeJS.Signals): void => stop(sig);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+}
+
+async function watchSession(
+  opts: WatchOptions,
+  session: FaultSession,
+  run: Run,
+  out: { write(text: string): void; isTTY: boolean | undefined },
+  stopper_: ReturnType<typeof stopper>,
+  started: number,
+): Promise<number> {
+  const { stop, stopped } = stopper_;
 
   const tty = !opts.json && out.isTTY === true;
   const rates = (): Rates => {
@@ -234,8 +264,6 @@ export async function runWatch(opts: WatchOptions): Promise<number> {
   }
   // Every path ends here: drain, detach, tear down.
   const summary = await session.close({ drainCode: opts.drainCode });
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
   if (tty) out.write(`\r\x1b[K${humanStatus(summary, rates())}\n`);
   else if (!opts.json) out.write(`${humanStatus(summary, rates())}\n`);
   for (const e of summary.teardownErrors)
@@ -243,12 +271,13 @@ export async function runWatch(opts: WatchOptions): Promise<number> {
   const final = buildSummary(
     opts.source,
     summary,
-    stopReason,
+    stopper_.reason(),
     performance.now() - started,
     runError,
   );
-  out.write(`${JSON.stringify(final)}\n`);
-  return final.clean ? 0 : 1;
+  run.summary(final);
+  run.end();
+  return statusFor(final);
 }
 
 export const watchCommand: Subcommand = {

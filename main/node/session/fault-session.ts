@@ -28,6 +28,7 @@ import { explain } from '../errors';
 import { decodeBatch, type DecodedBatch } from './decode-batch';
 import { toNativeInject, toNativePolicy } from './native-specs';
 import { trackQueue } from './crash-drain';
+import { rethrowOutsideNative } from '../native/callback-guard';
 
 export type { DecodedBatch } from './decode-batch';
 
@@ -92,7 +93,8 @@ export class FaultSession {
     this.flushMs = opts.flushIntervalMs ?? 10;
     this.lastTotals = source.queue.totals();
     this.setPolicy(opts.policy ?? { rules: [], fallback: { kind: 'hold' } });
-    source.queue.start((raw) => this.onBatch(raw));
+    // A throw in a batch listener must reach the crash drain (see callback-guard.ts).
+    source.queue.start(rethrowOutsideNative((raw: FaultBatch) => this.onBatch(raw)));
     this.untrack = trackQueue(source.queue);
   }
 
