@@ -1,7 +1,7 @@
 // `iommuscope watch`: open a fault source, answer page requests by policy,
 // print them (NDJSON with --json), stop on --count / --duration / end of
 // injection / Ctrl-C, drain what is pending, print one summary line.
-import { readFileSync } from 'node:fs';
+import { MiB, readBoundedText } from '../bounded-read';
 import { GrammarError } from '../../common/grammar-error';
 import { INJECT_USAGE, PASID_MAX, parseInject, type InjectSpec } from '../../common/inject';
 import { parsePolicy, parsePolicyRules, POLICY_USAGE, type PolicySpec } from '../../common/policy';
@@ -79,15 +79,24 @@ export function watchHelp(): string {
   ].join('\n');
 }
 
+/** A rules file is a few rules; anything this big is the wrong file. */
+export const RULES_FILE_MAX_BYTES = 1 * MiB;
+
 function readPolicy(text: string): PolicySpec {
   if (!text.startsWith('@')) return parsePolicy(text);
   const file = text.slice(1);
+  let body: string;
+  try {
+    body = readBoundedText(file, RULES_FILE_MAX_BYTES, 'the rules file');
+  } catch (err) {
+    throw new UsageError(`--policy ${text}: ${err instanceof Error ? err.message : String(err)}`);
+  }
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    json = JSON.parse(body);
   } catch (err) {
     throw new UsageError(
-      `--policy ${text}: cannot read the rules file: ${err instanceof Error ? err.message : String(err)}`,
+      `--policy ${text}: the rules file ${file} is not JSON: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
   return parsePolicyRules(json, file);
