@@ -9,6 +9,7 @@
 // status mapping.
 import type { EventEmitter } from 'node:events';
 import { drainAllOpenQueues } from '../session/crash-drain';
+import { escapeForTerminal } from '../../common/terminal-text';
 
 /** The exit statuses the README documents. */
 export const ExitStatus = {
@@ -149,7 +150,7 @@ export class ExitPaths {
   }
 
   private say(line: string): void {
-    this.io.stderr.write(`${this.name}: ${line}\n`);
+    this.io.stderr.write(`${this.name}: ${escapeForTerminal(line)}\n`);
   }
 
   private requestStop(reason: string): void {

@@ -2,6 +2,7 @@
 // state and the VFIO viability verdict, once or live (--watch).
 import type { HostTopology, TopologyUpdate } from '../../common/host-topology';
 import { formatTopology } from '../topology/format';
+import { escapeForTerminal, escapeLineForTerminal } from '../../common/terminal-text';
 import { loadPciIds } from '../topology/pci-ids';
 import { scanTopology, type ScanOptions } from '../topology/scan';
 import { isVfioDriver } from '../topology/viability';
@@ -128,15 +129,22 @@ export async function groupsCommand(argv: string[]): Promise<number> {
     );
     return 1;
   }
-  process.stdout.write(flags.json ? `${JSON.stringify(shown, null, 2)}\n` : formatTopology(shown));
+  // JSON escapes control characters itself; the text goes through the terminal escaper.
+  process.stdout.write(
+    flags.json ? `${JSON.stringify(shown, null, 2)}\n` : escapeForTerminal(formatTopology(shown)),
+  );
   if (!watcher) return 0;
 
   watcher.onUpdate((u) => {
     process.stdout.write(
-      flags.json ? `${JSON.stringify({ seq: u.seq, changes: u.changes })}\n` : `${changeLine(u)}\n`,
+      flags.json
+        ? `${JSON.stringify({ seq: u.seq, changes: u.changes })}\n`
+        : `${escapeForTerminal(changeLine(u))}\n`,
     );
   });
-  watcher.onError((e) => process.stderr.write(`iommuscope groups: rescan failed: ${e.message}\n`));
+  watcher.onError((e) =>
+    process.stderr.write(`iommuscope groups: rescan failed: ${escapeLineForTerminal(e.message)}\n`),
+  );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

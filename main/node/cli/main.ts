@@ -7,6 +7,7 @@ import { serveCommand } from './serve';
 import { startCommand } from './start';
 import { ExitStatus, installExitPaths } from './exit-paths';
 import { IommuscopeError } from '../errors';
+import { escapeForTerminal } from '../../common/terminal-text';
 import { packageVersion } from '../dashboard/version';
 
 export interface Subcommand {
@@ -59,9 +60,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`iommuscope ${cmd.name}: internal error: ${err.stack ?? err.message}\n`);
       return ExitStatus.Internal;
     }
-    process.stderr.write(
-      `iommuscope ${cmd.name}: ${err instanceof Error ? err.message : String(err)}\n`,
-    );
+    // Messages may quote sysfs or kernel text: escaped for the terminal.
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`iommuscope ${cmd.name}: ${escapeForTerminal(message)}\n`);
     return ExitStatus.Unclean;
   }
 }

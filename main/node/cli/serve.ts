@@ -14,6 +14,7 @@ import { startDashboardServer } from '../server/dashboard-server';
 import { defaultRendererDir } from '../server/static-files';
 import { makeToken } from '../server/token';
 import { exitPaths, ExitStatus } from './exit-paths';
+import { escapeLineForTerminal } from '../../common/terminal-text';
 import { closeDashboard } from './dashboard-exit';
 
 const SUMMARY =
@@ -33,7 +34,7 @@ export const serveCommand: Subcommand = {
 };
 
 function say(line: string): void {
-  process.stderr.write(`iommuscope serve: ${line}\n`);
+  process.stderr.write(`iommuscope serve: ${escapeLineForTerminal(line)}\n`);
 }
 
 export async function runServe(opts: DashboardOptions): Promise<number> {
