@@ -33,9 +33,9 @@ export function findElectronBinary(): ElectronBinary {
     return {
       ok: false,
       why:
-        `the Electron binary is not installed: the electron package's install step could not ` +
-        `download it (no ${pathFile}; offline or blocked network). Run \`npx install-electron\` ` +
-        'with network access, or set ELECTRON_OVERRIDE_DIST_PATH to an unpacked Electron',
+        `the Electron binary has not been downloaded (no ${pathFile}): Electron 45 fetches it ` +
+        'only when asked, not during npm install. Run `npx install-electron --no` (network ' +
+        'needed), or set ELECTRON_OVERRIDE_DIST_PATH to an unpacked Electron',
     };
   }
   const full = path.join(pkgDir, 'dist', rel);
