@@ -46,6 +46,7 @@ test('groups: escape sequences in sysfs cap, version and type files reach the te
       '--sysfs-root',
       root,
       '--no-names',
+      '--by-group',
     ],
     { encoding: 'utf8' },
   );

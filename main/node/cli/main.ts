@@ -8,6 +8,7 @@ import { startCommand } from './start';
 import { ExitStatus, installExitPaths } from './exit-paths';
 import { IommuscopeError } from '../errors';
 import { escapeForTerminal } from '../../common/terminal-text';
+import { didYouMean } from '../../common/suggest';
 import { packageVersion } from '../dashboard/version';
 
 export interface Subcommand {
@@ -43,7 +44,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = commands.find((c) => c.name === first);
   if (!cmd) {
-    process.stderr.write(`iommuscope: unknown command '${first}'\n\n${usage()}\n`);
+    const hint = didYouMean(first, commands.map((c) => c.name));
+    process.stderr.write(`iommuscope: unknown command '${first}'${hint}\n\n${usage()}\n`);
     return ExitStatus.Usage;
   }
   installExitPaths(`iommuscope ${cmd.name}`);
