@@ -39,7 +39,9 @@ export function parseFlags<S extends FlagSpec>(
     const name = arg.slice(2, eq < 0 ? undefined : eq);
     const def = Object.prototype.hasOwnProperty.call(spec, name) ? spec[name] : undefined;
     if (!def)
-      throw new UsageError(`unknown option '--${name}'${didYouMean(name, Object.keys(spec), '--')}`);
+      throw new UsageError(
+        `unknown option '--${name}'${didYouMean(name, Object.keys(spec), '--')}`,
+      );
     if (Object.prototype.hasOwnProperty.call(flags, name))
       throw new UsageError(`option '--${name}' given twice`);
     if (def.type === 'boolean') {

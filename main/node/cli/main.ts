@@ -44,7 +44,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = commands.find((c) => c.name === first);
   if (!cmd) {
-    const hint = didYouMean(first, commands.map((c) => c.name));
+    const hint = didYouMean(
+      first,
+      commands.map((c) => c.name),
+    );
     process.stderr.write(`iommuscope: unknown command '${first}'${hint}\n\n${usage()}\n`);
     return ExitStatus.Usage;
   }
