@@ -146,6 +146,14 @@ export interface PasidState extends CapabilityState {
   privEnabled?: boolean;
 }
 
+/** Access Control Services (peer-to-peer isolation: what makes IOMMU groups small). */
+export interface AcsState extends CapabilityState {
+  /** Supported controls by name ('SrcValid', 'ReqRedir', ...), in register order. */
+  capabilities: string[];
+  /** Enabled controls. */
+  controls: string[];
+}
+
 /** How much of the device's config space could be read. */
 export type ConfigAccess =
   | 'full' // 4096 bytes (PCIe extended space)
@@ -168,6 +176,8 @@ export interface HostDevice {
   deviceName?: string;
   /** 24-bit class code (base, sub, prog-if). */
   classCode?: number;
+  /** Revision ID (config space 0x08). */
+  revision?: number;
   className?: string;
   /** Bound driver name, or null when unbound. */
   driver: string | null;
@@ -181,6 +191,8 @@ export interface HostDevice {
   ats: AtsState;
   pri: PriState;
   pasid: PasidState;
+  /** ACS, when the extended config space could be read. */
+  acs?: AcsState;
   problems: TopologyProblem[];
 }
 

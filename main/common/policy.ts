@@ -14,6 +14,7 @@
 //   perm contains "rw", notPerm "x" → !perm.x. All given keys must hold.
 //   Without "default", unmatched groups are answered invalid.
 // PolicySpec is serialisable (the AST is plain JSON, addresses hex strings).
+import { didYouMean } from './suggest';
 import { GrammarError } from './grammar-error';
 import { parsePerm } from './fault-record';
 import { PASID_MAX } from './inject';
@@ -58,7 +59,10 @@ export function parseAction(text: string): PolicyAction | string {
       return { kind: text };
   }
   const m = /^delay=([^:]*)(?::(.*))?$/.exec(text);
-  if (!m) return `unknown action '${text}' (expected ${POLICY_USAGE})`;
+  if (!m) {
+    const hint = didYouMean(text.split(/[=:]/)[0]!, ['hold', 'success', 'invalid', 'map', 'delay']);
+    return `unknown action '${text}'${hint} (expected ${POLICY_USAGE})`;
+  }
   const ns = parseDurationNs(m[1] ?? '', 'delay', POLICY_MAX_DELAY_NS);
   if (!ns.ok) return ns.error;
   const codeWord = m[2] ?? 'success';

@@ -7,10 +7,11 @@ import { coreFromOptions, openSessionFromOptions } from '../node/dashboard/core-
 import { parseDashboardArgs, type DashboardOptions } from '../node/cli/dashboard-args';
 import { rootRefusal } from '../node/cli/start';
 import { defaultRendererDir } from '../node/server/static-files';
-import { drainOnCrash } from '../node/session/crash-drain';
+import { exitPaths, installExitPaths } from '../node/cli/exit-paths';
 import { registerIpc } from './ipc';
 import { registerAppScheme, serveAppScheme } from './protocol';
-import { appArgs, quitChoice, quitPrompt } from './quit';
+import { appArgs } from './quit';
+import { quitFromUi, quitOnSignal } from './quit-flow';
 import { createMainWindow, guardWebContents, hardenSession } from './window';
 
 const log = (line: string): void => void process.stderr.write(`iommuscope: ${line}\n`);
@@ -31,7 +32,8 @@ function options(): DashboardOptions {
   }
 }
 
-drainOnCrash('iommuscope');
+// Crashes drain and summarise like the CLI's (exit 70); signals are wired below.
+installExitPaths('iommuscope');
 const opts = options();
 if (process.getuid?.() === 0 && !opts.allowRoot) fatal(rootRefusal());
 if (!app.requestSingleInstanceLock()) {
@@ -56,42 +58,41 @@ app.on('second-instance', () => {
 
 app.on('web-contents-created', (_e, contents) => guardWebContents(contents, log));
 
-/** Ask (when groups are pending), drain, close the session; then let the app quit. */
-async function drainThenQuit(): Promise<void> {
-  const pending = core.pendingCount();
-  let code = core.drainCode;
-  if (pending > 0) {
-    const prompt = quitPrompt(pending, code);
-    const { response } =
-      win && !win.isDestroyed()
-        ? await dialog.showMessageBox(win, prompt)
-        : await dialog.showMessageBox(prompt);
-    const choice = quitChoice(response);
-    if (choice === 'cancel') return;
-    code = choice;
-  }
-  await core.close(code);
-  done = true;
-  app.quit();
-}
+const quitDeps = {
+  core,
+  ask: async (prompt: Electron.MessageBoxOptions): Promise<number> =>
+    (win && !win.isDestroyed()
+      ? await dialog.showMessageBox(win, prompt)
+      : await dialog.showMessageBox(prompt)
+    ).response,
+  summary: (obj: object) => run.summary(obj),
+  exit: (status: number) => {
+    done = true;
+    run.end();
+    app.exit(status);
+  },
+  log,
+};
 
+/** Ask (when groups are pending), drain, close the session; then the app exits. */
 function requestQuit(event: { preventDefault(): void }): void {
   if (done) return;
   event.preventDefault();
-  shutdown ??= drainThenQuit().finally(() => (shutdown = undefined));
+  shutdown ??= quitFromUi(quitDeps)
+    .then(
+      () => undefined,
+      (err: unknown) => log(`quit: ${String(err)}`),
+    )
+    .finally(() => (shutdown = undefined));
 }
 
 app.on('before-quit', requestQuit);
 
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    log(`${sig}: draining ${core.pendingCount()} pending group(s)`);
-    void core.close().then(() => {
-      done = true;
-      app.exit(0);
-    });
-  });
-}
+// SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1/2: drain with the drain-code setting, no dialog.
+const run = exitPaths().begin({
+  drainCode: () => core.drainCode,
+  onStop: (reason) => void quitOnSignal(quitDeps, reason),
+});
 
 void app.whenReady().then(() => {
   hardenSession(session.defaultSession);

@@ -2,7 +2,8 @@
 // tries to DOWNLOAD the binary when it is missing (a network fetch on every
 // `start`). We read the same path.txt it reads, honour the same
 // ELECTRON_OVERRIDE_DIST_PATH, and say why when there is no binary.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { KiB, readBoundedText } from './bounded-read';
 import path from 'node:path';
 
 export type ElectronBinary = { ok: true; path: string } | { ok: false; why: string };
@@ -18,7 +19,9 @@ export function findElectronBinary(): ElectronBinary {
     };
   }
   const pathFile = path.join(pkgDir, 'path.txt');
-  const rel = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : '';
+  const rel = existsSync(pathFile)
+    ? readBoundedText(pathFile, 4 * KiB, "electron's path.txt").trim()
+    : '';
   const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
   if (override) {
     const p = path.join(override, rel || 'electron');
@@ -30,9 +33,9 @@ export function findElectronBinary(): ElectronBinary {
     return {
       ok: false,
       why:
-        `the Electron binary is not installed: the electron package's install step could not ` +
-        `download it (no ${pathFile}; offline or blocked network). Run \`npx install-electron\` ` +
-        'with network access, or set ELECTRON_OVERRIDE_DIST_PATH to an unpacked Electron',
+        `the Electron binary has not been downloaded (no ${pathFile}): Electron 45 fetches it ` +
+        'only when asked, not during npm install. Run `npx install-electron --no` (network ' +
+        'needed), or set ELECTRON_OVERRIDE_DIST_PATH to an unpacked Electron',
     };
   }
   const full = path.join(pkgDir, 'dist', rel);

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
@@ -27,6 +28,8 @@ constexpr size_t kDefaultMaxBytes = 65536;
 struct Item {
   int err = 0;
   const char* op = "";
+  // Set when the entry was refused for its file type (err is EINVAL then).
+  const char* refused = nullptr;
   std::string data;
   std::vector<std::string> names;
 };
@@ -47,11 +50,45 @@ const char* Relative(const std::string& p) {
   return *s ? s : ".";
 }
 
+// Only regular files are read: a FIFO would block open() or read() forever
+// (and the scan with it), a device like /dev/zero never ends. sysfs attributes
+// are regular files. Links are followed (sysfs paths go through symlinks, and
+// a link to a regular file is fine); the type is checked on the target before
+// opening (so a device's open() side effects never run) and again on the
+// open fd (O_NONBLOCK: even a FIFO swapped in between cannot block the open).
+bool RefuseIrregular(mode_t mode, Item& out) {
+  if (S_ISREG(mode)) return false;
+  out.err = EINVAL;
+  out.op = "open";
+  out.refused = S_ISFIFO(mode)   ? "a FIFO"
+                : S_ISCHR(mode)  ? "a character device"
+                : S_ISBLK(mode)  ? "a block device"
+                : S_ISSOCK(mode) ? "a socket"
+                : S_ISDIR(mode)  ? "a directory"
+                                 : "not a regular file";
+  return true;
+}
+
 void ReadWhole(int rootFd, const std::string& path, size_t maxBytes, Item& out) {
-  int fd = openat(rootFd, Relative(path), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  struct stat st;
+  if (fstatat(rootFd, Relative(path), &st, 0) < 0) {
+    out.err = errno;
+    out.op = "open";
+    return;
+  }
+  if (RefuseIrregular(st.st_mode, out)) return;
+  int fd = openat(rootFd, Relative(path), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
     out.err = errno;
     out.op = "open";
+    return;
+  }
+  if (fstat(fd, &st) < 0 || RefuseIrregular(st.st_mode, out)) {
+    if (!out.err) {
+      out.err = errno;
+      out.op = "fstat";
+    }
+    close(fd);
     return;
   }
   size_t chunk = maxBytes < 4096 ? maxBytes : 4096;
@@ -152,6 +189,13 @@ Napi::Object MakeError(Napi::Env env, int err, const std::string& what) {
 }
 
 Napi::Value ErrorFor(Napi::Env env, const Item& it, const std::string& path) {
+  if (it.refused) {
+    Napi::Object e = MakeError(env, it.err, "");
+    e.Set("message", Napi::String::New(env, path + " is " + it.refused +
+                                                ", not a regular file: not read (sysfs "
+                                                "attributes are regular files)"));
+    return e;
+  }
   return MakeError(env, it.err, std::string(it.op) + " " + path);
 }
 

@@ -91,7 +91,10 @@ for (const [argv, why] of [
   [['--inject', 'count=x'], /--inject: count 'x'/],
   [['--source', 'mock', '--inject', 'count=4,group=2'], /need --source sim/],
   [['--policy', 'maybe'], /--policy: unknown action 'maybe'/],
-  [['--policy', '@/nonexistent/rules.json'], /cannot read the rules file/],
+  [
+    ['--policy', '@/nonexistent/rules.json'],
+    /cannot open the rules file \/nonexistent\/rules.json: it does not exist/,
+  ],
   [['--drain-code', '2'], /--drain-code '2' must be invalid or success/],
   [['--count', '0'], /--count '0'/],
   [['--duration', 'soon'], /--duration 'soon'/],

@@ -138,11 +138,15 @@ class Client {
   }
 }
 
-test('the first stdout line is the loopback URL with a 32-character token', { skip }, () => {
-  assert.equal(base.hostname, '127.0.0.1');
-  assert.match(token, /^[A-Za-z0-9_-]{32}$/);
-  assert.equal(base.pathname, '/');
-});
+test(
+  'the first stdout line is the loopback URL with a 32-character token, under a random path',
+  { skip },
+  () => {
+    assert.equal(base.hostname, '127.0.0.1');
+    assert.match(token, /^[A-Za-z0-9_-]{32}$/);
+    assert.match(base.pathname, /^\/[A-Za-z0-9_-]{16}\/$/);
+  },
+);
 
 test(
   'HTTP: missing or wrong token → 401 page naming the URL to open; with it → 200 with security headers',
@@ -156,6 +160,8 @@ test(
       ['/assets/', {}, 'missing'],
       [`/?token=${wrong}`, {}, 'wrong'],
       ['/', { Cookie: `iommuscope_token_${base.port}=${wrong}` }, 'wrong'],
+      [base.pathname, {}, 'missing'],
+      [`${base.pathname}index.html`, {}, 'missing'],
     ];
     for (const [p, headers, problem] of cases) {
       const r = await get(p, headers);
@@ -170,7 +176,11 @@ test(
       assert.ok(!r.body.includes(token) && !r.body.includes(wrong), 'no token echoed');
       assert.match(String(r.headers['content-security-policy']), /default-src 'self'/);
     }
-    const page = await get(`/?token=${token}`);
+    // The token at the old place (or any path) leads to the app's path.
+    const moved = await get(`/?token=${token}`);
+    assert.equal(moved.status, 302);
+    assert.equal(moved.headers.location, `${base.pathname}?token=${token}`);
+    const page = await get(`${base.pathname}?token=${token}`);
     assert.equal(page.status, rendererBuilt ? 200 : 503);
     const csp = String(page.headers['content-security-policy']);
     assert.equal(
@@ -180,11 +190,17 @@ test(
     assert.equal(page.headers['x-content-type-options'], 'nosniff');
     if (rendererBuilt) {
       assert.match(page.body, /<html/i);
-      const cookie = String(page.headers['set-cookie']).split(';')[0]!;
+      const setCookie = String(page.headers['set-cookie']);
+      const cookie = setCookie.split(';')[0]!;
       assert.match(cookie, new RegExp(`^iommuscope_token_${base.port}=`));
+      assert.ok(
+        setCookie.includes(`; Path=${base.pathname};`),
+        `scoped to the app path: ${setCookie}`,
+      );
       // The page's assets load with the cookie alone.
-      const asset = /src="\.?(\/assets\/[^"]+\.js)"/.exec(page.body)?.[1];
-      assert.ok(asset, 'index.html references a script under /assets');
+      const rel = /src="\.?\/(assets\/[^"]+\.js)"/.exec(page.body)?.[1];
+      assert.ok(rel, 'index.html references a script under assets/');
+      const asset = `${base.pathname}${rel}`;
       const js = await get(asset, { Cookie: cookie });
       assert.equal(js.status, 200);
       assert.match(String(js.headers['content-type']), /javascript/);
@@ -195,21 +211,27 @@ test(
 
 test('HTTP: traversal, dot-files and folder listings are refused', { skip }, async () => {
   const q = `token=${token}`;
+  const app = base.pathname;
   for (const p of [
-    `/../package.json?${q}`,
-    `/..%2f..%2fpackage.json?${q}`,
-    `/assets/..%2f..%2f..%2fpackage.json?${q}`,
-    `/%2e%2e/%2e%2e/package.json?${q}`,
-    `/.env?${q}`,
-    `/assets/..\\..\\package.json?${q}`,
-    `/%00?${q}`,
+    `${app}../package.json?${q}`,
+    `${app}..%2f..%2fpackage.json?${q}`,
+    `${app}assets/..%2f..%2f..%2fpackage.json?${q}`,
+    `${app}%2e%2e/%2e%2e/package.json?${q}`,
+    `${app}.env?${q}`,
+    `${app}assets/..\\..\\package.json?${q}`,
+    `${app}%00?${q}`,
   ]) {
     const status = await rawStatus(p);
-    assert.ok([400, 403, 404].includes(status), `${p} → ${status}`);
+    // 302: the URL normalised to a path outside the app, sent back to the app's index.
+    assert.ok([302, 400, 403, 404].includes(status), `${p} → ${status}`);
   }
-  assert.equal((await get(`/assets/?${q}`)).status, 404, 'no directory listing');
-  assert.equal((await get(`/nope.js?${q}`)).status, 404);
-  assert.equal((await get(`/?${q}`, { Host: 'evil.example:80' })).status, 403, 'DNS rebinding');
+  assert.equal((await get(`${app}assets/?${q}`)).status, 404, 'no directory listing');
+  assert.equal((await get(`${app}nope.js?${q}`)).status, 404);
+  assert.equal(
+    (await get(`${app}?${q}`, { Host: 'evil.example:80' })).status,
+    403,
+    'DNS rebinding',
+  );
 });
 
 test('WebSocket: missing/wrong token → 401, foreign Origin → 403', { skip }, async () => {
@@ -329,6 +351,29 @@ test('several clients each get the frames', { skip }, async () => {
   );
   clients.forEach((c) => c.close());
 });
+
+test(
+  'WebSocket: a burst of 2,000 faults.query gets every answer, the excess refused EBUSY',
+  { skip },
+  async () => {
+    const c = await Client.open();
+    const answers = await Promise.all(
+      Array.from({ length: 2000 }, () => c.request('faults.query', { offset: 0, limit: 1000 })),
+    );
+    const busy = answers.filter((a) => !a.ok && a.error.code === 'EBUSY');
+    const ok = answers.filter((a) => a.ok);
+    assert.equal(busy.length + ok.length, 2000, 'every request answered, ok or EBUSY');
+    assert.ok(ok.length >= 32, `at least the in-flight budget was served (${ok.length})`);
+    assert.ok(busy.length > 0, 'the excess was refused');
+    assert.match(
+      (busy[0] as { error: { message: string } }).error.message,
+      /too many requests in flight \(32 per client\): wait for answers/,
+    );
+    // Still usable afterwards.
+    assert.ok((await c.request('faults.query', { offset: 0, limit: 5 })).ok);
+    c.close();
+  },
+);
 
 test(
   'SIGINT drains every pending group (drain code invalid) and exits 0 with pending 0',

@@ -2,6 +2,8 @@
 // `--flag=value`, booleans take no value, no positional arguments unless
 // declared. Anything else is a UsageError (the CLI exits 2).
 
+import { didYouMean } from '../../common/suggest';
+
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
@@ -51,7 +53,10 @@ export function parseFlags<S extends FlagSpec>(
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq < 0 ? undefined : eq);
     const def = Object.prototype.hasOwnProperty.call(spec, name) ? spec[name] : undefined;
-    if (!def) throw new UsageError(`unknown option '--${name}'`);
+    if (!def)
+      throw new UsageError(
+        `unknown option '--${name}'${didYouMean(name, Object.keys(spec), '--')}`,
+      );
     if (Object.prototype.hasOwnProperty.call(flags, name))
       throw new UsageError(`option '--${name}' given twice`);
     if (def.type === 'boolean') {

@@ -2,6 +2,7 @@
 // --sysfs-root, --allow-root-for-testing) plus the fault-session flags of
 // `watch`, parsed by watch's own parser so both commands accept exactly the
 // same --source/--device/--pasid/--inject/--policy/--drain-code/--flush-ms.
+import { isIPv4, isIPv6 } from 'node:net';
 import { flagHelp, numberFlag, parseFlags, UsageError, type FlagSpec } from './args';
 import { parseWatchArgs, type WatchOptions } from './watch';
 
@@ -110,6 +111,17 @@ export function parseDashboardArgs(argv: string[]): DashboardOptions | 'help' {
   return opts;
 }
 
+/** Exactly a loopback address: 'localhost', ::1 (any spelling) or an IPv4 address in 127.0.0.0/8. */
 export function isLoopback(host: string): boolean {
-  return host === '127.0.0.1' || host === 'localhost' || host === '::1' || /^127\./.test(host);
+  const h = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  if (h === 'localhost') return true;
+  if (isIPv4(h)) return h.split('.')[0] === '127';
+  if (isIPv6(h)) {
+    // The URL parser writes an IPv6 address in its one canonical form (::1, ::ffff:7f00:1).
+    const canonical = new URL(`http://[${h}]/`).hostname;
+    if (canonical === '[::1]') return true;
+    const mapped = /^\[::ffff:([0-9a-f]{1,4}):[0-9a-f]{1,4}\]$/.exec(canonical);
+    return mapped !== null && parseInt(mapped[1]!, 16) >> 8 === 127;
+  }
+  return false;
 }

@@ -2,6 +2,8 @@
 // state and the VFIO viability verdict, once or live (--watch).
 import type { HostTopology, TopologyUpdate } from '../../common/host-topology';
 import { formatTopology } from '../topology/format';
+import { formatDeviceLines } from '../topology/format-lines';
+import { escapeForTerminal, escapeLineForTerminal } from '../../common/terminal-text';
 import { loadPciIds } from '../topology/pci-ids';
 import { scanTopology, type ScanOptions } from '../topology/scan';
 import { isVfioDriver } from '../topology/viability';
@@ -25,6 +27,10 @@ const FLAGS = {
     help: 'pci.ids for names (default /usr/share/misc/pci.ids)',
   },
   'no-names': { type: 'boolean', help: 'do not look up vendor/device/class names' },
+  'by-group': {
+    type: 'boolean',
+    help: 'one block per IOMMU group (units, reserved regions, table)',
+  },
   watch: { type: 'boolean', help: 'keep running and print change events (JSON lines with --json)' },
   interval: { type: 'string', value: 'MS', help: 'rescan interval for --watch (default 1000)' },
   help: { type: 'boolean', help: 'this help' },
@@ -39,6 +45,11 @@ function helpText(): string {
     'and ATS/PRI/PASID state. Reading ATS/PRI/PASID needs config space past 64 bytes,',
     'which needs root (CAP_SYS_ADMIN); without it they show as unknown (?).',
     '',
+    'By default one line per device (grep-able, like ls-iommu); -v adds the capability',
+    'decode (ATS STU/queue depth, PRI capacity/allocation/status, PASID exec/priv) and',
+    'the units, -vv also ACS and the upstream bridge.',
+    '',
+    '  -v, -vv  more detail per device (--verbose counts as -v)',
     flagHelp(FLAGS),
   ].join('\n');
 }
@@ -82,7 +93,20 @@ function changeLine(u: TopologyUpdate): string {
     .join('\n');
 }
 
-export async function groupsCommand(argv: string[]): Promise<number> {
+/** -v / -vv / --verbose (repeatable) → 0..2, and the rest of argv. */
+function verbosityOf(argv: string[]): { verbosity: 0 | 1 | 2; rest: string[] } {
+  let n = 0;
+  const rest: string[] = [];
+  for (const a of argv) {
+    if (/^-v+$/.test(a)) n += a.length - 1;
+    else if (a === '--verbose') n += 1;
+    else rest.push(a);
+  }
+  return { verbosity: n >= 2 ? 2 : n === 1 ? 1 : 0, rest };
+}
+
+export async function groupsCommand(argvIn: string[]): Promise<number> {
+  const { verbosity, rest: argv } = verbosityOf(argvIn);
   const { flags, positionals } = parseFlags(argv, FLAGS);
   if (flags.help) {
     process.stdout.write(`${helpText()}\n`);
@@ -120,6 +144,24 @@ export async function groupsCommand(argv: string[]): Promise<number> {
     );
   }
   const shown = filterTopology(t, filter);
+  if (t.units.length === 0 && t.groups.length === 0 && t.devices.length === 0) {
+    watcher?.stop();
+    const why =
+      t.problems.map((p) => p.message).join('; ') ||
+      'no IOMMU units, groups or devices (is the IOMMU enabled? is --sysfs-root a sysfs tree?)';
+    process.stderr.write(
+      `iommuscope groups: nothing readable under ${opts.sysfsRoot}: ${escapeLineForTerminal(why)}\n`,
+    );
+    return 1;
+  }
+  if (filter.group !== undefined && shown.groups.length === 0) {
+    watcher?.stop();
+    process.stderr.write(
+      `iommuscope groups: no IOMMU group ${filter.group} under ${opts.sysfsRoot} ` +
+        `(known: ${t.groups.map((g) => g.id).join(', ') || 'none'})\n`,
+    );
+    return 1;
+  }
   if (filter.device !== undefined && shown.devices.length === 0) {
     watcher?.stop();
     process.stderr.write(
@@ -128,15 +170,26 @@ export async function groupsCommand(argv: string[]): Promise<number> {
     );
     return 1;
   }
-  process.stdout.write(flags.json ? `${JSON.stringify(shown, null, 2)}\n` : formatTopology(shown));
+  // JSON escapes control characters itself; the text goes through the terminal escaper.
+  process.stdout.write(
+    flags.json
+      ? `${JSON.stringify(shown, null, 2)}\n`
+      : escapeForTerminal(
+          flags['by-group'] ? formatTopology(shown) : formatDeviceLines(shown, verbosity),
+        ),
+  );
   if (!watcher) return 0;
 
   watcher.onUpdate((u) => {
     process.stdout.write(
-      flags.json ? `${JSON.stringify({ seq: u.seq, changes: u.changes })}\n` : `${changeLine(u)}\n`,
+      flags.json
+        ? `${JSON.stringify({ seq: u.seq, changes: u.changes })}\n`
+        : `${escapeForTerminal(changeLine(u))}\n`,
     );
   });
-  watcher.onError((e) => process.stderr.write(`iommuscope groups: rescan failed: ${e.message}\n`));
+  watcher.onError((e) =>
+    process.stderr.write(`iommuscope groups: rescan failed: ${escapeLineForTerminal(e.message)}\n`),
+  );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

@@ -8,7 +8,10 @@ import { startCommand } from './start';
 import { replayCommand } from './replay';
 import { exportCommand } from './export';
 import { agentCommand } from './agent';
-import { drainOnCrash } from '../session/crash-drain';
+import { ExitStatus, installExitPaths } from './exit-paths';
+import { IommuscopeError } from '../errors';
+import { escapeForTerminal } from '../../common/terminal-text';
+import { didYouMean } from '../../common/suggest';
 import { packageVersion } from '../dashboard/version';
 
 export interface Subcommand {
@@ -44,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     (first === undefined ? process.stderr : process.stdout).write(`${usage()}\n`);
-    return first === undefined ? 2 : 0;
+    return first === undefined ? ExitStatus.Usage : ExitStatus.Clean;
   }
   if (first === '--version' || first === '-V') {
     process.stdout.write(`iommuscope ${packageVersion()}\n`);
@@ -52,10 +55,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = commands.find((c) => c.name === first);
   if (!cmd) {
-    process.stderr.write(`iommuscope: unknown command '${first}'\n\n${usage()}\n`);
-    return 2;
+    const hint = didYouMean(
+      first,
+      commands.map((c) => c.name),
+    );
+    process.stderr.write(`iommuscope: unknown command '${first}'${hint}\n\n${usage()}\n`);
+    return ExitStatus.Usage;
   }
-  drainOnCrash(`iommuscope ${cmd.name}`);
+  installExitPaths(`iommuscope ${cmd.name}`);
   try {
     return await cmd.run(rest);
   } catch (err) {
@@ -63,11 +70,26 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(
         `iommuscope ${cmd.name}: ${err.message}\n(see iommuscope ${cmd.name} --help)\n`,
       );
-      return 2;
+      return ExitStatus.Usage;
     }
-    process.stderr.write(
-      `iommuscope ${cmd.name}: ${err instanceof Error ? err.message : String(err)}\n`,
-    );
-    return 1;
+    if (isBug(err)) {
+      process.stderr.write(`iommuscope ${cmd.name}: internal error: ${err.stack ?? err.message}\n`);
+      return ExitStatus.Internal;
+    }
+    // Messages may quote sysfs or kernel text: escaped for the terminal.
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`iommuscope ${cmd.name}: ${escapeForTerminal(message)}\n`);
+    return ExitStatus.Unclean;
   }
+}
+
+/** A programming error (exit 70), as opposed to a failed call or a bad file (exit 1). */
+function isBug(err: unknown): err is Error {
+  if (err instanceof IommuscopeError) return false;
+  return (
+    err instanceof TypeError ||
+    err instanceof RangeError ||
+    err instanceof ReferenceError ||
+    err instanceof SyntaxError
+  );
 }

@@ -13,6 +13,9 @@ import { coreFromOptions, openSessionFromOptions } from '../dashboard/core-from-
 import { startDashboardServer } from '../server/dashboard-server';
 import { defaultRendererDir } from '../server/static-files';
 import { makeToken } from '../server/token';
+import { exitPaths, ExitStatus } from './exit-paths';
+import { escapeLineForTerminal } from '../../common/terminal-text';
+import { closeDashboard } from './dashboard-exit';
 
 const SUMMARY =
   'Serves the dashboard over HTTP + WebSocket (token-protected, loopback by default).';
@@ -31,7 +34,7 @@ export const serveCommand: Subcommand = {
 };
 
 function say(line: string): void {
-  process.stderr.write(`iommuscope serve: ${line}\n`);
+  process.stderr.write(`iommuscope serve: ${escapeLineForTerminal(line)}\n`);
 }
 
 export async function runServe(opts: DashboardOptions): Promise<number> {
@@ -42,6 +45,15 @@ export async function runServe(opts: DashboardOptions): Promise<number> {
     );
   }
   const core = coreFromOptions(opts, 'browser', say);
+  // Any stop signal ends the run; a crash drains it synchronously (exit-paths.ts).
+  // A closed stdout does not: it only carried the URL, already delivered.
+  let stop: (reason: string) => void = () => {};
+  const stopped = new Promise<string>((resolve) => (stop = resolve));
+  const run = exitPaths().begin({
+    drainCode: () => core.drainCode,
+    onStop: (reason) => stop(reason),
+    crashSummary: (c) => ({ type: 'summary', ...c, clean: false }),
+  });
   core.startHost().catch((err: unknown) => {
     say(`host topology scan failed: ${err instanceof Error ? err.message : String(err)}`);
   });
@@ -64,32 +76,20 @@ export async function runServe(opts: DashboardOptions): Promise<number> {
           : e.message),
     );
     await core.close();
-    return 1;
+    run.end();
+    return ExitStatus.Unclean;
   }
   // The first stdout line is the URL: scripts and tests read it.
   process.stdout.write(`${server.url}\n`);
 
   openSessionFromOptions(core, opts, say);
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+  const reason = await stopped;
+  const { summary, status } = await closeDashboard(core, reason, {
+    log: say,
+    alsoClose: () => server.close(),
   });
-  const onAgain = (): void => say('still draining; pending groups must be answered before exit');
-  process.on('SIGINT', onAgain);
-  process.on('SIGTERM', onAgain);
-  const pending = core.pendingCount();
-  say(
-    `${signal}: draining ${pending} pending group(s) as ${core.drainCode === 0 ? 'success' : 'invalid'}, closing`,
-  );
-  await core.close();
-  await server.close();
-  process.off('SIGINT', onAgain);
-  process.off('SIGTERM', onAgain);
-  const s = core.lastSessionSummary;
-  const summary = s
-    ? { type: 'summary', signal, ...s }
-    : { type: 'summary', signal, session: false, pending: 0 };
-  process.stdout.write(`${JSON.stringify(summary)}\n`);
-  return s && s.pending !== 0 ? 1 : 0;
+  run.summary(summary);
+  run.end();
+  return status;
 }

@@ -7,6 +7,7 @@ import type { Subcommand } from './main';
 import { dashboardHelp, parseDashboardArgs } from './dashboard-args';
 import { runServe } from './serve';
 import { findElectronBinary } from '../electron-binary';
+import { ExitStatus, STOP_SIGNALS } from './exit-paths';
 
 const SUMMARY =
   'Starts the desktop app (Electron); without an Electron binary, the browser dashboard (serve).';
@@ -49,18 +50,18 @@ export const startCommand: Subcommand = {
     const args = [electronMainPath(), ...argv];
     if (process.getuid?.() === 0) args.splice(1, 0, '--no-sandbox');
     const child = spawn(electron.path, args, { stdio: 'inherit' });
+    // The app drains and summarises on each of these itself (electron-main/signal-quit.ts).
     const forward = (sig: NodeJS.Signals): void => void child.kill(sig);
-    process.on('SIGINT', forward);
-    process.on('SIGTERM', forward);
+    for (const sig of STOP_SIGNALS) process.on(sig, forward);
     return new Promise<number>((resolve) => {
       child.on('error', (err) => {
         process.stderr.write(`iommuscope start: cannot run ${electron.path}: ${err.message}\n`);
         resolve(1);
       });
       child.on('exit', (code, sig) => {
-        process.off('SIGINT', forward);
-        process.off('SIGTERM', forward);
-        resolve(code ?? (sig ? 1 : 0));
+        for (const s of STOP_SIGNALS) process.off(s, forward);
+        if (sig) process.stderr.write(`iommuscope start: the app was killed by ${sig}\n`);
+        resolve(code ?? (sig ? ExitStatus.Unclean : ExitStatus.Clean));
       });
     });
   },

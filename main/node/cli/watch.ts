@@ -2,7 +2,7 @@
 // print them (one line per group and per answer like tcpdump, NDJSON with
 // --json, a once-a-second status with -q), stop on --count / --duration /
 // end of injection / Ctrl-C, drain what is pending, print one summary line.
-import { readFileSync } from 'node:fs';
+import { MiB, readBoundedText } from '../bounded-read';
 import { GrammarError } from '../../common/grammar-error';
 import { INJECT_USAGE, PASID_MAX, parseInject, type InjectSpec } from '../../common/inject';
 import { parseUintRange } from '../../common/parse-values';
@@ -23,6 +23,7 @@ import {
 import { OutWriter, type OutStream } from './out-writer';
 import type { NativeAddon } from '../native/addon-types';
 import { TextFormatter, textLostLine } from './watch-text';
+import { exitPaths, ExitStatus, statusFor } from './exit-paths';
 
 const flagSpec = {
   source: {
@@ -104,15 +105,24 @@ export function watchHelp(): string {
   ].join('\n');
 }
 
+/** A rules file is a few rules; anything this big is the wrong file. */
+export const RULES_FILE_MAX_BYTES = 1 * MiB;
+
 function readPolicy(text: string): PolicySpec {
   if (!text.startsWith('@')) return parsePolicy(text);
   const file = text.slice(1);
+  let body: string;
+  try {
+    body = readBoundedText(file, RULES_FILE_MAX_BYTES, 'the rules file');
+  } catch (err) {
+    throw new UsageError(`--policy ${text}: ${err instanceof Error ? err.message : String(err)}`);
+  }
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    json = JSON.parse(body);
   } catch (err) {
     throw new UsageError(
-      `--policy ${text}: cannot read the rules file: ${err instanceof Error ? err.message : String(err)}`,
+      `--policy ${text}: the rules file ${file} is not JSON: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
   return parsePolicyRules(json, file);
@@ -202,10 +212,37 @@ export interface WatchEnv {
 }
 
 export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<number> {
-  const out = env.out ?? process.stdout;
   const started = performance.now();
   const log = opts.verbose ? (s: string) => process.stderr.write(`iommuscope: ${s}\n`) : undefined;
-  let session: FaultSession;
+  let session: FaultSession | undefined;
+  let stopReason = '';
+  let wake: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => (wake = resolve));
+  const stop = (reason: string): void => {
+    if (stopReason) return;
+    stopReason = reason;
+    wake();
+  };
+  // Signals and a closed stdout stop the run; a crash drains it (exit-paths.ts).
+  const run = exitPaths().begin({
+    drainCode: opts.drainCode,
+    stopOnStdoutClosed: true,
+    onStop: stop,
+    crashSummary: (c) => ({
+      ...buildSummary(opts.source, undefined, c.stopReason, performance.now() - started, c.error),
+      ...(session ? session.totals() : {}),
+      answeredBy: undefined,
+      drained: c.drained,
+      clean: false,
+    }),
+  });
+  const stdout = env.out ?? process.stdout;
+  // Once stdout is gone (EPIPE: `| head`) nothing more is written or waited for.
+  const out: OutStream & { isTTY?: boolean } = {
+    write: (chunk) => run.stdoutClosed || stdout.write(chunk),
+    once: (event, fn) => stdout.once(event, fn),
+    ...(stdout.isTTY !== undefined ? { isTTY: stdout.isTTY } : {}),
+  };
   try {
     session = FaultSession.open({
       source: opts.source,
@@ -221,37 +258,25 @@ export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     process.stderr.write(`iommuscope watch: ${msg}\n`);
-    out.write(
-      `${JSON.stringify(buildSummary(opts.source, undefined, 'error', performance.now() - started, msg))}\n`,
-    );
-    return 1;
+    run.summary(buildSummary(opts.source, undefined, 'error', performance.now() - started, msg));
+    run.end();
+    return ExitStatus.Unclean;
   }
-
-  let stopReason = '';
-  let wake: () => void = () => {};
-  const stopped = new Promise<void>((resolve) => (wake = resolve));
-  const stop = (reason: string): void => {
-    if (stopReason) return;
-    stopReason = reason;
-    wake();
-  };
-  const onSignal = (sig: NodeJS.Signals): void => stop(sig);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const s = session;
 
   const tty = !opts.json && out.isTTY === true;
   const rates = (): Rates => {
     const elapsedMs = performance.now() - started;
-    return { elapsedMs, faultsPerSec: (session.totals().faults * 1000) / Math.max(elapsedMs, 1) };
+    return { elapsedMs, faultsPerSec: (s.totals().faults * 1000) / Math.max(elapsedMs, 1) };
   };
   const canHold = policyCanHold(opts.policy);
   const checkDone = (): void => {
-    const t = session.totals();
+    const t = s.totals();
     if (opts.count !== undefined && t.faults >= opts.count) return stop('count');
     if (opts.durationS !== undefined && performance.now() - started >= opts.durationS * 1000)
       return stop('duration');
     if (opts.inject && opts.count === undefined && opts.durationS === undefined) {
-      const p = session.injectProgress();
+      const p = s.injectProgress();
       // Everything injected has been read, and answered unless the policy holds (then the drain answers).
       if (p?.done && t.faults >= p.injected && (t.pending === 0 || canHold || t.errors > 0))
         stop('injection done');
@@ -260,7 +285,7 @@ export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<
   // One chunk per batch through a writer that waits for 'drain' instead of blocking.
   const writer = new OutWriter(out, opts.json ? ndjsonLostLine : textLostLine);
   const text = opts.json || opts.quiet ? undefined : new TextFormatter();
-  session.on('batch', (b) => {
+  s.on('batch', (b) => {
     if (opts.json) {
       const o = batchToNdjson(b);
       writer.write(o.text, o.lines);
@@ -271,19 +296,19 @@ export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<
     checkDone();
   });
   const statsTimer = setInterval(() => {
-    const t = session.totals();
+    const t = s.totals();
     if (opts.json) writer.write(statsLine(t, rates()));
     else if (opts.quiet && !tty) writer.write(`${humanStatus(t, rates())}\n`);
   }, 1000);
   const ttyTimer =
     tty && opts.quiet
-      ? setInterval(() => out.write(`\r\x1b[K${humanStatus(session.totals(), rates())}`), 200)
+      ? setInterval(() => out.write(`\r\x1b[K${humanStatus(s.totals(), rates())}`), 200)
       : undefined;
   const tick = setInterval(checkDone, 50);
 
   let runError: string | undefined;
   try {
-    if (opts.inject) session.inject(opts.inject);
+    if (opts.inject) s.inject(opts.inject);
     checkDone();
     await stopped;
   } catch (err) {
@@ -296,10 +321,8 @@ export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<
     if (ttyTimer) clearInterval(ttyTimer);
   }
   // Every path ends here: drain, detach, tear down.
-  const summary = await session.close({ drainCode: opts.drainCode });
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  await writer.idle();
+  const summary = await s.close({ drainCode: opts.drainCode });
+  await idleOrGone(writer, () => run.stdoutClosed);
   if (tty && opts.quiet) out.write(`\r\x1b[K${humanStatus(summary, rates())}\n`);
   else if (!opts.json) out.write(`${humanStatus(summary, rates())}\n`);
   for (const e of summary.teardownErrors)
@@ -312,8 +335,19 @@ export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<
     runError,
   );
   if (writer.lost) final.outputLost = writer.lost;
-  out.write(`${JSON.stringify(final)}\n`);
-  return final.clean ? 0 : 1;
+  run.summary(final);
+  run.end();
+  return statusFor(final);
+}
+
+/** The writer's backlog reached the stream, or the stream is gone (then nobody reads it). */
+async function idleOrGone(writer: OutWriter, gone: () => boolean): Promise<void> {
+  let poll: NodeJS.Timeout | undefined;
+  const closed = new Promise<void>((resolve) => {
+    poll = setInterval(() => gone() && resolve(), 50);
+  });
+  await Promise.race([writer.idle(), closed]);
+  clearInterval(poll);
 }
 
 export const watchCommand: Subcommand = {

@@ -13,7 +13,8 @@ import type { CoreService } from '../dashboard/core-service';
 import { dispatchText, type RequestContext } from '../dashboard/dispatch';
 import { securityHeaders } from './security-headers';
 import { resolveStatic } from './static-files';
-import { tokenCookieName, tokenFromRequest, tokenMatches } from './token';
+import { ClientBudget, MAX_BEHIND_BYTES } from './client-limits';
+import { makeAppPrefix, tokenCookieName, tokenFromRequest, tokenMatches } from './token';
 import { unauthorizedPage } from './unauthorized-page';
 import type { Registry } from 'prom-client';
 import { serveMetrics } from '../metrics/metrics-route';
@@ -37,10 +38,14 @@ export interface DashboardServerOptions {
   /** Serve this registry at /metrics (Bearer token); see metrics/metrics-route.ts. */
   metrics?: Registry;
   log?: (line: string) => void;
+  /** The app's path segment; default: random per run. */
+  appPrefix?: string;
 }
 
 export interface DashboardServer {
   readonly url: string;
+  /** '/<prefix>/': the path the app (and its token cookie) lives under. */
+  readonly appPath: string;
   readonly port: number;
   /** Connected WebSocket clients. */
   clients(): number;
@@ -77,6 +82,8 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
   const allowedHosts = new Set([`${urlHost}:${port}`, ...loopback.map((h) => `${h}:${port}`)]);
   const allowedOrigins = new Set([...allowedHosts].map((h) => `http://${h}`));
   const cookie = tokenCookieName(port);
+  /** '/<random>/': where the app is served this run (the token cookie's Path). */
+  const appPath = `/${opts.appPrefix ?? makeAppPrefix()}/`;
 
   const send = (
     res: http.ServerResponse,
@@ -107,9 +114,13 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
     }
     if (url.pathname === WS_PATH)
       return send(res, 426, 'Upgrade Required\n', { Upgrade: 'websocket' });
-    const found = resolveStatic(rendererDir, url.pathname);
+    // The app lives under its per-run prefix; anything else (with the token) is sent there.
+    if (!url.pathname.startsWith(appPath)) {
+      return send(res, 302, 'Found\n', { Location: `${appPath}${url.search}` });
+    }
+    const found = resolveStatic(rendererDir, url.pathname.slice(appPath.length - 1));
     if (!found.ok) {
-      if (found.status === 404 && url.pathname === '/') {
+      if (found.status === 404 && url.pathname === appPath) {
         return send(
           res,
           503,
@@ -124,8 +135,10 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
       'Cache-Control': found.file.endsWith('.html') ? 'no-store' : 'private, max-age=3600',
     };
     if (url.searchParams.has('token')) {
-      // The page was opened with the token: its assets and WebSocket may use the cookie.
-      extra['Set-Cookie'] = `${cookie}=${token}; Path=/; HttpOnly; SameSite=Strict`;
+      // The page was opened with the token: its assets may use the cookie. Browsers send a
+      // cookie to every port of the host, so it is scoped to this run's random path: another
+      // local server never sees it unless it requests that path, which it cannot know.
+      extra['Set-Cookie'] = `${cookie}=${token}; Path=${appPath}; HttpOnly; SameSite=Strict`;
     }
     res.writeHead(200, { ...headers, ...extra });
     if (req.method === 'HEAD') return void res.end();
@@ -155,6 +168,7 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
   wss.on('connection', (ws: WebSocket) => {
     const name = `ws:${nextClient++}`;
     let alive = true;
+    const budget = new ClientBudget();
     const sendEnvelope = (env: EventEnvelope | object): void => {
       if (ws.readyState !== ws.OPEN) return;
       ws.send(JSON.stringify(env));
@@ -180,7 +194,16 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
         : Array.isArray(data)
           ? Buffer.concat(data).toString('utf8')
           : Buffer.from(data as ArrayBuffer).toString('utf8');
-      void dispatchText(core.handlers, text, ctx).then(sendEnvelope);
+      if (ws.bufferedAmount > MAX_BEHIND_BYTES) {
+        log(`${name}: ${ws.bufferedAmount} bytes behind, disconnected`);
+        return ws.close(1008, 'too far behind: answers are not being read');
+      }
+      const refused = budget.admit(text, ws.bufferedAmount);
+      if (refused) return sendEnvelope(refused);
+      void dispatchText(core.handlers, text, ctx).then((r) => {
+        budget.done();
+        sendEnvelope(r);
+      });
     });
     ws.on('error', (err) => log(`${name}: ${err.message}`));
     ws.on('close', () => {
@@ -190,7 +213,8 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
   });
 
   return {
-    url: `http://${urlHost}:${port}/?token=${token}`,
+    url: `http://${urlHost}:${port}${appPath}?token=${token}`,
+    appPath,
     port,
     clients: () => wss.clients.size,
     close: async () => {

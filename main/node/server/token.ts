@@ -7,6 +7,11 @@ export function makeToken(): string {
   return randomBytes(24).toString('base64url');
 }
 
+/** The per-run path segment the app is served under (scopes the token cookie). */
+export function makeAppPrefix(): string {
+  return randomBytes(12).toString('base64url');
+}
+
 export function tokenMatches(given: string | null | undefined, expected: string): boolean {
   if (typeof given !== 'string' || given.length === 0 || given.length > 256) return false;
   const a = createHash('sha256').update(given).digest();

@@ -31,6 +31,7 @@ import { toNativeInject, toNativePolicy } from './native-specs';
 import { trackQueue } from './crash-drain';
 import { and, type Expr } from '../../common/filter/ast';
 import { compileFilter, groupListFacts } from '../../common/filter/evaluate';
+import { rethrowOutsideNative } from '../native/callback-guard';
 
 export type { DecodedBatch } from './decode-batch';
 
@@ -104,7 +105,8 @@ export class FaultSession {
     this.flushMs = opts.flushIntervalMs ?? 10;
     this.lastTotals = source.queue.totals();
     this.setPolicy(opts.policy ?? { rules: [], fallback: { kind: 'hold' } });
-    source.queue.start((raw) => this.onBatch(raw));
+    // A throw in a batch listener must reach the crash drain (see callback-guard.ts).
+    source.queue.start(rethrowOutsideNative((raw: FaultBatch) => this.onBatch(raw)));
     this.untrack = trackQueue(source.queue);
   }
 

@@ -39,10 +39,15 @@ export function pasidCell(p: PasidState): string {
   return p.supported && p.maxWidth !== undefined ? `${base}/${p.maxWidth}` : base;
 }
 
+/** sysfs writes the VT-d version register as MAJOR:MINOR ("6:0"); people say 6.0. */
+export function unitVersion(raw: string): string {
+  return /^\d+:\d+$/.test(raw) ? raw.replace(':', '.') : raw;
+}
+
 function unitLines(u: IommuUnit): string[] {
   const r = u.registers;
   const head = [`  ${u.name}  ${IOMMU_KIND_LABELS[u.kind]}`];
-  if (r.version) head.push(`v${r.version}`);
+  if (r.version) head.push(`version ${unitVersion(r.version)}`);
   if (r.address) head.push(`@0x${r.address.replace(/^0x/, '')}`);
   const s = u.summary;
   if (s.domainsSupported !== undefined)

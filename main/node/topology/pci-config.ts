@@ -8,6 +8,7 @@ import type {
   AtsState,
   ConfigAccess,
   PasidState,
+  AcsState,
   PriState,
   TopologyProblem,
 } from '../../common/host-topology';
@@ -15,6 +16,7 @@ import type {
 export const EXT_CAP_ATS = 0x0f;
 export const EXT_CAP_PRI = 0x13;
 export const EXT_CAP_PASID = 0x1b;
+export const EXT_CAP_ACS = 0x0d;
 const CAP_ID_PCIE = 0x10;
 const HEADER_BYTES = 64;
 const LEGACY_BYTES = 256;
@@ -25,6 +27,7 @@ export interface PciHeader {
   deviceId: number;
   classCode: number;
   headerType: number;
+  revision: number;
   subsystemVendorId?: number;
   subsystemDeviceId?: number;
 }
@@ -35,6 +38,8 @@ export interface DecodedConfig {
   ats: AtsState;
   pri: PriState;
   pasid: PasidState;
+  /** Only with full (4096-byte) config space. */
+  acs?: AcsState;
   problems: TopologyProblem[];
 }
 
@@ -45,6 +50,7 @@ export function decodeHeader(cfg: DataView): PciHeader | undefined {
     vendorId: cfg.getUint16(0x00, true),
     deviceId: cfg.getUint16(0x02, true),
     classCode: cfg.getUint32(0x08, true) >>> 8,
+    revision: cfg.getUint8(0x08),
     headerType,
   };
   if (headerType === 0) {
@@ -164,6 +170,34 @@ export function decodePasid(cfg: DataView, off: number | undefined): PasidState 
   };
 }
 
+/** ACS capability and control bits, in register order (PCIe base spec, ACS Extended Capability). */
+export const ACS_BITS = [
+  'SrcValid',
+  'TransBlk',
+  'ReqRedir',
+  'CmpltRedir',
+  'UpstreamFwd',
+  'EgressCtrl',
+  'DirectTrans',
+] as const;
+
+export function decodeAcs(cfg: DataView, off: number | undefined): AcsState {
+  if (off === undefined)
+    return { supported: false, enabled: false, capabilities: [], controls: [] };
+  if (!need(cfg, off, 8))
+    return { supported: null, enabled: null, offset: off, capabilities: [], controls: [] };
+  const cap = cfg.getUint16(off + 4, true);
+  const ctrl = cfg.getUint16(off + 6, true);
+  const names = (v: number) => ACS_BITS.filter((_, i) => (v >> i) & 1);
+  return {
+    supported: true,
+    enabled: (ctrl & 0x7f) !== 0,
+    offset: off,
+    capabilities: names(cap),
+    controls: names(ctrl),
+  };
+}
+
 function truncated(off: number): {
   supported: true;
   enabled: null;
@@ -236,5 +270,6 @@ export function decodeConfig(bytes: ArrayBuffer, where: string): DecodedConfig {
     ats: decodeAts(cfg, caps.get(EXT_CAP_ATS)),
     pri: decodePri(cfg, caps.get(EXT_CAP_PRI)),
     pasid: decodePasid(cfg, caps.get(EXT_CAP_PASID)),
+    acs: decodeAcs(cfg, caps.get(EXT_CAP_ACS)),
   };
 }

@@ -1,8 +1,10 @@
 // Names from the pci.ids database (/usr/share/misc/pci.ids), parsed once
 // per file and cached: vendors, devices, classes and subclasses.
-import fs from 'node:fs';
+import { MiB, readBoundedText } from '../bounded-read';
 
 export const DEFAULT_PCI_IDS = '/usr/share/misc/pci.ids';
+/** pci.ids is about 1.4 MiB today; leave room for growth, not for a runaway file. */
+const PCI_IDS_MAX_BYTES = 16 * MiB;
 
 export interface PciIds {
   vendor(vendorId: number): string | undefined;
@@ -90,7 +92,7 @@ export function loadPciIds(file = DEFAULT_PCI_IDS): PciIds | null {
   if (hit !== undefined) return hit;
   let ids: PciIds | null;
   try {
-    ids = parsePciIds(fs.readFileSync(file, 'utf8'));
+    ids = parsePciIds(readBoundedText(file, PCI_IDS_MAX_BYTES, 'the PCI ID database'));
   } catch {
     ids = null;
   }

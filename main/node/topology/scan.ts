@@ -258,8 +258,10 @@ function* scanSteps(root: string, pciIds: PciIds | null): Step {
       d.ats = dec.ats;
       d.pri = dec.pri;
       d.pasid = dec.pasid;
+      if (dec.acs) d.acs = dec.acs;
       d.problems.push(...dec.problems);
       const h = dec.header;
+      if (h) d.revision = h.revision;
       // SR-IOV VFs read 0xffff as vendor in config space: the kernel's files know better.
       if (!h || h.vendorId === 0xffff) needIds.push(d);
       else {
@@ -461,9 +463,11 @@ function* scanSteps(root: string, pciIds: PciIds | null): Step {
             ats: dec.ats,
             pri: dec.pri,
             pasid: dec.pasid,
+            ...(dec.acs ? { acs: dec.acs } : {}),
           });
           d.problems.push(...dec.problems);
           if (dec.header) {
+            d.revision = dec.header.revision;
             d.vendorId = dec.header.vendorId;
             d.deviceId = dec.header.deviceId;
             d.classCode = dec.header.classCode;

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { NativeAddon, SysfsError, SysfsRequest, SysfsResult } from '../native/addon-types';
 import { loadAddon } from '../native/load';
+import { fileKind } from '../bounded-read';
 
 export interface SysfsReader {
   readonly kind: 'native' | 'node';
@@ -37,13 +38,22 @@ function toError(err: unknown, op: string, rel: string): SysfsError {
   const e = err as NodeJS.ErrnoException;
   const code = typeof e.code === 'string' ? e.code : 'EIO';
   const errno = typeof e.errno === 'number' ? Math.abs(e.errno) : 5;
+  if ((e as { refused?: boolean }).refused) return { code, errno, message: `${rel} ${e.message}` };
   const why = e.message?.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '') ?? String(err);
   return { code, errno, message: `${op} ${rel}: ${why}` };
 }
 
+/** Like the native reader: regular files only (a FIFO or device would hang or never end), non-blocking open. */
 function readCapped(file: string, maxBytes: number): Buffer {
-  const fd = fs.openSync(file, 'r');
+  const kind = fs.statSync(file);
+  if (!kind.isFile()) throw notRegular(kind);
+  const fd = fs.openSync(
+    file,
+    fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY,
+  );
   try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw notRegular(st);
     const buf = Buffer.allocUnsafe(maxBytes);
     let have = 0;
     while (have < maxBytes) {
@@ -55,6 +65,15 @@ function readCapped(file: string, maxBytes: number): Buffer {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+function notRegular(st: fs.Stats): NodeJS.ErrnoException {
+  const why = `is ${fileKind(st)}, not a regular file: not read (sysfs attributes are regular files)`;
+  return Object.assign(new Error(why), {
+    code: 'EINVAL',
+    errno: 22,
+    refused: true,
+  });
 }
 
 /** node:fs implementation of the same contract (synchronous I/O). */
