@@ -4,6 +4,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { AppInfo } from '../../../main/common/contract';
 import { useCore } from '../transport';
+import { bindUrlState } from '../url-state';
 
 export const tabs = ['Host', 'Live', 'Faults', 'Topology', 'Session'] as const;
 export type TabName = (typeof tabs)[number];
@@ -23,6 +24,11 @@ export const DISMISS_MS = { info: 5000, warning: 10000, error: 0 } as const;
 export const useAppStore = defineStore('app', () => {
   const info = ref<AppInfo | null>(null);
   const tab = ref<TabName>('Host');
+  // The tab survives a reload (`#tab=Faults`); Host, the default, is left out.
+  bindUrlState('tab', tab, {
+    parse: (text) => ((tabs as readonly string[]).includes(text) ? (text as TabName) : undefined),
+    format: (name) => (name === 'Host' ? null : name),
+  });
   const notices = ref<Notice[]>([]);
   let nextNotice = 1;
 
