@@ -36,11 +36,13 @@ export const useAppStore = defineStore('app', () => {
     info.value = await useCore().request('app.info', {});
   }
 
-  function notify(level: Notice['level'], message: string): void {
+  /** Shows a notice; returns its id (for dismiss). */
+  function notify(level: Notice['level'], message: string): number {
     const notice = { id: nextNotice++, level, message, at: Date.now() };
     notices.value = [...notices.value, notice].slice(-MAX_NOTICES);
     const after = DISMISS_MS[level];
     if (after) setTimeout(() => dismiss(notice.id), after);
+    return notice.id;
   }
 
   function dismiss(id: number): void {
