@@ -80,14 +80,18 @@ describe('ui: Live charts with many series', { skip: skip ?? false }, () => {
     await page.getByTestId('inject-devices').fill('8');
     await page.getByTestId('inject-start').click();
     await gotoTab(page, 'Live');
+    let seen = '';
     const pasid = await until(
       'more series than the chart shows (an other)',
       async () => {
         const s = await chartSeries(page, 'chart-pasid');
+        seen = s.map((x) => x.id).join(',');
         return s.some((x) => x.id === 'other') && s.length >= 13 ? s : null;
       },
-      60000,
-    );
+      180000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; series: ${seen}`);
+    });
     const ids = pasid!.map((s) => s.id);
     assert.equal(new Set(ids).size, ids.length, `unique ids: ${ids.join(', ')}`);
     assert.ok(pasid!.length <= 13, `${pasid!.length} series: 12 + other at most`);
