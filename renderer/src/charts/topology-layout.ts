@@ -117,7 +117,7 @@ export function nodeLabel(n: IommufdNode): string {
     case 'device':
       return `dev ${n.id}\n${n.label}`;
     case 'pasid':
-      return `PASID ${n.pasid}`;
+      return `PASID ${n.pasid}\ndev ${n.devId}`;
     case 'fault':
       return `fault queue ${n.id}`;
   }
