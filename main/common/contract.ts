@@ -199,7 +199,13 @@ export interface Frame {
   rates?: { bucketMs: number; byDevice: RateSeries[]; byPasid: RateSeries[] };
   /** Automatic-answer latency histogram: counts per bucket of edgesUs. */
   latency?: { edgesUs: number[]; counts: number[]; p50Us: number; p99Us: number };
+  /**
+   * The newest errors (at most MAX_RECENT_ERRORS, oldest first), kept by the
+   * core until dismissed (`errors.dismiss`); every frame carries them all.
+   */
   errors: {
+    /** 1, 2, 3 … in the order they happened (for errors.dismiss). */
+    id: number;
     at: number;
     group: GroupId | null;
     cookie: number | null;
@@ -266,6 +272,11 @@ export const requests = {
   'faults.drain': {
     params: object({ code, filter: optional(faultFilter) }),
     result: trusted<{ answered: number }>('drained'),
+  },
+  /** Forgets the recent errors up to and including id `upTo` (totals.errors still counts them). */
+  'errors.dismiss': {
+    params: object({ upTo: number({ int: true, min: 0, max: Number.MAX_SAFE_INTEGER }) }),
+    result: trusted<object>('ok'),
   },
   /** Re-send everything a freshly loaded renderer needs (after a reload). */
   'stream.resync': { params: object({}), result: trusted<object>('ok') },

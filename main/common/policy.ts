@@ -24,6 +24,7 @@ import { FilterError } from './filter/errors';
 import { PERM_LETTERS } from './filter/fields';
 import { formatFilter } from './filter/format';
 import { parseFilter } from './filter/parser';
+import type { FaultSourceKind } from './iommufd-objects';
 
 export type PolicyAction =
   | { kind: 'hold' }
@@ -48,6 +49,25 @@ export interface PolicySpec {
 export const POLICY_USAGE =
   'success|invalid|hold|map|delay=<n>(ns|us|ms|s)[:success|:invalid]|@rules.json';
 export const POLICY_MAX_DELAY_NS = 60e9;
+
+/** True when any rule (or the default) of `spec` maps pages. */
+export function policyUsesMap(spec: PolicySpec): boolean {
+  return spec.fallback.kind === 'map' || spec.rules.some((r) => r.action.kind === 'map');
+}
+
+/**
+ * Why `spec` cannot run on `source`, or null. The simulator has no IOAS, so
+ * it cannot map a page; it refuses 'map' up front rather than pretend.
+ */
+export function policyProblemFor(spec: PolicySpec, source: FaultSourceKind | null): string | null {
+  if (source === 'sim' && policyUsesMap(spec)) {
+    return (
+      "'map' maps a page into the session's IOAS and the simulator has none: " +
+      'use map with --source mock or iommufd, or answer sim groups with success, invalid, hold or delay=…'
+    );
+  }
+  return null;
+}
 
 /** Parse one action word; returns the action or an error message. */
 export function parseAction(text: string): PolicyAction | string {

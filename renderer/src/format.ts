@@ -5,6 +5,11 @@ export function fmtInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+/** '1 device', '2 devices' (the plural is the word plus 's' unless given). */
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${fmtInt(n)} ${n === 1 ? word : many}`;
+}
+
 /** 1234567 → '1.23M'; for rates and counters in tight places. */
 export function fmtCompact(n: number): string {
   const a = Math.abs(n);

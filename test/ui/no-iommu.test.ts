@@ -12,6 +12,7 @@ import {
   startServe,
   uiSkipReason,
   until,
+  waitConnected,
   type Browser,
   type Serve,
 } from './harness';
@@ -55,5 +56,19 @@ describe('ui: no usable /dev/iommu', { skip: skip ?? false }, () => {
     // The button is gone once a session is open; the reason stays visible.
     assert.equal(await page.getByTestId('start-sim').count(), 0);
     await page.getByTestId('iommu-banner').waitFor();
+  });
+
+  it('the banner is one line at 1280x720, can be dismissed, and stays dismissed after a reload', async () => {
+    await page.setViewportSize({ width: 1280, height: 720 });
+    const box = await page.getByTestId('iommu-banner').boundingBox();
+    assert.ok(box && box.height <= 40, `banner height ${box?.height} px (one line)`);
+    await screenshot(page, 'no-iommu-1280x720');
+    await page.getByTestId('iommu-banner-dismiss').click();
+    assert.equal(await page.getByTestId('iommu-banner').count(), 0);
+    await page.reload();
+    await waitConnected(page, 30000);
+    await page.getByTestId('view-live').waitFor();
+    assert.equal(await page.getByTestId('iommu-banner').count(), 0, 'still dismissed');
+    await screenshot(page, 'no-iommu-dismissed-1280x720');
   });
 });

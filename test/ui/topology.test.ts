@@ -47,7 +47,8 @@ describe('ui: topology', { skip: skip ?? false }, () => {
   let page: Page;
 
   before(async () => {
-    serve = await startServe(['--source', 'sim']);
+    // 8 held groups on 2 devices, PASIDs 1-4: the sim attaches those PASIDs.
+    serve = await startServe(['--source', 'sim', '--inject', 'count=8,pasids=1-4,devices=2']);
     browser = await launchBrowser();
     page = await openApp(browser, serve.url);
     await gotoTab(page, 'Topology');
@@ -94,5 +95,65 @@ describe('ui: topology', { skip: skip ?? false }, () => {
     await page.mouse.click(box.x + 10, box.y + box.height - 10);
     await page.waitForTimeout(200);
     assert.equal(await field(page, 'type'), 'fault');
+  });
+
+  it("the fault queue's details show its depth (pending groups) and counts", async () => {
+    await until('pending in details', async () => (await field(page, 'pending')) === '8', 30000);
+    assert.equal(await field(page, 'read'), '8');
+    assert.equal(await field(page, 'answered'), '0');
+    await screenshot(page, 'topology-fault-queue');
+  });
+
+  it("the simulator's PASID attachments are in the graph: device → PASID → HWPT", async () => {
+    await until('PASID node drawn', () => nodePoint(page, 'pasid:2:4'), 30000);
+    const at = (await nodePoint(page, 'pasid:1:3'))!;
+    await page.mouse.click(at.x, at.y);
+    await until('PASID details', async () => (await field(page, 'type')) === 'pasid');
+    const links = (await page.getByTestId('detail-link').allTextContents()).map((t) => t.trim());
+    assert.ok(links.includes('dev:1 —pasid→ pasid:1:3'), JSON.stringify(links));
+    assert.ok(
+      links.some((l) => /^pasid:1:3 —attached→ hwpt:\d+$/.test(l)),
+      JSON.stringify(links),
+    );
+  });
+
+  it('no edge crosses the fault-queue node', async () => {
+    const crossing = await page.getByTestId('topology-graph').evaluate((el) => {
+      interface Opt {
+        series: {
+          data: { id: string; x: number; y: number; symbolSize: number[] }[];
+          links: { source: string; target: string }[];
+        }[];
+      }
+      const chart = (
+        el as unknown as {
+          __echarts: { getOption(): Opt; convertToPixel(f: object, v: number[]): number[] };
+        }
+      ).__echarts;
+      const s = chart.getOption().series[0]!;
+      const px = new Map(
+        s.data.map((d) => [d.id, chart.convertToPixel({ seriesIndex: 0 }, [d.x, d.y])]),
+      );
+      const fault = s.data.find((d) => d.id.startsWith('fault:'))!;
+      const [fx, fy] = px.get(fault.id)!;
+      const [w, h] = fault.symbolSize;
+      const inBox = (x: number, y: number): boolean =>
+        Math.abs(x - fx!) <= w! / 2 && Math.abs(y - fy!) <= h! / 2;
+      const bad: string[] = [];
+      for (const l of s.links) {
+        if (l.source === fault.id || l.target === fault.id) continue;
+        const [ax, ay] = px.get(l.source)!;
+        const [bx, by] = px.get(l.target)!;
+        for (let i = 0; i <= 200; i++) {
+          const t = i / 200;
+          if (inBox(ax! + (bx! - ax!) * t, ay! + (by! - ay!) * t)) {
+            bad.push(`${l.source}→${l.target}`);
+            break;
+          }
+        }
+      }
+      return bad;
+    });
+    assert.deepEqual(crossing, [], 'edges through the fault queue node');
   });
 });

@@ -9,7 +9,6 @@ import type {
   EventEnvelope,
   EventName,
   EventPayload,
-  Frame,
   SessionState,
 } from '../../common/contract';
 import type { HostTopology, TopologyUpdate } from '../../common/host-topology';
@@ -33,14 +32,13 @@ import { FrameBuilder, type Clock, type FrameContent } from './frame-builder';
 import { LatencyHistogram } from './latency-histogram';
 import { formatPolicyText, parsePolicyText } from './policy-text';
 import { RateWindow } from './rate-window';
+import { RecentErrors } from './recent-errors';
 import { toTotals } from './totals';
 
 /** Lines per rate chart; the rest are summed into 'other'. */
 export const MAX_RATE_SERIES = 8;
 /** Rows in Frame.newest. */
 export const NEWEST_ROWS = 20;
-/** Errors carried per frame; more are counted in totals.errors only. */
-export const MAX_FRAME_ERRORS = 50;
 
 /**
  * Per-flush cap on the records of automatically answered groups the native
@@ -96,7 +94,7 @@ class SessionView implements RespondView {
   readonly startNs = monoNs();
   readonly startedAt = Date.now();
   totals: QueueTotals | undefined;
-  errors: Frame['errors'] = [];
+  readonly errors = new RecentErrors();
   /** (ms, faults) samples of the last second or so, for faultRate. */
   private samples: [number, number][] = [];
 
@@ -140,8 +138,7 @@ class SessionView implements RespondView {
       if (a.by[i] === AnsweredBy.Policy) this.latency.add(a.latencyNs[i]! / 1e3);
     }
     for (const e of b.errors) {
-      if (this.errors.length >= MAX_FRAME_ERRORS) break;
-      this.errors.push({
+      this.errors.add({
         at: this.nowMs(),
         group: e.group === null ? null : String(e.group),
         cookie: e.cookie,
@@ -404,7 +401,7 @@ export class CoreService {
             lastError: progress.lastError ?? null,
           }
         : null,
-      errors: v ? v.errors.splice(0) : [],
+      errors: v ? v.errors.snapshot() : [],
     };
     if (withCharts) {
       const win = v?.byDevice ?? new RateWindow();
@@ -505,6 +502,12 @@ export class CoreService {
         }
         this.frames.changed();
         return { answered };
+      },
+
+      'errors.dismiss': async (p) => {
+        this.view?.errors.dismiss(p.upTo);
+        this.frames.changed();
+        return { ok: true };
       },
 
       'stream.resync': async (_p, ctx: RequestContext) => {

@@ -15,7 +15,8 @@ export function unauthorizedPage(problem: TokenProblem): string {
 <head>
 <meta charset="utf-8">
 <title>iommuscope: access token ${problem}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:3em auto;padding:0 1em}code{background:#eee;padding:0 .2em}</style>
+<meta name="color-scheme" content="dark">
+<style>html{background:#14171d;color:#d4d9e2}body{font:15px/1.5 system-ui,'DejaVu Sans',sans-serif;max-width:40em;margin:3em auto;padding:1em 1.5em;background:#1b1f27;border:1px solid #2c3240;border-radius:4px}h1{font-size:18px;color:#e06c6c}code{font-family:ui-monospace,'DejaVu Sans Mono',monospace;background:#222733;padding:0 .3em;border-radius:3px}</style>
 </head>
 <body>
 <h1>Access token ${problem}</h1>

@@ -15,7 +15,8 @@
 import { openSource, type OpenSourceOptions } from '../sources/open-source';
 import type { FaultSource } from '../sources/fault-source';
 import type { InjectSpec } from '../../common/inject';
-import type { PolicySpec } from '../../common/policy';
+import { policyProblemFor, type PolicySpec } from '../../common/policy';
+import { GrammarError } from '../../common/grammar-error';
 import type { IommufdObjects } from '../../common/iommufd-objects';
 import { decodeFaultRecords, type FaultRecord } from '../../common/fault-record';
 import {
@@ -137,6 +138,8 @@ export class FaultSession {
   }
 
   setPolicy(spec: PolicySpec): void {
+    const problem = policyProblemFor(spec, this.source.kind);
+    if (problem) throw new GrammarError('policy', problem);
     this.source.queue.setPolicy(toNativePolicy(spec));
   }
 

@@ -15,6 +15,13 @@ export interface SimSourceOptions extends QueueTuning {
 const SIM_IOAS = 1;
 const SIM_HWPT = 2;
 const SIM_FAULT = 3;
+/**
+ * PASID attachments shown per simulated device: the injection's PASIDs are
+ * attached to the iopf HWPT as the kernel requires (IOMMU_HWPT_ATTACH with a
+ * PASID) before faults can carry them; past this many the graph would be
+ * unreadable, so only the first ones appear (the faults still use them all).
+ */
+export const SIM_PASID_NODES_PER_DEVICE = 64;
 
 export class SimSource implements FaultSource {
   readonly kind = 'sim' as const;
@@ -22,6 +29,8 @@ export class SimSource implements FaultSource {
   readonly queue: NativeFaultQueue;
   private readonly graph = new IommufdObjectGraph('sim');
   private devices = 0;
+  /** PASID attachments in the graph, by device. */
+  private readonly pasids = new Map<number, Set<number>>();
   private closed = false;
 
   constructor(addon: NativeAddon, opts: SimSourceOptions = {}) {
@@ -67,12 +76,34 @@ export class SimSource implements FaultSource {
       this.graph.link(key, objectKey.hwpt(SIM_HWPT), 'attached');
     }
     this.devices = Math.max(this.devices, spec.devices);
+    if (spec.pasidMax > 0) this.attachPasids(spec);
+  }
+
+  /** The injection's PASIDs, attached to the iopf HWPT on every device it uses. */
+  private attachPasids(spec: InjectSpec): void {
+    const first = Math.max(1, spec.pasidMin);
+    for (let dev = 1; dev <= spec.devices; dev++) {
+      const have = this.pasids.get(dev) ?? new Set<number>();
+      this.pasids.set(dev, have);
+      for (let p = first; p <= spec.pasidMax; p++) {
+        if (have.size >= SIM_PASID_NODES_PER_DEVICE) break;
+        if (have.has(p)) continue;
+        have.add(p);
+        const key = objectKey.pasid(dev, p);
+        this.graph.add({ type: 'pasid', key, devId: dev, pasid: p, state: 'live' });
+        this.graph.link(objectKey.device(dev), key, 'pasid');
+        this.graph.link(key, objectKey.hwpt(SIM_HWPT), 'attached');
+      }
+    }
   }
 
   detach(): number {
     const n = this.queue.simDetach();
     for (let dev = 1; dev <= this.devices; dev++)
       this.graph.unlink(objectKey.device(dev), 'attached');
+    for (const [dev, set] of this.pasids) {
+      for (const p of set) this.graph.unlink(objectKey.pasid(dev, p), 'attached');
+    }
     return n;
   }
 

@@ -1,7 +1,8 @@
 // Layered layout of the session's iommufd objects, left to right:
 // IOAS → HWPTs (nested ones a column further right than their parent) →
-// devices → PASIDs; a fault queue sits just beside (below-right of) the first
-// HWPT that reports to it. Within a column, nodes are ordered by the mean
+// devices → PASIDs; a fault queue sits one column left of and one row below
+// the first HWPT that reports to it: every other edge of that HWPT leaves to
+// the right (devices, PASIDs) or straight left (its IOAS), so none crosses it. Within a column, nodes are ordered by the mean
 // position of what they connect to on the left, which keeps edges short.
 import type {
   IommufdEdge,
@@ -100,7 +101,7 @@ export function layoutObjects(objects: IommufdObjects): PlacedNode[] {
     const at = reporter ? placed.find((p) => p.node.key === reporter) : undefined;
     placed.push(
       at
-        ? { node: n, col: at.col + 0.45, row: at.row + 0.9 }
+        ? { node: n, col: at.col - 1, row: at.row + 1 }
         : { node: n, col: 1.45, row: -1 - spare++ },
     );
   }
@@ -116,7 +117,7 @@ export function nodeLabel(n: IommufdNode): string {
     case 'device':
       return `dev ${n.id}\n${n.label}`;
     case 'pasid':
-      return `PASID ${n.pasid}`;
+      return `PASID ${n.pasid}\ndev ${n.devId}`;
     case 'fault':
       return `fault queue ${n.id}`;
   }

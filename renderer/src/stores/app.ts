@@ -4,6 +4,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { AppInfo } from '../../../main/common/contract';
 import { useCore } from '../transport';
+import { bindUrlState } from '../url-state';
 
 export const tabs = ['Host', 'Live', 'Faults', 'Topology', 'Session'] as const;
 export type TabName = (typeof tabs)[number];
@@ -23,6 +24,11 @@ export const DISMISS_MS = { info: 5000, warning: 10000, error: 0 } as const;
 export const useAppStore = defineStore('app', () => {
   const info = ref<AppInfo | null>(null);
   const tab = ref<TabName>('Host');
+  // The tab survives a reload (`#tab=Faults`); Host, the default, is left out.
+  bindUrlState('tab', tab, {
+    parse: (text) => ((tabs as readonly string[]).includes(text) ? (text as TabName) : undefined),
+    format: (name) => (name === 'Host' ? null : name),
+  });
   const notices = ref<Notice[]>([]);
   let nextNotice = 1;
 
@@ -30,11 +36,13 @@ export const useAppStore = defineStore('app', () => {
     info.value = await useCore().request('app.info', {});
   }
 
-  function notify(level: Notice['level'], message: string): void {
+  /** Shows a notice; returns its id (for dismiss). */
+  function notify(level: Notice['level'], message: string): number {
     const notice = { id: nextNotice++, level, message, at: Date.now() };
     notices.value = [...notices.value, notice].slice(-MAX_NOTICES);
     const after = DISMISS_MS[level];
     if (after) setTimeout(() => dismiss(notice.id), after);
+    return notice.id;
   }
 
   function dismiss(id: number): void {

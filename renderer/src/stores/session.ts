@@ -6,15 +6,20 @@ import { computed, reactive, ref, shallowRef } from 'vue';
 import type { SessionState } from '../../../main/common/contract';
 import type { FaultSourceKind } from '../../../main/common/iommufd-objects';
 import { parseInject, INJECT_DEFAULTS } from '../../../main/common/inject';
-import { parsePolicy, parsePolicyRules } from '../../../main/common/policy';
+import { parsePolicy, parsePolicyRules, policyProblemFor } from '../../../main/common/policy';
 import { errorMessage } from '../format';
 import { useCore } from '../transport';
 import { useAppStore } from './app';
+import { bindUrlState, type UrlCodec } from '../url-state';
 
-/** null when `text` is a valid --policy word or JSON rules document, else why not. */
-export function checkPolicy(text: string): string | null {
+/**
+ * null when `text` is a valid --policy word or JSON rules document that
+ * `source` can run (the simulator cannot map), else why not.
+ */
+export function checkPolicy(text: string, source: FaultSourceKind | null = null): string | null {
   const t = text.trim();
   try {
+    let spec;
     if (t.startsWith('{')) {
       let json: unknown;
       try {
@@ -22,9 +27,9 @@ export function checkPolicy(text: string): string | null {
       } catch (err) {
         return `rules JSON does not parse: ${errorMessage(err)}`;
       }
-      parsePolicyRules(json, 'rules');
-    } else parsePolicy(t);
-    return null;
+      spec = parsePolicyRules(json, 'rules');
+    } else spec = parsePolicy(t);
+    return policyProblemFor(spec, source);
   } catch (err) {
     return errorMessage(err);
   }
@@ -58,24 +63,54 @@ export function injectSpecText(form: InjectForm, source: FaultSourceKind | null)
   return parts.join(',');
 }
 
+const INJECT_FORM_DEFAULTS: InjectForm = {
+  count: '10000',
+  rate: '1000',
+  pasids: '0',
+  devices: '2',
+  group: '1',
+  perm: 'r',
+  addr: INJECT_DEFAULTS.addr,
+};
+
+/** The inject form in the URL as `key=value,…`, defaults left out; unknown keys are ignored. */
+export const injectFormCodec: UrlCodec<InjectForm> = {
+  parse(text) {
+    const form = { ...INJECT_FORM_DEFAULTS };
+    for (const part of text.split(',')) {
+      const eq = part.indexOf('=');
+      const key = part.slice(0, eq) as keyof InjectForm;
+      if (eq > 0 && Object.prototype.hasOwnProperty.call(form, key)) form[key] = part.slice(eq + 1);
+    }
+    return form;
+  },
+  format(form) {
+    return (Object.keys(INJECT_FORM_DEFAULTS) as (keyof InjectForm)[])
+      .filter((k) => form[k] !== INJECT_FORM_DEFAULTS[k])
+      .map((k) => `${k}=${form[k]}`)
+      .join(',');
+  },
+};
+
 export const useSessionStore = defineStore('session', () => {
   const state = shallowRef<SessionState | null>(null);
   const busy = ref(false);
   const policyText = ref('success');
   /** True once the user edited the policy box (then session updates do not overwrite it). */
   const policyDirty = ref(false);
-  const injectForm = reactive<InjectForm>({
-    count: '10000',
-    rate: '1000',
-    pasids: '0',
-    devices: '2',
-    group: '1',
-    perm: 'r',
-    addr: INJECT_DEFAULTS.addr,
-  });
+  const injectForm = reactive<InjectForm>({ ...INJECT_FORM_DEFAULTS });
+  // The form survives a reload: `#inject=count=500,rate=50` (fields that differ from the defaults).
+  bindUrlState(
+    'inject',
+    computed({
+      get: () => ({ ...injectForm }),
+      set: (v: InjectForm) => void Object.assign(injectForm, v),
+    }),
+    injectFormCodec,
+  );
 
   const open = computed(() => state.value?.source != null);
-  const policyProblem = computed(() => checkPolicy(policyText.value));
+  const policyProblem = computed(() => checkPolicy(policyText.value, state.value?.source ?? null));
   const injectText = computed(() => injectSpecText(injectForm, state.value?.source ?? null));
   const injectProblem = computed(() => {
     try {
@@ -98,16 +133,26 @@ export const useSessionStore = defineStore('session', () => {
     setState(await useCore().request('session.state', {}));
   }
 
+  /** Error notices of failed session.open/close: stale once a later open or close succeeds. */
+  let lifecycleErrors: number[] = [];
+
   async function run<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
     busy.value = true;
     try {
       return await fn();
     } catch (err) {
-      useAppStore().notify('error', `${what}: ${errorMessage(err)}`);
+      const id = useAppStore().notify('error', `${what}: ${errorMessage(err)}`);
+      if (what.startsWith('session.')) lifecycleErrors.push(id);
       return undefined;
     } finally {
       busy.value = false;
     }
+  }
+
+  function clearLifecycleErrors(): void {
+    const app = useAppStore();
+    for (const id of lifecycleErrors) app.dismiss(id);
+    lifecycleErrors = [];
   }
 
   async function openSession(
@@ -126,13 +171,29 @@ export const useSessionStore = defineStore('session', () => {
           })
         : core.request('session.open', { source, ...(policy ? { policy } : {}) }),
     );
-    if (next) setState(next);
+    if (next) {
+      clearLifecycleErrors();
+      setState(next);
+    }
     return next !== undefined && next.source !== null;
   }
 
-  async function closeSession(): Promise<void> {
+  async function closeSession(): Promise<boolean> {
     const next = await run('session.close', () => useCore().request('session.close', {}));
-    if (next) setState(next);
+    if (next) {
+      clearLifecycleErrors();
+      setState(next);
+    }
+    return next !== undefined;
+  }
+
+  /** Tears the open session down (draining with its drain code), then opens `source`. */
+  async function reopenSession(
+    source: FaultSourceKind,
+    opts: { device?: string; pasid?: number } = {},
+  ): Promise<boolean> {
+    if (open.value && !(await closeSession())) return false;
+    return openSession(source, opts);
   }
 
   async function applyPolicy(): Promise<boolean> {
@@ -189,6 +250,7 @@ export const useSessionStore = defineStore('session', () => {
     load,
     openSession,
     closeSession,
+    reopenSession,
     applyPolicy,
     setDrainCode,
     startInject,
