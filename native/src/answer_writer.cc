@@ -26,7 +26,7 @@ const char* ByName(uint8_t by) {
     case kByDrain:
       return "the drain";
     default:
-      return "the kernel (domain detached or replaced)";
+      return "the kernel (domain detached or replaced, or the cookie no longer known)";
   }
 }
 

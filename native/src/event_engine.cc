@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "errors.h"
 
 namespace {
@@ -154,7 +156,7 @@ void EventQueueEngine::ReadAvailable(bool hung_up) {
     }
     if (err == EINVAL && read_buf_.size() < format_->MaxReadBytes()) {
       // The kernel's answer when the first pending record does not fit: grow and retry.
-      read_buf_.resize(read_buf_.size() * 2);
+      read_buf_.resize(std::min(read_buf_.size() * 2, format_->MaxReadBytes()));
       continue;
     }
     if (err == EINVAL) {

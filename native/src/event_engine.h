@@ -31,7 +31,7 @@ class QueueFormat {
   virtual const char* ThreadName() const = 0;  // for top -H, perf, gdb (15 chars)
   virtual const char* RecordName() const = 0;  // in messages: "fault group", "vEVENT"
   virtual size_t InitialReadBytes() const = 0;
-  virtual size_t MaxReadBytes() const = 0;  // a multiple of the initial size times a power of 2
+  virtual size_t MaxReadBytes() const = 0;  // >= the initial size; growth doubles up to it
   // The methods below are called with the engine lock held.
   virtual void ConsumeLocked(const uint8_t* data, size_t n, double now_ns) = 0;
   virtual void ReadFailedLocked(int err, const std::string& message) = 0;

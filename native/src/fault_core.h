@@ -19,6 +19,9 @@
 
 class SimChannel;
 
+// 2^18 records (10 MiB): more than any PRI group (PRI grants at most 2048 pages).
+constexpr size_t kDefaultMaxReadBytes = (size_t(1) << 18) * sizeof(iommu_hwpt_pgfault);
+
 struct QueueOptions {
   int iommufd = -1;  // for the 'map' action and mock injection
   bool has_ioas = false;
@@ -27,6 +30,7 @@ struct QueueOptions {
   uint32_t mock_dev = 0;
   uint64_t js_buffer_records = 1u << 20;
   uint64_t flush_interval_ns = 10'000'000;
+  size_t max_read_bytes = kDefaultMaxReadBytes;  // the read buffer's cap (tests lower it)
 };
 
 struct PendingGroup {
@@ -40,7 +44,7 @@ struct AnswerFailure {
   uint64_t seq;
   bool has_cookie;
   uint32_t cookie;
-  int err;  // ESTALE: not pending; else the channel's errno (the group stays pending)
+  int err;  // ESTALE: not pending; EINVAL: answered by the kernel; else the group stays pending
   std::string message;
   bool has_memo;  // ESTALE for a recently answered group: who, which code, when
   uint8_t by, code;

@@ -21,6 +21,9 @@
 namespace {
 
 constexpr double kMaxExactSeq = 9007199254740992.0;  // 2^53
+// PRI credit above this is no device's: a bound that keeps the sim's memory sane.
+constexpr uint32_t kMaxOutstanding = 1u << 24;
+constexpr uint32_t kRecordBytes = sizeof(iommu_hwpt_pgfault);
 
 using CorePtr = std::shared_ptr<FaultQueueCore>;
 
@@ -59,17 +62,35 @@ class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
     std::string kind = o.Get("kind").IsString() ? o.Get("kind").As<Napi::String>().Utf8Value() : "";
     QueueOptions opts;
     uint32_t js_records = 1u << 20, limit = 0, fault_fd = 0, u = 0;
+    uint32_t max_read = uint32_t(kDefaultMaxReadBytes);
     double flush_ms = 10;
     bool has = false;
     if (!PropU32(env, o, "jsBufferRecords", &js_records, &has) ||
-        !PropNumber(env, o, "flushIntervalMs", &flush_ms, &has))
+        !PropNumber(env, o, "flushIntervalMs", &flush_ms, &has) ||
+        !PropU32(env, o, "maxReadBytes", &max_read, &has))
       return;
+    // The kernel's read() takes whole records only (ESPIPE otherwise).
+    if (max_read < kRecordBytes || max_read > kDefaultMaxReadBytes || max_read % kRecordBytes) {
+      ThrowArgError(env, "options.maxReadBytes must be a multiple of " +
+                             std::to_string(kRecordBytes) + " (one record) in " +
+                             std::to_string(kRecordBytes) + ".." +
+                             std::to_string(kDefaultMaxReadBytes) + ", got " +
+                             std::to_string(max_read));
+      return;
+    }
+    opts.max_read_bytes = max_read;
     opts.js_buffer_records = js_records;
     opts.flush_interval_ns = uint64_t(flush_ms * 1e6);
     std::unique_ptr<FaultChannel> channel;
     SimChannel* sim = nullptr;
     if (kind == "sim") {
       if (!PropU32(env, o, "outstandingLimit", &limit, &has)) return;
+      if (limit > kMaxOutstanding) {
+        ThrowArgError(env, "options.outstandingLimit must be 0..2^24 (" +
+                               std::to_string(kMaxOutstanding) +
+                               "; 0 = the default 512 groups), got " + std::to_string(limit));
+        return;
+      }
       auto s = std::make_unique<SimChannel>(limit);
       if (s->PollFd() < 0) {
         ThrowErrno(env, errno, "eventfd");

@@ -12,7 +12,6 @@
 namespace {
 constexpr size_t kRec = sizeof(iommu_hwpt_pgfault);
 constexpr size_t kInitialReadRecords = 256;
-constexpr size_t kMaxReadRecords = 1u << 18;  // 10 MiB: more than any PRI group
 constexpr size_t kAnswerChunk = 32;           // automatic answers written every this many groups
 constexpr size_t kMaxRecycledRecords = 1u << 16;  // larger batch buffers (bursts) are freed
 constexpr size_t kMaxRecycledGroups = 1u << 17;
@@ -36,8 +35,10 @@ FaultQueueCore::FaultQueueCore(std::unique_ptr<FaultChannel> channel, SimChannel
 
 FaultQueueCore::~FaultQueueCore() { engine_.Stop(); }
 
-size_t FaultQueueCore::InitialReadBytes() const { return kInitialReadRecords * kRec; }
-size_t FaultQueueCore::MaxReadBytes() const { return kMaxReadRecords * kRec; }
+size_t FaultQueueCore::InitialReadBytes() const {
+  return std::min(kInitialReadRecords * kRec, opts_.max_read_bytes);
+}
+size_t FaultQueueCore::MaxReadBytes() const { return opts_.max_read_bytes; }
 
 void FaultQueueCore::SetPolicy(Policy p) {
   std::lock_guard<std::mutex> lock(engine_.mu());

@@ -7,7 +7,7 @@ import { AnsweredBy, type NativeFaultQueue } from '../../main/node/native/addon-
 import { waitFor } from '../shared/until';
 import { parseFilter } from '../../main/common/filter';
 import { compileNativeMatch } from '../../main/node/native/compile-match';
-import { addon, assertExact, assertExactLean, collect, collectLean, spec } from './addon';
+import { addon, assertExact, assertExactLean, collect, collectLean, records, spec } from './addon';
 
 const hold = { rules: [], fallback: { kind: 'hold' as const } };
 const success = { rules: [], fallback: { kind: 'success' as const } };
@@ -175,17 +175,33 @@ test('respond racing the delay timer and itself: every group is answered exactly
     assertExact(seen);
   }));
 
-test('a refused automatic answer leaves its group pending, named in the error; the user answers it once', () =>
+// The kernel refuses a well-formed answer with EINVAL only for a cookie it no
+// longer knows: it answered that group INVALID itself. The queue records it so.
+test('a refused automatic answer is recorded as answered by the kernel, once, named in the error', () =>
   withQueue({ jsBufferRecords: 0 }, async (q, seen) => {
     q.setPolicy(success);
     q.simRefuseAnswers(1);
     q.inject(spec({ count: 3 }));
-    await waitFor('3 read', () => q.totals().groups === 3);
-    await waitFor('flushed', () => seen.reads.length === 3 && seen.answers.length === 2);
-    const [refused] = q.pending();
-    assert.ok(refused, 'one group is pending');
-    assert.equal(refused.group, seen.reads[0]?.group, 'the first answer was the refused one');
-    // Step: the error names the group and its cookie.
+    await waitFor(
+      '3 read and answered',
+      () => seen.reads.length === 3 && seen.answers.length === 3,
+    );
+    const refused = seen.reads[0]!;
+    assert.deepEqual(q.pending(), [], 'nothing stays pending');
+    // Step: the refused group (the first answer written) is the kernel's, INVALID, once.
+    const mine = seen.answers.filter((a) => a.group === refused.group);
+    assert.deepEqual(
+      mine.map((a) => [a.cookie, a.code, a.by, a.rule]),
+      [[refused.cookie, 1, AnsweredBy.Kernel, -1]],
+    );
+    assert.deepEqual(
+      seen.answers.filter((a) => a.group !== refused.group).map((a) => [a.code, a.by]),
+      [
+        [0, AnsweredBy.Policy],
+        [0, AnsweredBy.Policy],
+      ],
+    );
+    // Step: the error names the group and its cookie, and says who answered it.
     assert.equal(seen.errors.length, 1);
     assert.deepEqual(
       [seen.errors[0]?.group, seen.errors[0]?.cookie, seen.errors[0]?.code, seen.errors[0]?.op],
@@ -193,22 +209,50 @@ test('a refused automatic answer leaves its group pending, named in the error; t
     );
     assert.match(
       seen.errors[0]?.message ?? '',
-      new RegExp(`group ${refused.group} .*stays pending`),
+      new RegExp(
+        `group ${refused.group} \\(cookie ${refused.cookie}\\).*recorded as answered by the kernel`,
+      ),
     );
-    // Step: a pending group's records reach JS even with no room for automatic ones.
-    assert.deepEqual(seen.reads[0]?.records, refused.records);
-    assert.equal(seen.reads[1]?.records, null);
-    // Step: the user answers it exactly once.
-    assert.deepEqual(q.respond([refused.group], 0).ok, [refused.group]);
+    // Step: the refused group's records reach JS even with no room for automatic ones.
+    assert.equal(records(refused.records)[0]?.cookie, refused.cookie);
+    assert.deepEqual(
+      seen.reads.slice(1).map((r) => r.records),
+      [null, null],
+    );
+    // Step: a later user answer is ESTALE naming the kernel; nothing is written.
+    const late = q.respond([refused.group], 0);
+    assert.deepEqual(late.ok, []);
+    assert.deepEqual(
+      [late.failed[0]?.code, late.failed[0]?.answeredBy, late.failed[0]?.answeredCode],
+      ['ESTALE', AnsweredBy.Kernel, 1],
+    );
+    assert.match(late.failed[0]?.message ?? '', /already answered invalid by the kernel/);
+    // Step: the simulated kernel forgot the cookie: the next group gets it
+    // again, and a stale answer for the refused group never reaches it.
+    q.setPolicy(hold);
+    q.inject(spec({ count: 1 }));
+    await waitFor('4th read', () => q.totals().groups === 4);
+    const next = q.pending()[0]!;
+    assert.equal(next.cookie, refused.cookie, 'the lowest free cookie is the refused one');
     assert.equal(q.respond([refused.group], 0).failed[0]?.code, 'ESTALE');
-    await waitFor('answer flushed', () => seen.answers.length === 3);
+    assert.deepEqual(
+      q.pending().map((p) => p.group),
+      [next.group],
+    );
+    assert.deepEqual(q.respond([next.group], 0).ok, [next.group]);
+    await waitFor('answers flushed', () => seen.answers.length === 4);
     assertExact(seen);
     const t = totalsAddUp(q);
-    assert.deepEqual([t.byPolicy, t.byUser, t.errors], [2, 1, 1]);
+    assert.deepEqual(
+      [t.byPolicy, t.byKernel, t.byUser, t.byDrain, t.success, t.invalid, t.errors, t.pending],
+      [2, 1, 1, 0, 3, 1, 1, 0],
+    );
   }));
 
+// A quarter of the groups are held: the PRI credit must cover them all, or
+// the simulated devices stall (as real ones do) before the count is read.
 test('read/answered lists stay exact at full speed with a 1-record JS buffer; held records always arrive', () =>
-  withQueue({ jsBufferRecords: 1, outstandingLimit: 0 }, async (q, seen) => {
+  withQueue({ jsBufferRecords: 1, outstandingLimit: 300000 }, async (q, seen) => {
     q.setPolicy({
       rules: [{ match: compileNativeMatch(parseFilter('dev == 2')), action: { kind: 'hold' } }],
       fallback: { kind: 'success' },
@@ -263,8 +307,9 @@ test('3,000,000 faults through the pipeline: no false read errors, totals and li
     assertExactLean(seen);
   }));
 
+// Every group is held: a PRI credit of 2^21 (> 2,000,000, within the 2^24 bound).
 test('2,000,000 held groups drained: byDrain is exact and the totals add up', () =>
-  withLeanQueue({ outstandingLimit: 0 }, async (q, seen) => {
+  withLeanQueue({ outstandingLimit: 2 ** 21 }, async (q, seen) => {
     q.setPolicy(hold);
     const n = 2e6;
     q.inject(spec({ count: n, devices: 8 }));

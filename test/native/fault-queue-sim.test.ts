@@ -23,7 +23,9 @@ const rule = (filter: string, action: NativeAction): NativeRule => ({
   action,
 });
 
-function simQueue(opts: { jsBufferRecords?: number; outstandingLimit?: number } = {}) {
+function simQueue(
+  opts: { jsBufferRecords?: number; outstandingLimit?: number; maxReadBytes?: number } = {},
+) {
   return addon().createFaultQueue({ kind: 'sim', flushIntervalMs: 2, ...opts });
 }
 
@@ -117,20 +119,42 @@ test('groups larger than the read buffer are read whole: the buffer grows on EIN
     assert.equal(seen.errors.length, 0, 'no read error for a large group');
   }));
 
+// PRI groups stop at 2048 pages, far below the reader's 10 MiB default cap,
+// so these lower the cap (maxReadBytes) to reach its edge with real groups.
+test('the read buffer grows up to a cap that is not a doubling of its start: a group that fits it is read whole', () =>
+  withQueue({ maxReadBytes: 1500 * 40 }, async (q, seen) => {
+    q.setPolicy(hold);
+    // 256 → 512 → 1024 records, then 1500 (the cap), not 2048.
+    q.inject(spec({ count: 1500, groupPages: 1500 }));
+    await waitFor('the 1500-page group', () => q.totals().groups === 1);
+    assert.deepEqual(
+      q.pending().map((g) => g.records.byteLength / 40),
+      [1500],
+    );
+    const t = q.totals();
+    assert.deepEqual([t.faults, t.errors], [1500, 0]);
+    await waitFor('read flushed', () => seen.reads.length === 1);
+    assert.equal(seen.errors.length, 0);
+  }));
+
 // Also needs the kernel-exact simulator's EINVAL.
 test('a group larger than the largest read buffer is one clear read error, then reading stops', () =>
-  withQueue({}, async (q, seen) => {
+  withQueue({ maxReadBytes: 2047 * 40 }, async (q, seen) => {
     q.setPolicy(hold);
-    const pages = (1 << 18) + 1; // the reader's cap is 2^18 records (10 MiB)
-    q.inject(spec({ count: pages, groupPages: pages }));
+    q.inject(spec({ count: 2048, groupPages: 2048 })); // one record past the cap
     await waitFor('read error', () => seen.errors.length > 0, 20000);
     await new Promise((r) => setTimeout(r, 30));
     assert.equal(seen.errors.length, 1, 'reported once, not per wake');
     const e = seen.errors[0];
     assert.deepEqual([e?.code, e?.op, e?.group, e?.cookie], ['EMSGSIZE', 'read', null, null]);
-    assert.match(e?.message ?? '', /does not fit in 10485760 bytes/);
+    assert.match(e?.message ?? '', /first pending fault group does not fit in 81880 bytes/);
+    // Step: reading has stopped: a group that would fit is not read either.
+    q.inject(spec({ count: 1 }));
+    await waitFor('injected', () => q.injectProgress().done);
+    await new Promise((r) => setTimeout(r, 50));
     const t = q.totals();
-    assert.deepEqual([t.groups, t.errors], [0, 1]);
+    assert.deepEqual([t.groups, t.faults, t.errors], [0, 0, 1]);
+    assert.equal(seen.errors.length, 1);
   }));
 
 test('respond: answers groups success and invalid; unknown, repeated and answered ones are ESTALE', () =>
@@ -192,6 +216,22 @@ test('bad arguments throw TypeError with code EARG', () =>
     assert.throws(() => q.setPolicy({ rules: [], fallback: { kind: 'map' } }), /iommufd/);
     assert.throws(() => a.createFaultQueue({ kind: 'other' } as never), earg);
     assert.throws(() => a.createFaultQueue({ kind: 'kernel' } as never), earg);
+    // The read buffer's cap: whole records (40 bytes) in 40..10 MiB.
+    for (const maxReadBytes of [0, 39, 41, 10485760 + 40, 1.5, -40])
+      assert.throws(
+        () => a.createFaultQueue({ kind: 'sim', maxReadBytes }),
+        (e: NodeJS.ErrnoException) => earg(e) && /maxReadBytes/.test(e.message),
+        `maxReadBytes ${maxReadBytes}`,
+      );
+    for (const maxReadBytes of [40, 10485760])
+      a.createFaultQueue({ kind: 'sim', maxReadBytes }).close();
+    // The PRI credit: 0..2^24.
+    assert.throws(
+      () => a.createFaultQueue({ kind: 'sim', outstandingLimit: 2 ** 24 + 1 }),
+      (e: NodeJS.ErrnoException) =>
+        earg(e) && /outstandingLimit must be 0\.\.2\^24/.test(e.message),
+    );
+    a.createFaultQueue({ kind: 'sim', outstandingLimit: 2 ** 24 }).close();
     assert.throws(() => a.ioasAlloc(-1), earg);
     assert.throws(() => a.openIommufd(5 as unknown as string), earg);
     const kernelQ = a.createFaultQueue({ kind: 'kernel', faultFd: openSync('/dev/null', 'r') });

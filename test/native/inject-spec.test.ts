@@ -119,13 +119,11 @@ test('PRI credit: count 10^9 on hold stops at 512 groups and memory stays bounde
     const grown = process.memoryUsage().rss - rss0;
     assert.ok(grown < 64 << 20, `RSS grew ${grown} bytes`);
     // Answering returns credit: exactly as many new groups come.
-    q.respond(
-      q
-        .pending()
-        .slice(0, 10)
-        .map((p) => p.cookie),
-      0,
-    );
+    const ten = q
+      .pending()
+      .slice(0, 10)
+      .map((p) => p.group);
+    assert.deepEqual(q.respond(ten, 0).ok, ten, 'the 10 oldest groups answered');
     await waitFor('10 more groups', () => q.totals().groups === 522);
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(q.totals().groups, 522);

@@ -22,15 +22,7 @@ import {
 } from '../../common/fault-record';
 import { compileFilter, isEmptyFilter, type CompiledFilter } from './log-filter';
 import { RawRing, type RecordColumns } from './raw-ring';
-import {
-  NO_PASID,
-  NO_RULE,
-  NOT_ANSWERED,
-  RowState,
-  RowStore,
-  lowerBound,
-  type RowColumns,
-} from './log-rows';
+import { NO_PASID, NO_RULE, NOT_ANSWERED, RowState, RowStore, lowerBound } from './log-rows';
 
 // A million answered rows for the table; past that memory stays flat.
 export const DEFAULT_MAX_GROUPS = 1 << 20;

@@ -162,8 +162,8 @@ export interface FaultBatch {
   /**
    * Raw 40-byte struct iommu_hwpt_pgfault records of the groups in `read`,
    * found by `read.first`/`read.pages`. In read order, except that a group
-   * whose automatic answer the kernel refused (it became pending) gets its
-   * records appended then, if they had been left out.
+   * whose automatic answer the kernel refused gets its records appended
+   * then, if they had been left out.
    */
   records: ArrayBuffer;
   /** Groups answered since the last flush (by policy, user, drain or kernel). */
@@ -177,8 +177,11 @@ export interface FaultBatch {
   };
   /**
    * Write, map and read failures since the last flush (at most 1024 per
-   * flush; totals.errors counts all). A refused answer leaves its group
-   * pending. Answers refused in respond() are returned by it, not listed here.
+   * flush; totals.errors counts all). An answer refused with EINVAL was for a
+   * cookie the kernel no longer knows (it answered the group INVALID itself):
+   * the group is recorded as answered by the kernel. Any other refusal leaves
+   * its group pending. Answers refused in respond() are returned by it, not
+   * listed here.
    */
   errors: {
     /** The group concerned; null for a read failure. */
@@ -217,7 +220,11 @@ export interface AnswerFailure {
   group: GroupSeq;
   /** The group's cookie, when the group is (or was recently) known. */
   cookie: number | null;
-  /** 'ESTALE' not pending (answered, or never read); 'EINVAL' the kernel refused it (stays pending). */
+  /**
+   * 'ESTALE' not pending (answered, or never read); 'EINVAL' the kernel no
+   * longer knew the cookie (the group is now recorded as answered by the
+   * kernel); any other errno: the kernel refused it and the group stays pending.
+   */
   code: string;
   errno: number;
   /** Names the group, who answered it and when (for ESTALE), or the kernel's errno. */
@@ -279,6 +286,15 @@ export type FaultQueueOptions =
       jsBufferRecords?: number;
       /** Minimum ms between flushes to JS (coalescing). Default 10. */
       flushIntervalMs?: number;
+      /**
+       * For tests: the cap on the read buffer, which starts at 256 records
+       * (or the cap, when smaller) and doubles, clamped to the cap, each time
+       * read() says the first group does not fit (EINVAL). A group larger than the cap is one
+       * EMSGSIZE read error, then reading stops. A multiple of 40 (one
+       * record) in 40..10485760; default 10485760 (2^18 records, more than
+       * any PRI group).
+       */
+      maxReadBytes?: number;
     }
   | {
       kind: 'sim';
@@ -286,9 +302,11 @@ export type FaultQueueOptions =
       flushIntervalMs?: number;
       /**
        * PRI credit: the simulated devices stall while this many groups are
-       * queued or read-and-unanswered. Default (and 0): 512.
+       * queued or read-and-unanswered. 0..2^24; default (and 0): 512.
        */
       outstandingLimit?: number;
+      /** For tests: the read buffer's cap, as for kind 'kernel'. */
+      maxReadBytes?: number;
     };
 
 /**
