@@ -20,6 +20,7 @@
 namespace {
 
 constexpr double kMaxExactSeq = 9007199254740992.0;  // 2^53
+constexpr uint32_t kMaxCaptureTimes = 1u << 24;       // 128 MiB of trigger times at most
 
 using CorePtr = std::shared_ptr<FaultQueueCore>;
 
@@ -38,6 +39,7 @@ class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
             InstanceMethod<&FaultQueue::TotalsJs>("totals"),
             InstanceMethod<&FaultQueue::Inject>("inject"),
             InstanceMethod<&FaultQueue::InjectProgressJs>("injectProgress"),
+            InstanceMethod<&FaultQueue::InjectTimes>("injectTimes"),
             InstanceMethod<&FaultQueue::StopInject>("stopInject"),
             InstanceMethod<&FaultQueue::SimDetach>("simDetach"),
             InstanceMethod<&FaultQueue::SimRefuseAnswers>("simRefuseAnswers"),
@@ -248,6 +250,13 @@ class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
         !PropU32(env, o, "groupPages", &s.group_pages, nullptr) ||
         !PropU32(env, o, "perm", &s.perm, nullptr) || !PropU64(env, o, "addr", &s.addr, nullptr))
       return env.Undefined();
+    bool capture = false;
+    if (!PropU32(env, o, "captureTimes", &s.capture_times, &capture)) return env.Undefined();
+    if (s.capture_times > kMaxCaptureTimes) {
+      ThrowArgError(env, "spec.captureTimes must be at most " + std::to_string(kMaxCaptureTimes) +
+                             " slots (a bench-only ring of trigger times; 0 turns it off)");
+      return env.Undefined();
+    }
     s.count = uint64_t(count);
     if (double(s.count) != count) {
       ThrowArgError(env, "spec.count must be a whole number");
@@ -285,6 +294,15 @@ class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
     o.Set("done", p.done);
     if (!p.last_error.empty()) o.Set("lastError", p.last_error);
     return o;
+  }
+
+  // Bench-only: the trigger-time ring of the last inject() with captureTimes.
+  Napi::Value InjectTimes(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<double> t = injector_ ? injector_->Times() : std::vector<double>();
+    Napi::Float64Array out = Napi::Float64Array::New(env, t.size());
+    if (!t.empty()) memcpy(out.Data(), t.data(), t.size() * sizeof(double));
+    return out;
   }
 
   Napi::Value StopInject(const Napi::CallbackInfo& info) {
