@@ -6,7 +6,7 @@
 // run-in-vm.sh keeps its files in WORKDIR/.vm. Otherwise each run gets a
 // private work folder and VM runs may go side by side.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -70,11 +70,29 @@ export function vmWorkspace(): VmWorkspace {
   };
 }
 
-/** argv (program first) that boots the VM and runs `command` with cwd = the repo root. */
-export function vmArgv(iommu: 'none' | 'vtd', ws: VmWorkspace, command: string[]): string[] {
+/** Kernel versions with an image here (bzImage-VERSION-iommufd-test), e.g. ['6.12', '7.3']. */
+export function vmKernels(): string[] {
+  if (!existsSync(vmDir)) return [];
+  return readdirSync(vmDir)
+    .map((f) => /^bzImage-(.+)-iommufd-test$/.exec(f)?.[1])
+    .filter((v): v is string => v !== undefined)
+    .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+}
+
+/**
+ * argv (program first) that boots the VM and runs `command` with cwd = the
+ * repo root; `kernel` picks the image (run-in-vm.sh -v), default its own.
+ */
+export function vmArgv(
+  iommu: 'none' | 'vtd',
+  ws: VmWorkspace,
+  command: string[],
+  kernel?: string,
+): string[] {
   return [
     ...ws.prefix,
     runner,
+    ...(kernel ? ['-v', kernel] : []),
     '-i',
     iommu,
     '-w',
