@@ -2,7 +2,7 @@
 // (native/bench/c_fault_loop.c) on the selftest mock device, in this one boot.
 //   node dist/bench/faults-guest.js --c-loop BIN [--count N] [--runs K] [--latency-runs K]
 // Saturation: K alternating runs (C, ours, C, ours, ...) at rate 0, medians.
-// Latency: at 1k, 10k and 50k requests/s, alternating too, medians of p50/p99.
+// Latency: at 1k, 10k and 50k requests/s (or --rates), alternating too, medians of p50/p99.
 // The last stdout line is `BENCH_GUEST {json}` for bench/faults.ts.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -49,7 +49,8 @@ function side(runs: Measured[]): Side {
 function show(what: string, m: Measured): void {
   console.log(
     `  ${what.padEnd(24)} ${fmt(m.faultsPerSec).padStart(9)}/s ${fmt(m.seconds, 2).padStart(7)} s` +
-      `  p50 ${fmt(m.p50Us, 1).padStart(8)} µs  p99 ${fmt(m.p99Us, 1).padStart(8)} µs`,
+      `  p50 ${fmt(m.p50Us, 1).padStart(8)} µs  p99 ${fmt(m.p99Us, 1).padStart(8)} µs` +
+      `  (to read: p50 ${fmt(m.readP50Us, 1)} p99 ${fmt(m.readP99Us, 1)})`,
   );
 }
 
@@ -76,8 +77,17 @@ async function main(argv: string[]): Promise<number> {
   const count = arg('--count', 100_000);
   const runs = arg('--runs', 5);
   const latencyRuns = arg('--latency-runs', 2);
-  if (!binary || ![count, runs, latencyRuns].every((n) => Number.isInteger(n) && n >= 1)) {
-    console.error('usage: faults-guest.js --c-loop BIN [--count N] [--runs K] [--latency-runs K]');
+  const ri = argv.indexOf('--rates');
+  const rates = ri >= 0 ? (argv[ri + 1] ?? '').split(',').map(Number) : LATENCY_RATES;
+  const whole = (n: number) => Number.isInteger(n) && n >= 0;
+  if (
+    !binary ||
+    ![count, runs, latencyRuns].every(whole) ||
+    !rates.every((r) => whole(r) && r > 0)
+  ) {
+    console.error(
+      'usage: faults-guest.js --c-loop BIN [--count N] [--runs K] [--latency-runs K] [--rates R,R,...]',
+    );
     return 2;
   }
   const kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
@@ -86,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
   console.log(`saturation: ${runs} alternating runs of ${count} requests at rate 0`);
   const saturation = { count, ...(await alternate(binary, count, 0, runs)) };
   const latency: GuestResult['latency'] = [];
-  for (const rate of LATENCY_RATES) {
+  for (const rate of rates) {
     const n = Math.max(2000, Math.round(rate * 1.5));
     console.log(`latency at ${rate}/s: ${latencyRuns} alternating runs of ${n} requests`);
     latency.push({ rate, count: n, ...(await alternate(binary, n, rate, latencyRuns)) });

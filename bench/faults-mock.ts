@@ -27,6 +27,9 @@ export interface Measured {
   faultsPerSec: number;
   p50Us: number;
   p99Us: number;
+  /** Trigger to just after the read() that returned the request (where the rest of p50 goes). */
+  readP50Us: number;
+  readP99Us: number;
 }
 
 /** IOAS, mock domain, nest parent, fault queue, nested IOPF HWPT, replace: as the C loop. */
@@ -61,6 +64,7 @@ function openMockQueue(a: NativeAddon) {
 export function matchLatencies(batches: FaultBatch[], triggers: Float64Array, base: number) {
   const count = triggers.length;
   const lat = new Float64Array(count).fill(NaN);
+  const toRead = new Float64Array(count).fill(NaN);
   const reqOf = new Map<number, number>();
   const readNsOf = new Map<number, number>();
   let lastAnswerNs = 0;
@@ -85,11 +89,13 @@ export function matchLatencies(batches: FaultBatch[], triggers: Float64Array, ba
       if (req === undefined || readNs === undefined || !(req >= 0 && req < count)) continue;
       const t = readNs + ans.latencyNs[j]!;
       lat[req] = t - triggers[req]!;
+      toRead[req] = readNs - triggers[req]!;
       if (t > lastAnswerNs) lastAnswerNs = t;
     }
   }
   const matched = lat.filter((x) => Number.isFinite(x));
-  return { sorted: matched.sort(), unmatched: count - matched.length, lastAnswerNs };
+  const reads = toRead.filter((x) => Number.isFinite(x)).sort();
+  return { sorted: matched.sort(), reads, unmatched: count - matched.length, lastAnswerNs };
 }
 
 /** One pipeline run of `count` requests at `rate`; throws on a failed or unclean run. */
@@ -149,6 +155,8 @@ export async function pipelineRun(
       faultsPerSec: count / seconds,
       p50Us: percentile(m.sorted, 50) / 1e3,
       p99Us: percentile(m.sorted, 99) / 1e3,
+      readP50Us: percentile(m.reads, 50) / 1e3,
+      readP99Us: percentile(m.reads, 99) / 1e3,
     };
   } finally {
     q.close();

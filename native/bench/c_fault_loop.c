@@ -16,7 +16,9 @@
  * Latency is per request, from CLOCK_MONOTONIC just before its TRIGGER_IOPF
  * to CLOCK_MONOTONIC just after the write() that answered it returned.
  * `seconds` runs from the first trigger to the last answer's write.
- * Prints one JSON line: {faults, rate, seconds, faultsPerSec, p50Us, p99Us}.
+ * readP50Us/readP99Us: trigger to just after the read() that returned it.
+ * Prints one JSON line: {faults, rate, seconds, faultsPerSec, p50Us, p99Us,
+ * readP50Us, readP99Us}.
  * Exit status 1 with a message on stderr when a step fails.
  *
  * Build: gcc -O2 -pthread -I native/src native/bench/c_fault_loop.c -o c_fault_loop
@@ -42,6 +44,7 @@ static int iommufd = -1, fault_fd = -1;
 static unsigned long total;
 static double *sent_ns; /* by request: when its TRIGGER_IOPF was issued */
 static double *lat_ns;  /* by request: answer latency */
+static double *read_ns; /* by request: trigger to just after the read() that returned it */
 static double last_answer_ns;
 
 static double now_ns(void) {
@@ -112,6 +115,7 @@ static void *responder(void *arg) {
     }
     ssize_t n = read(fault_fd, recs, sizeof(recs));
     if (n < 0) die("read fault fd");
+    double tr = now_ns();
     size_t k = (size_t)n / sizeof(recs[0]), m = 0;
     for (size_t i = 0; i < k; i++) {
       if (!(recs[i].flags & IOMMU_PGFAULT_FLAGS_LAST_PAGE)) continue; /* mock groups: 1 page */
@@ -128,7 +132,10 @@ static void *responder(void *arg) {
     double t = now_ns();
     for (size_t i = 0; i < k; i++) {
       unsigned long r = (unsigned long)((recs[i].addr - BASE_IOVA) / 4096);
-      if (r < total) lat_ns[r] = t - sent_ns[r];
+      if (r < total) {
+        lat_ns[r] = t - sent_ns[r];
+        read_ns[r] = tr - sent_ns[r];
+      }
     }
     answered += m;
     last_answer_ns = t;
@@ -161,7 +168,8 @@ int main(int argc, char **argv) {
   }
   sent_ns = calloc(total, sizeof(double));
   lat_ns = calloc(total, sizeof(double));
-  if (!sent_ns || !lat_ns) die("calloc");
+  read_ns = calloc(total, sizeof(double));
+  if (!sent_ns || !lat_ns || !read_ns) die("calloc");
   unsigned idev;
   setup(&idev);
 
@@ -182,9 +190,11 @@ int main(int argc, char **argv) {
   double seconds = (last_answer_ns - sent_ns[0]) / 1e9;
 
   qsort(lat_ns, total, sizeof(double), cmp_double);
+  qsort(read_ns, total, sizeof(double), cmp_double);
   double p50 = lat_ns[total / 2] / 1e3, p99 = lat_ns[(total * 99) / 100] / 1e3;
+  double rp50 = read_ns[total / 2] / 1e3, rp99 = read_ns[(total * 99) / 100] / 1e3;
   printf("{\"faults\":%lu,\"rate\":%.0f,\"seconds\":%.6f,\"faultsPerSec\":%.1f,\"p50Us\":%.3f,"
-         "\"p99Us\":%.3f}\n",
-         total, rate, seconds, total / seconds, p50, p99);
+         "\"p99Us\":%.3f,\"readP50Us\":%.3f,\"readP99Us\":%.3f}\n",
+         total, rate, seconds, total / seconds, p50, p99, rp50, rp99);
   return 0;
 }
