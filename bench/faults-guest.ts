@@ -18,6 +18,7 @@ export interface Side {
   faultsPerSec: number; // medians over the runs
   p50Us: number;
   p99Us: number;
+  readP50Us: number; // trigger to the read() that returned it
 }
 
 export interface GuestResult {
@@ -43,6 +44,7 @@ function side(runs: Measured[]): Side {
     faultsPerSec: median(runs.map((r) => r.faultsPerSec)),
     p50Us: median(runs.map((r) => r.p50Us)),
     p99Us: median(runs.map((r) => r.p99Us)),
+    readP50Us: median(runs.map((r) => r.readP50Us)),
   };
 }
 

@@ -26,6 +26,10 @@ function printVm(kernel: string, g: GuestResult): void {
     `    pipeline ${fmt(s.ours.faultsPerSec).padStart(8)}/s   runs ${s.ours.runs.map((r) => fmt(r.faultsPerSec)).join(' ')}`,
   );
   console.log(
+    `    p50 latency: C ${fmt(s.c.p50Us)} µs (${fmt(s.c.readP50Us)} of it before the read), ` +
+      `pipeline ${fmt(s.ours.p50Us)} µs (${fmt(s.ours.readP50Us)} before the read)`,
+  );
+  console.log(
     `    ratio pipeline/C ${fmt(ratio, 3)}  (target >= ${TARGETS.saturationRatio}: ${mark(ratio >= TARGETS.saturationRatio)})`,
   );
   console.log(
@@ -102,6 +106,10 @@ export function reportJson(
         oursPerSec: num(s.ours.faultsPerSec),
         cRuns: s.c.runs.map((r) => num(r.faultsPerSec)),
         oursRuns: s.ours.runs.map((r) => num(r.faultsPerSec)),
+        cP50Us: num(s.c.p50Us),
+        oursP50Us: num(s.ours.p50Us),
+        cReadP50Us: num(s.c.readP50Us),
+        oursReadP50Us: num(s.ours.readP50Us),
         ratio: num(ratio),
         meets: ratio >= TARGETS.saturationRatio,
       },
@@ -114,6 +122,8 @@ export function reportJson(
         cP99Us: num(l.c.p99Us),
         oursP50Us: num(l.ours.p50Us),
         oursP99Us: num(l.ours.p99Us),
+        cReadP50Us: num(l.c.readP50Us),
+        oursReadP50Us: num(l.ours.readP50Us),
         p50Ratio: num(l.ours.p50Us / l.c.p50Us),
         meetsP50: l.ours.p50Us / l.c.p50Us <= TARGETS.latencyP50Ratio,
         meetsP99: l.ours.p99Us < TARGETS.latencyP99Us,
