@@ -51,8 +51,15 @@ function watchRun(dir: string, count: number, json: boolean): number {
   const stderr = (r.stderr ?? '').trim();
   if (r.status !== 0)
     throw new Error(`${cmd} exited ${r.status ?? r.signal}: ${stderr.slice(-500)}`);
-  if (/uncaught|exception/i.test(stderr))
-    throw new Error(`${cmd} hit an uncaught exception: ${stderr.slice(-500)}`);
+  if (/uncaught|exception/i.test(stderr)) {
+    const why = stderr
+      .split('\n')
+      .find((l) => l.trim() && !/DeprecationWarning|--trace-deprecation/.test(l));
+    throw new Error(
+      `${cmd}: its batch handler threw (Node reported an uncaught N-API callback exception, ` +
+        `DEP0168)${why ? `: ${why.trim()}` : ''}`,
+    );
+  }
   const text = readFileSync(file, 'utf8');
   const lines = text.trimEnd().split('\n');
   const s = JSON.parse(lines[lines.length - 1] ?? '{}') as Summary;
