@@ -1,198 +1,199 @@
-// `npm run bench:faults`: page requests through the whole pipeline on the
-// kernel's selftest mock device (FaultSession, `success` policy, injection
-// natively paced at rate 0), against the plain C read/answer loop
-// (native/bench/c_fault_loop.c) in the same VM boot.
-//
-// On the host this compiles the C loop into a scratch folder and boots the
-// test VM (-i none) once per kernel; inside the guest (--guest) it measures
-// and prints, naming the kernel (`uname -r`).
-//   node dist/bench/faults.js [--count N] [--kernel 6.12|7.3|all]   (default all)
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// `npm run bench:faults`: issue 7's speed targets for the fault pipeline.
+//   node dist/bench/faults.js [--kernel 6.12|7.3|all] [--parts vm,watch,callgrind]
+//       [--count N] [--runs K] [--latency-runs K] [--watch-count N] [--watch-runs K]
+//       [--callgrind-n N] [--callgrind-n0 N]
+// vm: for each kernel image in ../shared/vm, one boot (-i none, the selftest
+//   mock device) measuring saturation throughput and trigger-to-answer
+//   latency of the pipeline against native/bench/c_fault_loop.c
+//   (bench/faults-guest.ts runs inside);
+// watch: `watch --json` against `watch` on the sim source (bench/faults-watch.ts);
+// callgrind: instructions per fault, sim pipeline against a loop on the same
+//   SimChannel (bench/faults-callgrind.ts).
+// Prints every figure with its ratio and target; the last line is one JSON object.
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { FaultSession } from '../main/node/session/fault-session';
-import { INJECT_DEFAULTS } from '../main/common/inject';
-import os from 'node:os';
 import { vmArgv, vmKernels, vmSkipReason, vmWorkspace } from '../test/vm/vm';
+import { callgrindPerFault, type CallgrindResult } from './faults-callgrind';
+import type { GuestResult } from './faults-guest';
+import { printReport, reportJson } from './faults-report';
+import { watchRates, type WatchResult } from './faults-watch';
 
 const root = path.resolve(__dirname, '..', '..');
 const cSource = path.join(root, 'native', 'bench', 'c_fault_loop.c');
+const VM_TIMEOUT_MS = 40 * 60_000; // one boot's whole bench on a loaded 2-core host under TCG
 
-interface Measured {
-  faults: number;
-  seconds: number;
-  faultsPerSec: number;
-  p50us?: number;
-  p99us?: number;
+export type Part<T> = { ok: T } | { skipped: string };
+
+export interface Options {
+  kernels: string[];
+  parts: Set<string>;
+  count: number;
+  runs: number;
+  latencyRuns: number;
+  watchCount: number;
+  watchRuns: number;
+  callgrindN: number;
+  callgrindN0: number;
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-async function pipeline(count: number): Promise<Measured> {
-  const session = FaultSession.open({
-    source: 'mock',
-    policy: { rules: [], fallback: { kind: 'success' } },
+/** Runs argv, echoing its output line by line with `prefix`; resolves with all of it. */
+function runStreaming(argv: string[], prefix: string, timeoutMs: number) {
+  return new Promise<{ status: number | null; output: string; timedOut: boolean }>((resolve) => {
+    const child = spawn(argv[0]!, argv.slice(1), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let output = '';
+    let partial = '';
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) if (!l.startsWith('BENCH_GUEST ')) console.log(`${prefix}${l}`);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (child.pid) process.kill(-child.pid, 'SIGKILL'); // the VM runner and its qemu
+    }, timeoutMs);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, output, timedOut });
+    });
   });
-  const latencies = new Float64Array(count);
-  let n = 0;
-  session.on('batch', (b) => {
-    const l = b.answered.latencyNs;
-    for (let i = 0; i < l.length && n < count; i++) latencies[n++] = l[i]!;
-  });
-  const t0 = performance.now();
-  session.inject({ ...INJECT_DEFAULTS, count, rate: 0 });
-  while (session.totals().answered < count) {
-    const p = session.injectProgress();
-    if (p?.done && p.failed > 0) throw new Error(`injection failed: ${p.lastError ?? 'unknown'}`);
-    await session.nextBatch(200);
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  const summary = await session.close();
-  if (summary.pending !== 0 || summary.errors !== 0) {
-    throw new Error(`unclean pipeline run: ${JSON.stringify(summary)}`);
-  }
-  const sorted = latencies.slice(0, n).sort();
-  return {
-    faults: count,
-    seconds,
-    faultsPerSec: count / seconds,
-    p50us: percentile(sorted, 50) / 1000,
-    p99us: percentile(sorted, 99) / 1000,
-  };
 }
 
-/** Runs the C loop; its last stdout line is {faults, seconds, faultsPerSec, p50Us, p99Us}. */
-function cLoop(binary: string, count: number): Measured | string {
-  if (!existsSync(binary)) return `no C loop binary (${binary})`;
-  const r = spawnSync(binary, [String(count)], { encoding: 'utf8', timeout: 600_000 });
-  const line = (r.stdout ?? '').split('\n').find((l) => l.trim().startsWith('{'));
-  if (r.status !== 0 || !line)
-    return `C loop failed (exit ${r.status}): ${r.stderr ?? ''}${r.stdout ?? ''}`.trim();
-  const j = JSON.parse(line) as {
-    faults: number;
-    seconds: number;
-    faultsPerSec: number;
-    p50Us: number;
-    p99Us: number;
-  };
-  return {
-    faults: j.faults,
-    seconds: j.seconds,
-    faultsPerSec: j.faultsPerSec,
-    p50us: j.p50Us,
-    p99us: j.p99Us,
-  };
-}
-
-async function guest(count: number, cBinary: string): Promise<number> {
-  const c = cLoop(cBinary, count);
-  const ours = await pipeline(count);
-  const ref = typeof c === 'string' ? undefined : c;
-  const ratio = ref ? ours.faultsPerSec / ref.faultsPerSec : undefined;
-  const f = (x: number | undefined, d = 0) =>
-    x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(d);
-  console.log('');
-  console.log(
-    `fault pipeline on the iommufd selftest mock device, ${count} page requests, kernel ${os.release()}`,
-  );
-  console.log('  path                         faults/s   seconds   p50 µs   p99 µs');
-  console.log(
-    `  FaultSession (policy success) ${f(ours.faultsPerSec).padStart(9)} ${f(ours.seconds, 2).padStart(9)} ${f(ours.p50us, 1).padStart(8)} ${f(ours.p99us, 1).padStart(8)}`,
-  );
-  console.log(
-    `  plain C read/answer loop      ${f(ref?.faultsPerSec).padStart(9)} ${f(ref?.seconds, 2).padStart(9)} ${f(ref?.p50us, 1).padStart(8)} ${f(ref?.p99us, 1).padStart(8)}`,
-  );
-  console.log(`  ratio ours / C: ${f(ratio, 3)} (target ≥ 0.8)   p99 target < 1000 µs`);
-  console.log(
-    '  latency: ours is the automatic answer, read() of the group to write() of its answer;',
-  );
-  console.log(
-    "  the C loop's is TRIGGER_IOPF to answer, so it includes time queued in the kernel.",
-  );
-  if (typeof c === 'string') console.log(`  C reference unavailable: ${c}`);
-  console.log(
-    JSON.stringify({
-      bench: 'faults',
-      kernel: os.release(),
-      count,
-      ours,
-      c: ref ?? null,
-      cError: typeof c === 'string' ? c : undefined,
-      ratio: ratio ?? null,
-      meetsRatio: ratio !== undefined ? ratio >= 0.8 : null,
-      meetsP99: (ours.p99us ?? Infinity) < 1000,
-    }),
-  );
-  return 0;
-}
-
-function host(count: number, kernels: string[]): number {
-  let worst = 0;
-  for (const kernel of kernels) {
-    console.log(`\n=== bench:faults on kernel ${kernel}`);
-    const status = hostOne(count, kernel);
-    if (status !== 0) console.error(`bench:faults on kernel ${kernel} failed (exit ${status})`);
-    worst = Math.max(worst, status);
-  }
-  return worst;
-}
-
-function hostOne(count: number, kernel: string): number {
+async function vmPart(kernel: string, o: Options): Promise<Part<GuestResult>> {
+  const skip = vmSkipReason();
+  if (skip) return { skipped: skip };
   const ws = vmWorkspace();
   try {
     const cBinary = path.join(ws.scratch, 'c_fault_loop');
     const cc = spawnSync(
       'gcc',
-      ['-O2', '-Wall', '-I', path.join(root, 'native', 'src'), '-o', cBinary, cSource, '-lpthread'],
+      ['-O2', '-Wall', '-pthread', '-I', path.join(root, 'native', 'src'), '-o', cBinary, cSource],
       { encoding: 'utf8' },
     );
-    if (cc.status !== 0) {
-      console.error(`compiling ${cSource} failed:\n${cc.stderr}`);
-      return 1;
-    }
-    const [program, ...args] = vmArgv(
+    if (cc.status !== 0) return { skipped: `compiling ${cSource} failed: ${cc.stderr}` };
+    const guest = path.join(root, 'dist', 'bench', 'faults-guest.js');
+    const argv = vmArgv(
       'none',
       ws,
-      [process.execPath, __filename, '--guest', '--count', String(count), '--c-loop', cBinary],
+      [
+        process.execPath,
+        guest,
+        '--c-loop',
+        cBinary,
+        '--count',
+        String(o.count),
+        '--runs',
+        String(o.runs),
+        '--latency-runs',
+        String(o.latencyRuns),
+      ],
       kernel,
     );
-    const r = spawnSync(program!, args, { stdio: 'inherit', timeout: 1_800_000 });
-    return r.status ?? 1;
+    const r = await runStreaming(argv, `  [${kernel}] `, VM_TIMEOUT_MS);
+    const line = r.output.split('\n').find((l) => l.startsWith('BENCH_GUEST '));
+    if (r.timedOut)
+      return { skipped: `the ${kernel} VM run took over ${VM_TIMEOUT_MS / 60000} min` };
+    if (r.status !== 0 || !line)
+      return { skipped: `the ${kernel} VM run failed (exit ${r.status}); its output is above` };
+    return { ok: JSON.parse(line.slice('BENCH_GUEST '.length)) as GuestResult };
   } finally {
     ws.dispose();
   }
 }
 
-async function mainBench(argv: string[]): Promise<number> {
+function attempt<T>(fn: () => T): Part<T> {
+  try {
+    return { ok: fn() };
+  } catch (err) {
+    return {
+      skipped: (err instanceof Error ? err.message : String(err))
+        .split('\n')
+        .slice(0, 6)
+        .join(' | '),
+    };
+  }
+}
+
+function parseOptions(argv: string[]): Options | string {
   const arg = (name: string): string | undefined => {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const count = Number(arg('--count') ?? 200_000);
-  const usage = 'usage: faults.js [--count N] [--kernel VERSION|all]';
-  if (!Number.isInteger(count) || count < 1) {
-    console.error(usage);
-    return 2;
-  }
-  if (argv.includes('--guest')) return guest(count, arg('--c-loop') ?? '');
-  const skip = vmSkipReason();
-  if (skip) {
-    console.error(`bench:faults runs on the kernel mock device in the test VM: ${skip}`);
-    return 1;
-  }
-  const available = vmKernels();
-  const wanted = arg('--kernel') ?? 'all';
-  if (wanted !== 'all' && !available.includes(wanted)) {
-    console.error(`--kernel ${wanted}: no such image; available: ${available.join(', ')} or all`);
-    return 2;
-  }
-  return host(count, wanted === 'all' ? available : [wanted]);
+  const int = (name: string, dflt: number): number => Number(arg(name) ?? dflt);
+  const present = vmKernels();
+  const want = arg('--kernel') ?? 'all';
+  const kernels = want === 'all' ? present : [want];
+  if (want !== 'all' && !present.includes(want))
+    return `--kernel ${want}: no ../shared/vm/bzImage-${want}-iommufd-test (have: ${present.join(', ') || 'none'})`;
+  const parts = new Set((arg('--parts') ?? 'vm,watch,callgrind').split(','));
+  for (const p of parts)
+    if (!['vm', 'watch', 'callgrind'].includes(p))
+      return `--parts: unknown part ${p} (vm, watch, callgrind)`;
+  const o: Options = {
+    kernels,
+    parts,
+    count: int('--count', 100_000),
+    runs: int('--runs', 5),
+    latencyRuns: int('--latency-runs', 2),
+    watchCount: int('--watch-count', 300_000),
+    watchRuns: int('--watch-runs', 3),
+    callgrindN: int('--callgrind-n', 50_000),
+    callgrindN0: int('--callgrind-n0', 5_000),
+  };
+  const counts = [
+    o.count,
+    o.runs,
+    o.latencyRuns,
+    o.watchCount,
+    o.watchRuns,
+    o.callgrindN,
+    o.callgrindN0,
+  ];
+  if (!counts.every((n) => Number.isInteger(n) && n >= 1))
+    return 'counts must be whole numbers >= 1';
+  if (o.callgrindN0 >= o.callgrindN) return '--callgrind-n0 must be below --callgrind-n';
+  return o;
 }
 
-mainBench(process.argv.slice(2)).then(
+async function main(argv: string[]): Promise<number> {
+  const o = parseOptions(argv);
+  if (typeof o === 'string') {
+    console.error(`bench:faults: ${o}`);
+    return 2;
+  }
+  const vm: Record<string, Part<GuestResult>> = {};
+  if (o.parts.has('vm')) {
+    if (o.kernels.length === 0) console.log('vm: skipped: no kernel images in ../shared/vm');
+    for (const k of o.kernels) {
+      console.log(`vm ${k}: booting (-i none), C loop and pipeline alternating in this one boot`);
+      vm[k] = await vmPart(k, o);
+    }
+  }
+  let watch: Part<WatchResult> | undefined;
+  if (o.parts.has('watch')) {
+    console.log(`watch: ${o.watchRuns} alternating runs of ${o.watchCount} sim requests`);
+    watch = attempt(() => watchRates(o.watchCount, o.watchRuns, (s) => console.log(s)));
+  }
+  let callgrind: Part<CallgrindResult> | undefined;
+  if (o.parts.has('callgrind')) {
+    console.log(
+      `callgrind: instructions at N=${o.callgrindN} and N0=${o.callgrindN0} (slow under valgrind)`,
+    );
+    callgrind = attempt(() => callgrindPerFault(o.callgrindN, o.callgrindN0));
+  }
+  printReport(vm, watch, callgrind);
+  console.log(JSON.stringify(reportJson(o, vm, watch, callgrind)));
+  const failed = Object.values(vm).some((p) => 'skipped' in p);
+  return failed ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },

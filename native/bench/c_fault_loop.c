@@ -3,15 +3,22 @@
  * fault queue: the floor the native addon's fault path is compared against
  * (bench/faults.ts compiles and runs this in the test VM, `-i none`).
  *
- *   usage: c_fault_loop [N]     N page requests (default 100000)
+ *   usage: c_fault_loop [N [RATE]]   N page requests (default 100000),
+ *                                    RATE per second (default 0: as fast as possible)
  *
  * Sets up IOAS_ALLOC, MOCK_DOMAIN, HWPT_ALLOC(NEST_PARENT), FAULT_QUEUE_ALLOC,
  * a nested HWPT (data_type IOMMU_HWPT_DATA_SELFTEST, FAULT_ID_VALID,
  * iotlb = IOMMU_TEST_IOTLB_DEFAULT) and MOCK_DOMAIN_REPLACE; then the main
- * thread issues N TRIGGER_IOPF while a second thread poll()s the fault FD,
- * read()s batches and write()s SUCCESS for every group. Latency is per
- * fault, from just before its TRIGGER_IOPF to the write() that answered it.
- * Prints one JSON line: {faults, seconds, faultsPerSec, p50Us, p99Us}.
+ * thread issues N TRIGGER_IOPF (paced like the addon's injector: request i is
+ * due at start + i/RATE) while a second thread poll()s the fault FD, read()s
+ * batches and write()s SUCCESS for every group. Each request has its own
+ * address (BASE_IOVA + i pages): the responder finds its trigger time by it.
+ * Latency is per request, from CLOCK_MONOTONIC just before its TRIGGER_IOPF
+ * to CLOCK_MONOTONIC just after the write() that answered it returned.
+ * `seconds` runs from the first trigger to the last answer's write.
+ * readP50Us/readP99Us: trigger to just after the read() that returned it.
+ * Prints one JSON line: {faults, rate, seconds, faultsPerSec, p50Us, p99Us,
+ * readP50Us, readP99Us}.
  * Exit status 1 with a message on stderr when a step fails.
  *
  * Build: gcc -O2 -pthread -I native/src native/bench/c_fault_loop.c -o c_fault_loop
@@ -35,8 +42,10 @@
 
 static int iommufd = -1, fault_fd = -1;
 static unsigned long total;
-static double *sent_ns; /* by grpid: when TRIGGER_IOPF was issued */
-static double *lat_ns;  /* by grpid: answer latency */
+static double *sent_ns; /* by request: when its TRIGGER_IOPF was issued */
+static double *lat_ns;  /* by request: answer latency */
+static double *read_ns; /* by request: trigger to just after the read() that returned it */
+static double last_answer_ns;
 
 static double now_ns(void) {
   struct timespec ts;
@@ -106,6 +115,7 @@ static void *responder(void *arg) {
     }
     ssize_t n = read(fault_fd, recs, sizeof(recs));
     if (n < 0) die("read fault fd");
+    double tr = now_ns();
     size_t k = (size_t)n / sizeof(recs[0]), m = 0;
     for (size_t i = 0; i < k; i++) {
       if (!(recs[i].flags & IOMMU_PGFAULT_FLAGS_LAST_PAGE)) continue; /* mock groups: 1 page */
@@ -121,10 +131,14 @@ static void *responder(void *arg) {
     }
     double t = now_ns();
     for (size_t i = 0; i < k; i++) {
-      unsigned g = recs[i].grpid;
-      if (g < total) lat_ns[g] = t - sent_ns[g];
+      unsigned long r = (unsigned long)((recs[i].addr - BASE_IOVA) / 4096);
+      if (r < total) {
+        lat_ns[r] = t - sent_ns[r];
+        read_ns[r] = tr - sent_ns[r];
+      }
     }
     answered += m;
+    last_answer_ns = t;
   }
   return NULL;
 }
@@ -134,15 +148,28 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* Sleeps until due_ns in slices of at most 20 ms, as the addon's injector does. */
+static void pace_until(double due_ns) {
+  for (;;) {
+    double now = now_ns();
+    if (now >= due_ns) return;
+    double slice = due_ns - now < 2e7 ? due_ns - now : 2e7;
+    struct timespec ts = {(time_t)(slice / 1e9), (long)((unsigned long long)slice % 1000000000ull)};
+    nanosleep(&ts, NULL);
+  }
+}
+
 int main(int argc, char **argv) {
   total = argc > 1 ? strtoul(argv[1], NULL, 0) : 100000;
-  if (total == 0 || total > 100000000ul) {
-    fprintf(stderr, "usage: c_fault_loop [N]   (1 <= N <= 1e8 page requests)\n");
+  double rate = argc > 2 ? strtod(argv[2], NULL) : 0;
+  if (total == 0 || total > 100000000ul || !(rate >= 0)) {
+    fprintf(stderr, "usage: c_fault_loop [N [RATE]]   (1 <= N <= 1e8 page requests, RATE/s >= 0)\n");
     return 2;
   }
   sent_ns = calloc(total, sizeof(double));
   lat_ns = calloc(total, sizeof(double));
-  if (!sent_ns || !lat_ns) die("calloc");
+  read_ns = calloc(total, sizeof(double));
+  if (!sent_ns || !lat_ns || !read_ns) die("calloc");
   unsigned idev;
   setup(&idev);
 
@@ -150,20 +177,24 @@ int main(int argc, char **argv) {
   double start = now_ns();
   if (pthread_create(&th, NULL, responder, NULL)) die("pthread_create");
   for (unsigned long i = 0; i < total; i++) {
+    if (rate > 0) pace_until(start + (double)i * 1e9 / rate);
     struct iommu_test_cmd c = {.op = IOMMU_TEST_OP_TRIGGER_IOPF};
     c.trigger_iopf.dev_id = idev;
-    c.trigger_iopf.grpid = (uint32_t)i; /* the responder finds the send time by grpid */
+    c.trigger_iopf.grpid = (uint32_t)i;
     c.trigger_iopf.perm = IOMMU_PGFAULT_PERM_READ;
-    c.trigger_iopf.addr = BASE_IOVA + (i % 4096) * 4096;
+    c.trigger_iopf.addr = BASE_IOVA + i * 4096; /* unique: the responder finds the request by it */
     sent_ns[i] = now_ns();
     test_cmd(&c, "IOMMU_TEST_CMD(TRIGGER_IOPF)");
   }
   pthread_join(th, NULL);
-  double seconds = (now_ns() - start) / 1e9;
+  double seconds = (last_answer_ns - sent_ns[0]) / 1e9;
 
   qsort(lat_ns, total, sizeof(double), cmp_double);
+  qsort(read_ns, total, sizeof(double), cmp_double);
   double p50 = lat_ns[total / 2] / 1e3, p99 = lat_ns[(total * 99) / 100] / 1e3;
-  printf("{\"faults\":%lu,\"seconds\":%.6f,\"faultsPerSec\":%.1f,\"p50Us\":%.3f,\"p99Us\":%.3f}\n",
-         total, seconds, total / seconds, p50, p99);
+  double rp50 = read_ns[total / 2] / 1e3, rp99 = read_ns[(total * 99) / 100] / 1e3;
+  printf("{\"faults\":%lu,\"rate\":%.0f,\"seconds\":%.6f,\"faultsPerSec\":%.1f,\"p50Us\":%.3f,"
+         "\"p99Us\":%.3f,\"readP50Us\":%.3f,\"readP99Us\":%.3f}\n",
+         total, rate, seconds, total / seconds, p50, p99, rp50, rp99);
   return 0;
 }

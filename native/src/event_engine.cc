@@ -96,6 +96,7 @@ void EventQueueEngine::Run() {
         if (read(fd, &v, sizeof v) < 0) {
           // EAGAIN: already consumed
         }
+        if (fd == timerfd_) armed_ns_ = 0;  // a one-shot timer disarms itself when it fires
       }
     }
     if (stop_) break;
@@ -135,6 +136,10 @@ void EventQueueEngine::ReadAvailable(bool hung_up) {
     ssize_t n = channel_->Read(read_buf_.data(), read_buf_.size());
     if (n > 0) {
       format_->ConsumeLocked(read_buf_.data(), size_t(n), double(MonotonicNs()));
+      // A read that did not fill the buffer found the queue (nearly) empty:
+      // back to epoll (level-triggered, so anything left wakes it at once)
+      // instead of a read() that returns 0.
+      if (size_t(n) < read_buf_.size()) return;
       continue;
     }
     if (n == 0 || n == -EAGAIN) {
@@ -184,13 +189,15 @@ void EventQueueEngine::ArmTimer(uint64_t now) {
       if (due == 0 || f < due) due = f;
     }
   }
+  if (due != 0 && due <= now) due = now + 1;  // 0 would disarm
+  if (due == armed_ns_) return;  // already armed for that (or disarmed): save the syscall per wake
   struct itimerspec its = {};
   if (due != 0) {
-    if (due <= now) due = now + 1;  // 0 would disarm
     its.it_value.tv_sec = time_t(due / 1000000000ull);
     its.it_value.tv_nsec = long(due % 1000000000ull);
   }
   timerfd_settime(timerfd_, TFD_TIMER_ABSTIME, &its, nullptr);
+  armed_ns_ = due;
 }
 
 void EventQueueEngine::MaybeFlush(uint64_t now, bool final_flush) {

@@ -83,6 +83,7 @@ class EventQueueEngine {
   std::atomic<bool> in_flight_{false};
   std::atomic<bool> stop_{false};
   uint64_t last_flush_ns_ = 0;
+  uint64_t armed_ns_ = 0;  // the timerfd's armed absolute due time; 0 disarmed
   int epfd_ = -1, wakefd_ = -1, timerfd_ = -1;
   bool dead_ = false;    // the channel failed: no more reads
   bool paused_ = false;  // backlogged: EPOLLIN off until a flush completes

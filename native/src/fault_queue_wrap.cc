@@ -42,6 +42,7 @@ class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
             InstanceMethod<&FaultQueue::TotalsJs>("totals"),
             InstanceMethod<&FaultQueue::Inject>("inject"),
             InstanceMethod<&FaultQueue::InjectProgressJs>("injectProgress"),
+            InstanceMethod<&FaultQueue::InjectTimes>("injectTimes"),
             InstanceMethod<&FaultQueue::StopInject>("stopInject"),
             InstanceMethod<&FaultQueue::SimDetach>("simDetach"),
             InstanceMethod<&FaultQueue::SimRefuseAnswers>("simRefuseAnswers"),
@@ -274,6 +275,15 @@ class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
     o.Set("done", p.done);
     if (!p.last_error.empty()) o.Set("lastError", p.last_error);
     return o;
+  }
+
+  // Bench-only: the trigger times kept by InjectSpec.captureTimes (see injector.h).
+  Napi::Value InjectTimes(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<double> t = injector_ ? injector_->Times() : std::vector<double>();
+    Napi::Float64Array out = Napi::Float64Array::New(env, t.size());
+    if (!t.empty()) memcpy(out.Data(), t.data(), t.size() * sizeof(double));
+    return out;
   }
 
   Napi::Value StopInject(const Napi::CallbackInfo& info) {

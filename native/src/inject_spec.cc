@@ -120,6 +120,12 @@ bool ParseInjectSpec(Napi::Env env, Napi::Value spec, bool sim, InjectSpec* s) {
            "a whole number in 0..0xf (IOMMU_PGFAULT_PERM_READ|WRITE|EXEC|PRIV)", &s->perm))
     return false;
   if (!Addr(env, o, &s->addr)) return false;
+  // Bench-only (bench/faults.ts): a ring of trigger times read back by injectTimes().
+  if (!o.Get("captureTimes").IsUndefined() &&
+      !U32(env, o, "captureTimes", 0, kInjectMaxCaptureTimes,
+           "a whole number in 0..16777216 (slots of a bench-only ring of trigger times; 0: off)",
+           &s->capture_times))
+    return false;
   if (s->addr % kInjectPageSize != 0)
     return Fail(env, "spec.addr must be page-aligned (a multiple of 0x1000): page requests carry "
                      "page addresses");

@@ -8,6 +8,7 @@
 // Limits (why each is what it is: inject_spec.cc).
 constexpr uint32_t kInjectMaxDevices = 65536;
 constexpr uint32_t kInjectMaxGroupPages = 2048;
+constexpr uint32_t kInjectMaxCaptureTimes = 1u << 24;  // bench-only trigger-time ring: 128 MiB at most
 constexpr double kInjectMinRate = 1e-3;
 constexpr double kInjectMaxRate = 1e8;
 constexpr uint32_t kInjectMaxPasid = 0xfffff;

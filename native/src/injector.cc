@@ -27,6 +27,9 @@ int Injector::Start(const InjectSpec& spec) {
     std::lock_guard<std::mutex> lock(mu_);
     last_error_.clear();
   }
+  time_slots_ = spec.capture_times;
+  times_.reset(time_slots_ ? new std::atomic<double>[time_slots_] : nullptr);
+  for (uint32_t i = 0; i < time_slots_; i++) times_[i].store(0, std::memory_order_relaxed);
   thread_ = std::thread(&Injector::Run, this, spec);
   return 0;
 }
@@ -35,6 +38,12 @@ void Injector::Stop() {
   stop_ = true;
   if (sim_) sim_->WakeInjectors();
   if (thread_.joinable()) thread_.join();
+}
+
+std::vector<double> Injector::Times() const {
+  std::vector<double> out(time_slots_);
+  for (uint32_t i = 0; i < time_slots_; i++) out[i] = times_[i].load(std::memory_order_relaxed);
+  return out;
 }
 
 InjectProgress Injector::Progress() {
@@ -83,6 +92,7 @@ void Injector::Run(InjectSpec spec) {
     if (spec.rate > 0 && !PaceUntil(DueNs(start, i, spec.rate))) break;
     uint32_t pasid = spec.pasid_min + uint32_t(group % span);
     uint64_t addr = spec.addr + i * 4096;
+    if (time_slots_) times_[i % time_slots_].store(double(MonotonicNs()), std::memory_order_relaxed);
     if (sim_) {
       uint64_t left = spec.count - i;
       uint32_t pages = left < spec.group_pages ? uint32_t(left) : spec.group_pages;

@@ -3,9 +3,11 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 class SimChannel;
 
@@ -17,6 +19,8 @@ struct InjectSpec {
   uint32_t group_pages = 1;
   uint32_t perm = 0;
   uint64_t addr = 0;
+  // Bench-only: keep each request's trigger time in a ring of this many slots (0: off).
+  uint32_t capture_times = 0;
 };
 
 struct InjectProgress {
@@ -33,6 +37,10 @@ class Injector {
   int Start(const InjectSpec& spec);  // -EBUSY while one runs
   void Stop();
   InjectProgress Progress();
+  // The capture ring of the last injection (InjectSpec.capture_times): slot
+  // ((addr - spec.addr) / 4096) % slots holds the CLOCK_MONOTONIC ns taken
+  // just before that request was triggered, 0 when none was yet.
+  std::vector<double> Times() const;
 
  private:
   void Run(InjectSpec spec);
@@ -49,4 +57,6 @@ class Injector {
   std::mutex mu_;
   std::string last_error_;
   uint32_t next_grpid_ = 0;
+  std::unique_ptr<std::atomic<double>[]> times_;  // relaxed: read while the injector writes
+  uint32_t time_slots_ = 0;
 };

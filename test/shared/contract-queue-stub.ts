@@ -39,6 +39,9 @@ export class StubQueue implements NativeFaultQueue {
   injectProgress() {
     return { injected: 0, failed: 0, done: true };
   }
+  injectTimes(): Float64Array {
+    return new Float64Array(0);
+  }
   stopInject(): void {}
   simDetach(): number {
     return 0;

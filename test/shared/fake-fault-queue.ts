@@ -241,6 +241,10 @@ export class FakeSimQueue implements NativeFaultQueue {
     tick();
   }
 
+  injectTimes(): Float64Array {
+    return new Float64Array(0);
+  }
+
   stopInject(): void {
     if (this.injectTimer) clearInterval(this.injectTimer);
     this.injectTimer = undefined;

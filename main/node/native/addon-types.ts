@@ -263,6 +263,12 @@ export interface InjectSpec {
   groupPages: number; // sim: pages per group, 1..2048; mock: 1
   perm: number; // IOMMU_PGFAULT_PERM_* bits (0..0xf)
   addr: bigint; // first address, page-aligned; each request one page after the last
+  /**
+   * Bench-only (bench/faults.ts): keep each request's trigger time in a ring
+   * of this many slots, read back with injectTimes(). 0 or absent: off.
+   * At most 2^24.
+   */
+  captureTimes?: number;
 }
 
 export interface InjectProgress {
@@ -340,6 +346,19 @@ export interface NativeFaultQueue {
   totals(): QueueTotals;
   inject(spec: InjectSpec): void;
   injectProgress(): InjectProgress;
+  totals(): QueueTotals;
+  inject(spec: InjectSpec): void;
+  injectProgress(): InjectProgress;
+  /**
+   * Bench-only: the trigger times of the last inject() with captureTimes
+   * (empty otherwise). Slot ((addr - spec.addr) / 4096) % captureTimes holds
+   * the CLOCK_MONOTONIC ns read just before the request at `addr` was
+   * triggered (mock: just before its TRIGGER_IOPF ioctl; sim: before the
+   * group whose first page it is was queued), or 0 when not yet triggered.
+   * With FaultBatch.read.readNs + answered.latencyNs (the time the answer's
+   * write() returned) it gives trigger-to-answer latency per request.
+   */
+  injectTimes(): Float64Array;
   stopInject(): void;
   /**
    * sim only: detach the simulated domain; pending groups are answered

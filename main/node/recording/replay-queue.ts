@@ -204,6 +204,11 @@ export class ReplayQueue implements NativeFaultQueue {
     return { injected: 0, failed: 0, done: true };
   }
 
+  /** A recording is never injected into: no trigger times. */
+  injectTimes(): Float64Array {
+    return new Float64Array(0);
+  }
+
   stopInject(): void {}
 
   simDetach(): number {

@@ -1,0 +1,121 @@
+// Inside the test VM (-i none): the pipeline against the plain C loop
+// (native/bench/c_fault_loop.c) on the selftest mock device, in this one boot.
+//   node dist/bench/faults-guest.js --c-loop BIN [--count N] [--runs K] [--latency-runs K]
+// Saturation: K alternating runs (C, ours, C, ours, ...) at rate 0, medians.
+// Latency: at 1k, 10k and 50k requests/s (or --rates), alternating too, medians of p50/p99.
+// The last stdout line is `BENCH_GUEST {json}` for bench/faults.ts.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { addon } from '../test/native/addon';
+import { pipelineRun, type Measured } from './faults-mock';
+import { fmt, median } from './faults-stats';
+
+export const LATENCY_RATES = [1000, 10000, 50000];
+const RUN_TIMEOUT_MS = 180_000; // one run on a loaded 2-core host under TCG
+
+export interface Side {
+  runs: Measured[];
+  faultsPerSec: number; // medians over the runs
+  p50Us: number;
+  p99Us: number;
+  readP50Us: number; // trigger to the read() that returned it
+}
+
+export interface GuestResult {
+  kernel: string;
+  saturation: { count: number; c: Side; ours: Side };
+  latency: { rate: number; count: number; c: Side; ours: Side }[];
+}
+
+function cLoop(binary: string, count: number, rate: number): Measured {
+  const r = spawnSync(binary, [String(count), String(rate)], {
+    encoding: 'utf8',
+    timeout: RUN_TIMEOUT_MS,
+  });
+  const line = (r.stdout ?? '').split('\n').find((l) => l.trim().startsWith('{'));
+  if (r.status !== 0 || !line)
+    throw new Error(`C loop failed (exit ${r.status}, ${r.signal ?? 'no signal'}): ${r.stderr}`);
+  return JSON.parse(line) as Measured;
+}
+
+function side(runs: Measured[]): Side {
+  return {
+    runs,
+    faultsPerSec: median(runs.map((r) => r.faultsPerSec)),
+    p50Us: median(runs.map((r) => r.p50Us)),
+    p99Us: median(runs.map((r) => r.p99Us)),
+    readP50Us: median(runs.map((r) => r.readP50Us)),
+  };
+}
+
+function show(what: string, m: Measured): void {
+  console.log(
+    `  ${what.padEnd(24)} ${fmt(m.faultsPerSec).padStart(9)}/s ${fmt(m.seconds, 2).padStart(7)} s` +
+      `  p50 ${fmt(m.p50Us, 1).padStart(8)} µs  p99 ${fmt(m.p99Us, 1).padStart(8)} µs` +
+      `  (to read: p50 ${fmt(m.readP50Us, 1)} p99 ${fmt(m.readP99Us, 1)})`,
+  );
+}
+
+async function alternate(binary: string, count: number, rate: number, runs: number) {
+  const c: Measured[] = [];
+  const ours: Measured[] = [];
+  const a = addon();
+  for (let i = 0; i < runs; i++) {
+    c.push(cLoop(binary, count, rate));
+    show(`C loop     run ${i + 1}`, c[c.length - 1]!);
+    ours.push(await pipelineRun(a, count, rate, RUN_TIMEOUT_MS));
+    show(`pipeline   run ${i + 1}`, ours[ours.length - 1]!);
+  }
+  return { c: side(c), ours: side(ours) };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const arg = (name: string, dflt: number): number => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? Number(argv[i + 1]) : dflt;
+  };
+  const ci = argv.indexOf('--c-loop');
+  const binary = ci >= 0 ? argv[ci + 1] : undefined;
+  const count = arg('--count', 100_000);
+  const runs = arg('--runs', 5);
+  const latencyRuns = arg('--latency-runs', 2);
+  const ri = argv.indexOf('--rates');
+  const rates = ri >= 0 ? (argv[ri + 1] ?? '').split(',').map(Number) : LATENCY_RATES;
+  const whole = (n: number) => Number.isInteger(n) && n >= 0;
+  if (
+    !binary ||
+    ![count, runs, latencyRuns].every(whole) ||
+    !rates.every((r) => whole(r) && r > 0)
+  ) {
+    console.error(
+      'usage: faults-guest.js --c-loop BIN [--count N] [--runs K] [--latency-runs K] [--rates R,R,...]',
+    );
+    return 2;
+  }
+  const kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+  console.log(`guest kernel ${kernel}: warm-up`);
+  await alternate(binary, 5000, 0, 1);
+  console.log(`saturation: ${runs} alternating runs of ${count} requests at rate 0`);
+  const saturation = { count, ...(await alternate(binary, count, 0, runs)) };
+  const latency: GuestResult['latency'] = [];
+  for (const rate of rates) {
+    const n = Math.max(2000, Math.round(rate * 1.5));
+    console.log(`latency at ${rate}/s: ${latencyRuns} alternating runs of ${n} requests`);
+    latency.push({ rate, count: n, ...(await alternate(binary, n, rate, latencyRuns)) });
+  }
+  const result: GuestResult = { kernel, saturation, latency };
+  console.log(`BENCH_GUEST ${JSON.stringify(result)}`);
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.stack : err);
+      process.exitCode = 1;
+    },
+  );
+}
