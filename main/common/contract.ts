@@ -115,8 +115,10 @@ export interface RespondOutcome {
   ok: GroupId[];
   /**
    * Groups not answered, each with why: ESTALE when the group is not pending
-   * (the message names who answered it and when), EINVAL when the kernel
-   * refused the answer (the group stays pending).
+   * (the message names who answered it and when); EINVAL when the kernel no
+   * longer knew the cookie (it had answered the group INVALID itself, and
+   * the group is recorded as answered by the kernel); any other errno: the
+   * kernel refused the answer and the group stays pending.
    */
   failed: {
     group: GroupId;

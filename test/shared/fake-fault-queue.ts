@@ -135,13 +135,16 @@ export class FakeSimQueue implements NativeFaultQueue {
         continue;
       }
       if (this.refuse > 0) {
+        // EINVAL for a well-formed answer: the kernel no longer knew the
+        // cookie (it answered INVALID itself), so the group is the kernel's.
         this.refuse--;
+        this.answer(g, 1, AnsweredBy.Kernel, -1);
         out.failed.push({
           group: seq,
           cookie: g.cookie,
           code: 'EINVAL',
           errno: 22,
-          message: `group ${seq} (cookie ${g.cookie}): the kernel refused the answer (EINVAL); it stays pending`,
+          message: `the fault queue refused the answer for group ${seq} (cookie ${g.cookie}): EINVAL; recorded as answered by the kernel`,
         });
         continue;
       }
