@@ -250,6 +250,35 @@ export const useFaultsStore = defineStore('faults', () => {
     return null;
   }
 
+  /** The display-filter text part of the filter ('' for none). */
+  const filterText = computed(() => filter.value.filter ?? '');
+
+  /** Sets the display-filter text, keeping the structured quick filters. */
+  function applyFilterText(text: string): string | null {
+    const rest: FaultFilter = { ...filter.value };
+    delete rest.filter;
+    return applyFilter(text.trim() ? { ...rest, filter: text.trim() } : rest);
+  }
+
+  /** Sets the structured quick filters, keeping the display-filter text. */
+  function applyStructured(next: FaultFilter): string | null {
+    return applyFilter(filter.value.filter ? { ...next, filter: filter.value.filter } : next);
+  }
+
+  /**
+   * How many pending groups the filter matches now (what a filtered drain
+   * would answer): the filter AND'ed with `state == pending`, one query.
+   */
+  async function pendingMatching(): Promise<number> {
+    const text = filter.value.filter;
+    const f: FaultFilter = {
+      ...filter.value,
+      filter: text ? `(${text}) && state == pending` : 'state == pending',
+    };
+    const res = await useCore().request('faults.query', { offset: 0, limit: 1, filter: f });
+    return res.total;
+  }
+
   /** Every loaded row with its table position. */
   function* loadedRows(): Generator<[number, FaultRow]> {
     for (const [p, rows] of pages.value) {
@@ -496,6 +525,10 @@ export const useFaultsStore = defineStore('faults', () => {
     onFrame,
     reload,
     applyFilter,
+    filterText,
+    applyFilterText,
+    applyStructured,
+    pendingMatching,
     moveCursor,
     setCursor,
     relocate,
