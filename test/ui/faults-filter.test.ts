@@ -3,7 +3,8 @@
 // parser's message (and not applied); a good one filters the rows exactly;
 // completion at the cursor; Esc leaves the field after Enter so j/k move the
 // cursor; saved and recent filters; the filtered drain says how many pending
-// groups match and answers exactly those.
+// groups match and answers exactly those; the Statistics pane's tables
+// render the core's numbers and sort by a clicked column.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -241,5 +242,50 @@ describe('ui: faults display filter', { skip: skip ?? false }, () => {
     await page.getByTestId('drain').click();
     await until('count 0', async () => (await count.getAttribute('data-count')) === '0');
     await page.getByTestId('confirm-cancel').click();
+  });
+
+  it('Statistics: per device, PASID and conversation tables, sortable', async () => {
+    await applyText(page, '');
+    await page.getByTestId('stats-toggle').click();
+    const devices = page.getByTestId('stats-devices');
+    await devices.waitFor();
+    const column = async (table: string, col: string): Promise<string[]> =>
+      page
+        .getByTestId(table)
+        .locator(`[data-testid="stats-row"] td[data-col="${col}"]`)
+        .allTextContents()
+        .then((v) => v.map((t) => t.trim()));
+    // After the drain above: dev 1 had 12 groups, 6 drained; dev 2 had 12, 3 drained.
+    await until('device table', async () => (await column('stats-devices', 'dev')).length === 2);
+    const header = (table: string, col: string) =>
+      page.getByTestId(table).locator(`[data-testid="stats-header"][data-col="${col}"]`);
+    await header('stats-devices', 'dev').click();
+    assert.deepEqual(await column('stats-devices', 'dev'), ['1', '2']);
+    assert.deepEqual(await column('stats-devices', 'groups'), ['12', '12']);
+    assert.deepEqual(await column('stats-devices', 'pending'), ['6', '9']);
+    assert.deepEqual(await column('stats-devices', 'success'), ['6', '3']);
+    await header('stats-devices', 'dev').click();
+    assert.deepEqual(await column('stats-devices', 'dev'), ['2', '1'], 'second click reverses');
+    await header('stats-devices', 'success').click();
+    assert.deepEqual(await column('stats-devices', 'dev'), ['1', '2'], 'most successes first');
+    assert.equal(await header('stats-devices', 'success').getAttribute('aria-sort'), 'descending');
+
+    await header('stats-pasids', 'pasid').click();
+    assert.deepEqual(await column('stats-pasids', 'pasid'), ['—', '1', '2', '3']);
+    assert.deepEqual(await column('stats-pasids', 'groups'), ['6', '6', '6', '6']);
+    const convs = await column('stats-conversations', 'groups');
+    assert.equal(
+      convs.reduce((a, b) => a + Number(b), 0),
+      GROUPS,
+      'conversations add up to every group',
+    );
+    await screenshot(page, 'faults-statistics');
+
+    // step: the filter narrows the statistics
+    await applyText(page, 'dev == 2');
+    await until('one device', async () => (await column('stats-devices', 'dev')).join() === '2');
+    await page.getByTestId('stats-toggle').click();
+    await page.getByTestId('fault-table').waitFor();
+    await applyText(page, '');
   });
 });
