@@ -40,10 +40,10 @@ async function rows(page: Page): Promise<SeenRow[]> {
     els
       .map((el) => {
         const text = (sel: string): string => el.querySelector(sel)?.textContent?.trim() ?? '';
-        const pasid = text('.c-pasid');
+        const pasid = text('[data-col="pasid"]');
         return {
           group: el.getAttribute('data-group') ?? '',
-          dev: Number(text('.c-dev')),
+          dev: Number(text('[data-col="dev"]')),
           pasid: pasid === '—' ? null : Number(pasid),
           state: el.getAttribute('data-state') ?? '',
           by: el.getAttribute('data-by') ?? '',
