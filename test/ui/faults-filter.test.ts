@@ -18,6 +18,8 @@ import {
   startServe,
   uiSkipReason,
   until,
+  waitConnected,
+  gotoTab,
   type Browser,
   type Serve,
 } from './harness';
@@ -287,5 +289,27 @@ describe('ui: faults display filter', { skip: skip ?? false }, () => {
     await page.getByTestId('stats-toggle').click();
     await page.getByTestId('fault-table').waitFor();
     await applyText(page, '');
+  });
+
+  it('the filter text is kept in the URL: a reload keeps it applied', async () => {
+    await applyText(page, 'dev == 2');
+    await until(
+      'URL has the filter',
+      () => new URL(page.url()).searchParams.get('filter') === 'dev == 2',
+    );
+    await page.reload();
+    await waitConnected(page);
+    await gotoTab(page, 'Faults');
+    assert.equal(await page.getByTestId('filter-text').inputValue(), 'dev == 2');
+    await until('dev 2 rows', async () => {
+      const r = await rows(page);
+      return r.length === GROUPS / 2 && r.every((x) => x.dev === 2);
+    });
+    assert.equal(
+      new URL(page.url()).searchParams.get('token'),
+      new URL(serve.url).searchParams.get('token'),
+    );
+    await applyText(page, '');
+    await until('URL without filter', () => !new URL(page.url()).searchParams.has('filter'));
   });
 });

@@ -21,6 +21,7 @@ import { validate } from '../../../main/common/schema';
 import { useCore } from '../transport';
 import { errorMessage } from '../format';
 import { useAppStore } from './app';
+import { setUrlFilterText, urlFilterText } from '../fault-url-state';
 
 export const PAGE_ROWS = 200;
 /** Cached pages beyond this are evicted, furthest from the screen first. */
@@ -39,7 +40,8 @@ export interface ExpandedGroup {
 export type DrainScope = 'pending' | 'filter';
 
 export const useFaultsStore = defineStore('faults', () => {
-  const filter = ref<FaultFilter>({});
+  const initialText = urlFilterText();
+  const filter = ref<FaultFilter>(initialText ? { filter: initialText } : {});
   const total = ref(0);
   const pages = shallowRef(new Map<number, FaultRow[]>());
   const follow = ref(true);
@@ -241,6 +243,7 @@ export const useFaultsStore = defineStore('faults', () => {
       return errorMessage(err);
     }
     filter.value = next;
+    setUrlFilterText(next.filter ?? '');
     cursor.value = 0;
     cursorGroup.value = null;
     cursorGone.value = false;
