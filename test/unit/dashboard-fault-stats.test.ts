@@ -143,7 +143,10 @@ test('the filter narrows every table; a bad filter is a grammar error', () => {
     [[1, 4, 6, 8, 8]],
   );
   assert.deepEqual(log().stats({ filter: 'state == pending' }).byDevice.rows[0]!.groups, 2);
-  assert.throws(() => log().stats({ filter: 'dev ==' }), /filter: expected a number after '==' at 4/);
+  assert.throws(
+    () => log().stats({ filter: 'dev ==' }),
+    /filter: expected a number after '==' at 4/,
+  );
 });
 
 test('tables are bounded: the most groups first, the rest counted', () => {

@@ -24,14 +24,7 @@ import { compileFilter, isEmptyFilter, type CompiledFilter } from './log-filter'
 import { RawRing, type RecordColumns } from './raw-ring';
 import { computeStats } from './fault-stats';
 import { MAX_STATS_ROWS, type FaultStats } from '../../common/fault-stats';
-import {
-  NO_PASID,
-  NO_RULE,
-  NOT_ANSWERED,
-  RowState,
-  RowStore,
-  lowerBound,
-} from './log-rows';
+import { NO_PASID, NO_RULE, NOT_ANSWERED, RowState, RowStore, lowerBound } from './log-rows';
 
 // A million answered rows for the table; past that memory stays flat.
 export const DEFAULT_MAX_GROUPS = 1 << 20;
