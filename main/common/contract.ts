@@ -19,6 +19,7 @@ import {
 } from './schema';
 import type { HostTopology, TopologyUpdate } from './host-topology';
 import type { FaultSourceKind, IommufdObjects } from './iommufd-objects';
+import { MAX_STATS_ROWS, type FaultStats } from './fault-stats';
 
 /** Largest message either side accepts, in bytes of JSON. */
 export const MAX_MESSAGE_BYTES = 1 << 20;
@@ -269,6 +270,18 @@ export const requests = {
   'faults.respond': {
     params: object({ groups: array(groupId, { max: 65536 }), code }),
     result: trusted<RespondOutcome>('RespondOutcome'),
+  },
+  /**
+   * Per device, per PASID and per (device, PASID, grpid) statistics of the
+   * fault log's groups matching `filter`; each table at most MAX_STATS_ROWS
+   * rows (conversations at most `maxConversations`), the most groups first.
+   */
+  'faults.stats': {
+    params: object({
+      filter: optional(faultFilter),
+      maxConversations: optional(number({ int: true, min: 1, max: MAX_STATS_ROWS })),
+    }),
+    result: trusted<FaultStats>('FaultStats'),
   },
   /** Answers every pending group, or exactly the pending groups matching `filter`. */
   'faults.drain': {

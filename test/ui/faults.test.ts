@@ -70,7 +70,7 @@ async function visibleRows(page: Page): Promise<{ dev: string; state: string }[]
   const out: { dev: string; state: string }[] = [];
   for (let i = 0; i < (await rows.count()); i++) {
     out.push({
-      dev: ((await rows.nth(i).locator('.c-dev').textContent()) ?? '').trim(),
+      dev: ((await rows.nth(i).locator('[data-col="dev"]').textContent()) ?? '').trim(),
       state: (await rows.nth(i).getAttribute('data-state')) ?? '',
     });
   }
@@ -111,7 +111,10 @@ describe('ui: faults', { skip: skip ?? false }, () => {
     await expectAnswered(page, 1, 'invalid', 'user');
     await expectAnswered(page, 2, 'invalid', 'user');
     // A latency is shown for answered rows.
-    assert.match((await faultRow(page, 1).locator('.c-lat').textContent()) ?? '', /\d/);
+    assert.match(
+      (await faultRow(page, 1).locator('[data-col="latency"]').textContent()) ?? '',
+      /\d/,
+    );
   });
 
   it('the s and i shortcuts answer, j/k move, x selects', async () => {

@@ -8,6 +8,7 @@ import { RECORDS_LEFT_OUT } from '../session/decode-batch';
 import { answeredByNames, type Totals } from '../../common/contract';
 import type { QueueTotals } from '../native/addon-types';
 import { toTotals } from '../dashboard/totals';
+import type { BatchSelection } from './watch-filter';
 
 export const codeName = (c: number): string =>
   c === 0 ? 'success' : c === 1 ? 'invalid' : `code${c}`;
@@ -50,8 +51,14 @@ const emptyColumns = {
   length: none,
 };
 
-/** NDJSON lines for one batch: every page of every group read, every answer, every error. */
-export function batchToNdjson(b: DecodedBatch): { text: string; lines: number } {
+/**
+ * NDJSON lines for one batch: every page of every group read, every answer,
+ * every error; with `keep` (watch --filter) only the groups and answers it marks.
+ */
+export function batchToNdjson(
+  b: DecodedBatch,
+  keep?: BatchSelection,
+): { text: string; lines: number } {
   let s = '';
   let lines = 0;
   const r = b.read;
@@ -61,6 +68,7 @@ export function batchToNdjson(b: DecodedBatch): { text: string; lines: number } 
   const c = hasRecords ? b : undefined;
   const { flags: flagsCol, devId, pasid, grpid, perm, addrHi, addrLo, length } = c ?? emptyColumns;
   for (let i = 0; i < r.count; i++) {
+    if (keep && !keep.read[i]) continue;
     const group = r.group[i]!;
     const readNs = num(r.readNs[i]!);
     const first = r.first[i]!;
@@ -83,11 +91,12 @@ export function batchToNdjson(b: DecodedBatch): { text: string; lines: number } 
   }
   const a = b.answered;
   for (let i = 0; i < a.count; i++) {
+    if (keep && !keep.answered[i]) continue;
     s +=
       `{"type":"response","group":"${a.group[i]}","cookie":${a.cookie[i]},"code":${codeJson(a.code[i]!)},` +
       `"by":${byJson(a.by[i]!)},"rule":${a.rule[i]},"latencyNs":${num(a.latencyNs[i]!)}}\n`;
+    lines++;
   }
-  lines += a.count;
   for (const e of b.errors) {
     s += `${JSON.stringify({ type: 'error', ...e, group: e.group === null ? null : String(e.group) })}\n`;
     lines++;

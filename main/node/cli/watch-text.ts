@@ -9,6 +9,7 @@ import { answeredByNames } from '../../common/contract';
 import { AnsweredBy } from '../native/addon-types';
 import { RECORDS_LEFT_OUT, type DecodedBatch } from '../session/decode-batch';
 import { codeName } from './watch-output';
+import type { BatchSelection } from './watch-filter';
 
 const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
 
@@ -58,10 +59,14 @@ export class TextFormatter {
     return this.secondText + String(us - second * 1e6).padStart(6, '0');
   }
 
-  /** One line per group read, per answer, per error; one string per batch. */
+  /**
+   * One line per group read, per answer, per error; one string per batch.
+   * With `keep` (watch --filter) only the groups and answers it marks.
+   */
   batch(
     b: DecodedBatch,
     nowNs: number = Number(process.hrtime.bigint()),
+    keep?: BatchSelection,
   ): { text: string; lines: number } {
     let s = '';
     let lines = 0;
@@ -80,6 +85,7 @@ export class TextFormatter {
         }
       : undefined;
     for (let i = 0; i < r.count; i++) {
+      if (keep && !keep.read[i]) continue;
       const t = this.time(r.readNs[i]!);
       const first = r.first[i]!;
       const pages = r.pages[i]!;
@@ -99,6 +105,7 @@ export class TextFormatter {
     }
     const a = b.answered;
     for (let i = 0; i < a.count; i++) {
+      if (keep && !keep.answered[i]) continue;
       const group = a.group[i]!;
       // Answer time: read time + latency when the group was read in this batch, else now.
       const k = indexOfSorted(r.group, r.count, group);
@@ -112,8 +119,8 @@ export class TextFormatter {
             : 'by policy default'
           : `by ${answeredByNames[by] ?? `answerer ${by}`}`;
       s += `${this.time(Number.isFinite(at) ? at : nowNs)} group ${group} ${codeName(a.code[i]!)} ${who} ${fmtLatency(a.latencyNs[i]!)}\n`;
+      lines++;
     }
-    lines += a.count;
     for (const e of b.errors) {
       const group = e.group === null ? '' : ` group ${e.group}`;
       const cookie = e.cookie === null ? '' : ` cookie ${e.cookie}`;

@@ -24,6 +24,10 @@ import { OutWriter, type OutStream } from './out-writer';
 import type { NativeAddon } from '../native/addon-types';
 import { TextFormatter, textLostLine } from './watch-text';
 import { exitPaths, ExitStatus, statusFor } from './exit-paths';
+import { parseFilter } from '../../common/filter/parser';
+import { FilterError, formatCaret } from '../../common/filter/errors';
+import type { Expr } from '../../common/filter/ast';
+import { WatchFilter } from './watch-filter';
 
 const flagSpec = {
   source: {
@@ -52,6 +56,11 @@ const flagSpec = {
     value: 'invalid|success',
     help: 'answer for groups still pending at exit (default invalid)',
   },
+  filter: {
+    type: 'string',
+    value: 'TEXT',
+    help: 'print only groups matching this display filter (README "Filters and rules"), and their answers',
+  },
   count: { type: 'string', value: 'N', help: 'stop after N page requests were read' },
   duration: { type: 'string', value: 'S', help: 'stop after S seconds' },
   json: { type: 'boolean', help: 'NDJSON events (fault, response, stats) on stdout' },
@@ -77,6 +86,8 @@ export interface WatchOptions {
   pasidLast?: number;
   inject?: InjectSpec;
   policy: PolicySpec;
+  /** --filter: only matching groups (and their answers) are printed. */
+  filter?: Expr;
   drainCode: 0 | 1;
   count?: number;
   durationS?: number;
@@ -101,6 +112,7 @@ export function watchHelp(): string {
     'examples:',
     '  iommuscope watch --source sim --inject count=1000,rate=500,pasids=1-4,devices=2,group=4 --policy success',
     '  iommuscope watch --source mock --inject count=1000 --policy success --json',
+    "  iommuscope watch --inject count=1000,pasids=1-8 --policy success --filter 'pasid in {1..4} && latency > 10us'",
     '  iommuscope watch --source iommufd --device /dev/vfio/devices/vfio0 --policy @rules.json',
   ].join('\n');
 }
@@ -126,6 +138,17 @@ function readPolicy(text: string): PolicySpec {
     );
   }
   return parsePolicyRules(json, file);
+}
+
+/** --filter text → its expression; a bad text is a UsageError with the caret under the problem. */
+export function parseWatchFilter(text: string): Expr {
+  try {
+    return parseFilter(text);
+  } catch (err) {
+    if (err instanceof FilterError)
+      throw new UsageError(`--filter: ${err.message}\n${formatCaret(text, err.problem)}`);
+    throw err;
+  }
 }
 
 /** argv → options; every problem is a UsageError (exit 2). */
@@ -185,6 +208,7 @@ export function parseWatchArgs(argv: string[]): WatchOptions | 'help' {
       opts.inject.pasidMin = opts.pasid;
       opts.inject.pasidMax = opts.pasidLast ?? opts.pasid;
     }
+    if (flags.filter !== undefined) opts.filter = parseWatchFilter(flags.filter);
     if (flags.count) opts.count = numberFlag('count', flags.count, { integer: true, min: 1 });
     if (flags.duration) opts.durationS = numberFlag('duration', flags.duration, { min: 0.001 });
     if (
@@ -285,13 +309,15 @@ export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<
   // One chunk per batch through a writer that waits for 'drain' instead of blocking.
   const writer = new OutWriter(out, opts.json ? ndjsonLostLine : textLostLine);
   const text = opts.json || opts.quiet ? undefined : new TextFormatter();
+  const filter = opts.filter && !(opts.quiet && !opts.json) ? new WatchFilter(opts.filter) : null;
   s.on('batch', (b) => {
+    const keep = filter?.select(b);
     if (opts.json) {
-      const o = batchToNdjson(b);
-      writer.write(o.text, o.lines);
+      const o = batchToNdjson(b, keep);
+      if (o.lines) writer.write(o.text, o.lines);
     } else if (text) {
-      const o = text.batch(b);
-      writer.write(o.text, o.lines);
+      const o = text.batch(b, undefined, keep);
+      if (o.lines) writer.write(o.text, o.lines);
     }
     checkDone();
   });

@@ -35,6 +35,8 @@ import { RateWindow } from './rate-window';
 import { RecentErrors } from './recent-errors';
 import { toTotals } from './totals';
 
+const EMPTY_TABLE = { rows: [], leftOut: 0 };
+
 /** Lines per rate chart; the rest are summed into 'other'. */
 export const MAX_RATE_SERIES = 8;
 /** Rows in Frame.newest. */
@@ -478,6 +480,11 @@ export class CoreService {
 
       'faults.query': async (p) =>
         this.view ? this.view.log.query(p.offset, p.limit, p.filter) : { total: 0, rows: [] },
+
+      'faults.stats': async (p) =>
+        this.view
+          ? this.view.log.stats(p.filter, p.maxConversations)
+          : { groups: 0, byDevice: EMPTY_TABLE, byPasid: EMPTY_TABLE, conversations: EMPTY_TABLE },
 
       'faults.detail': async (p) => {
         const seq = toGroupSeq(p.group);

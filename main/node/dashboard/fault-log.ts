@@ -22,6 +22,8 @@ import {
 } from '../../common/fault-record';
 import { compileFilter, isEmptyFilter, type CompiledFilter } from './log-filter';
 import { RawRing, type RecordColumns } from './raw-ring';
+import { computeStats } from './fault-stats';
+import { MAX_STATS_ROWS, type FaultStats } from '../../common/fault-stats';
 import { NO_PASID, NO_RULE, NOT_ANSWERED, RowState, RowStore, lowerBound } from './log-rows';
 
 // A million answered rows for the table; past that memory stays flat.
@@ -331,6 +333,16 @@ export class FaultLog {
       rows.push(this.rowAt(matches[k]!));
     }
     return { total: count - from, rows };
+  }
+
+  /** Per device, per PASID and per conversation statistics of the rows matching `filter`. */
+  stats(filter?: FaultFilter, maxConversations = MAX_STATS_ROWS): FaultStats {
+    const c = this.rows;
+    const test = isEmptyFilter(filter) ? () => true : this.compile(filter ?? {}).test;
+    return computeStats(c.cols, c.head, c.end, test, {
+      rows: MAX_STATS_ROWS,
+      conversations: Math.min(maxConversations, MAX_STATS_ROWS),
+    });
   }
 
   /** Sequence numbers of the pending rows matching `filter` (all pending without one), in order. */

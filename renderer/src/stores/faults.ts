@@ -21,6 +21,7 @@ import { validate } from '../../../main/common/schema';
 import { useCore } from '../transport';
 import { errorMessage } from '../format';
 import { useAppStore } from './app';
+import { setUrlFilterText, urlFilterText } from '../fault-url-state';
 
 export const PAGE_ROWS = 200;
 /** Cached pages beyond this are evicted, furthest from the screen first. */
@@ -39,7 +40,8 @@ export interface ExpandedGroup {
 export type DrainScope = 'pending' | 'filter';
 
 export const useFaultsStore = defineStore('faults', () => {
-  const filter = ref<FaultFilter>({});
+  const initialText = urlFilterText();
+  const filter = ref<FaultFilter>(initialText ? { filter: initialText } : {});
   const total = ref(0);
   const pages = shallowRef(new Map<number, FaultRow[]>());
   const follow = ref(true);
@@ -241,6 +243,7 @@ export const useFaultsStore = defineStore('faults', () => {
       return errorMessage(err);
     }
     filter.value = next;
+    setUrlFilterText(next.filter ?? '');
     cursor.value = 0;
     cursorGroup.value = null;
     cursorGone.value = false;
@@ -248,6 +251,35 @@ export const useFaultsStore = defineStore('faults', () => {
     total.value = 0;
     reload();
     return null;
+  }
+
+  /** The display-filter text part of the filter ('' for none). */
+  const filterText = computed(() => filter.value.filter ?? '');
+
+  /** Sets the display-filter text, keeping the structured quick filters. */
+  function applyFilterText(text: string): string | null {
+    const rest: FaultFilter = { ...filter.value };
+    delete rest.filter;
+    return applyFilter(text.trim() ? { ...rest, filter: text.trim() } : rest);
+  }
+
+  /** Sets the structured quick filters, keeping the display-filter text. */
+  function applyStructured(next: FaultFilter): string | null {
+    return applyFilter(filter.value.filter ? { ...next, filter: filter.value.filter } : next);
+  }
+
+  /**
+   * How many pending groups the filter matches now (what a filtered drain
+   * would answer): the filter AND'ed with `state == pending`, one query.
+   */
+  async function pendingMatching(): Promise<number> {
+    const text = filter.value.filter;
+    const f: FaultFilter = {
+      ...filter.value,
+      filter: text ? `(${text}) && state == pending` : 'state == pending',
+    };
+    const res = await useCore().request('faults.query', { offset: 0, limit: 1, filter: f });
+    return res.total;
   }
 
   /** Every loaded row with its table position. */
@@ -496,6 +528,10 @@ export const useFaultsStore = defineStore('faults', () => {
     onFrame,
     reload,
     applyFilter,
+    filterText,
+    applyFilterText,
+    applyStructured,
+    pendingMatching,
     moveCursor,
     setCursor,
     relocate,
