@@ -35,7 +35,12 @@ test('the README has iommuscope examples and says how to run the CLI from a chec
 });
 
 function run(args: string[], timeout = 30_000) {
-  return spawnSync(process.execPath, [bin, ...args], { cwd: repo, encoding: 'utf8', timeout });
+  return spawnSync(process.execPath, [bin, ...args], {
+    cwd: repo,
+    encoding: 'utf8',
+    timeout,
+    maxBuffer: 256 << 20,
+  });
 }
 
 const isSynopsis = (line: string): boolean => /[[\]|]|\.\.\./.test(line);

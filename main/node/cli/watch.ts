@@ -267,6 +267,12 @@ export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<
     once: (event, fn) => stdout.once(event, fn),
     ...(stdout.isTTY !== undefined ? { isTTY: stdout.isTTY } : {}),
   };
+  // The one summary line goes where the output goes (a test's stream, or stdout via exit-paths).
+  const summarize = (obj: object): void => {
+    if (env.out) out.write(`${JSON.stringify(obj)}\n`);
+    else run.summary(obj);
+    run.end();
+  };
   try {
     session = FaultSession.open({
       source: opts.source,
@@ -282,8 +288,7 @@ export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     process.stderr.write(`iommuscope watch: ${msg}\n`);
-    run.summary(buildSummary(opts.source, undefined, 'error', performance.now() - started, msg));
-    run.end();
+    summarize(buildSummary(opts.source, undefined, 'error', performance.now() - started, msg));
     return ExitStatus.Unclean;
   }
   const s = session;
@@ -361,8 +366,7 @@ export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<
     runError,
   );
   if (writer.lost) final.outputLost = writer.lost;
-  run.summary(final);
-  run.end();
+  summarize(final);
   return statusFor(final);
 }
 
