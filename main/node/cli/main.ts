@@ -1,6 +1,7 @@
 // `iommuscope` entry point: a table of subcommands. Other subcommands are
 // added with one line each in `commands` below.
 import { UsageError } from './args';
+import { activitySubcommand } from './activity';
 import { groupsSubcommand } from './groups';
 import { watchCommand } from './watch';
 import { serveCommand } from './serve';
@@ -14,7 +15,13 @@ export interface Subcommand {
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Subcommand[] = [groupsSubcommand, watchCommand, serveCommand, startCommand];
+const commands: Subcommand[] = [
+  groupsSubcommand,
+  watchCommand,
+  serveCommand,
+  startCommand,
+  activitySubcommand,
+];
 
 export function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
