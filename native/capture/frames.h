@@ -21,6 +21,7 @@ enum FrameType : uint16_t {
   kDebugfs = 8,     // "name\n" then the file's text
   kKmsgLost = 9,    // read() said EPIPE: records were overwritten (the app sees the seq gap)
   kReady = 10,      // JSON: every source opened, capabilities dropped
+  kCounts = 11,     // JSON: high-rate tracepoints counted in the helper (trace_counts.h), per interval
 };
 
 constexpr uint32_t kMaxFrame = 1u << 20;

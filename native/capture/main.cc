@@ -34,6 +34,7 @@ struct Options {
   bool debugfs = true;
   bool kmsgHistory = false;
   bool check = false;
+  bool rawTrace = false;
   unsigned intervalMs = 1000;
   unsigned ringPages = 64;
   std::string tracefs;
@@ -52,7 +53,7 @@ void Usage() {
   fprintf(stderr,
           "usage: iommuscope-capture [--no-kmsg] [--no-trace] [--no-interrupts] [--no-debugfs]\n"
           "         [--kmsg-history] [--interval-ms N] [--ring-pages N] [--tracefs DIR]\n"
-          "         [--events sys:name,...] [--check]\n"
+          "         [--events sys:name,...] [--raw-trace] [--check]\n"
           "Streams IOMMU activity frames on stdout for iommuscope (not for terminals).\n"
           "--check opens every source, reports each on stderr and exits (0: all open).\n");
 }
@@ -73,6 +74,7 @@ bool ParseArgs(int argc, char** argv, Options* o) {
     else if (a == "--no-debugfs") o->debugfs = false;
     else if (a == "--kmsg-history") o->kmsgHistory = true;
     else if (a == "--check") o->check = true;
+    else if (a == "--raw-trace") o->rawTrace = true;
     else if (a == "--interval-ms" || a == "--ring-pages" || a == "--tracefs" || a == "--events") {
       const char* v = value(a.c_str());
       if (!v) return false;
@@ -283,6 +285,7 @@ int main(int argc, char** argv) {
     if (dir.empty())
       dir = access("/sys/kernel/tracing/events", F_OK) == 0 || errno == EACCES ? "/sys/kernel/tracing"
                                                                            : "/sys/kernel/debug/tracing";
+    trace.set_raw(o.rawTrace);
     rep.Report("tracepoints", trace.Open(dir, o.events, o.ringPages));
   }
   int irqFd = -1;
@@ -326,8 +329,9 @@ int main(int argc, char** argv) {
   uint64_t nextRegset = 0;
   while (!g_stop) {
     uint64_t now = NowNs();
-    if (irqFd >= 0 && now >= nextIrq) {
-      if (!SendInterrupts(irqFd)) break;
+    if (now >= nextIrq) {
+      if (irqFd >= 0 && !SendInterrupts(irqFd)) break;
+      if (!trace.Drain() || !WriteFrame(kCounts, trace.TakeCounts())) break;
       nextIrq = now + o.intervalMs * 1000000ull;
     }
     if (regsetFd >= 0 && now >= nextRegset) {
@@ -347,7 +351,7 @@ int main(int argc, char** argv) {
     if (!trace.Drain()) break;
   }
   if (kmsgFd >= 0) DrainKmsg(kmsgFd);
-  trace.Drain();
+  if (trace.Drain()) WriteFrame(kCounts, trace.TakeCounts());
   fprintf(stderr, "iommuscope-capture: done: %llu trace samples, %llu lost\n",
           static_cast<unsigned long long>(trace.samples()), static_cast<unsigned long long>(trace.lost()));
   return 0;

@@ -79,6 +79,8 @@ SourceReport TraceSource::Open(const std::string& tracefs, const std::vector<std
         payload += ev + "\n" + format;
         if (!WriteFrame(kFormat, payload)) return rep;
         ids.emplace_back(ev, num);
+        CountedEvent c = ClassifyEvent(ev, format);
+        if (c.kind != CountedKind::kNone) counted_[static_cast<uint16_t>(num)] = c;
         continue;
       }
     }
@@ -190,11 +192,19 @@ bool TraceSource::DrainRing(Ring& r) {
       memcpy(&time, rec + sizeof hdr, 8);
       memcpy(&size, rec + sizeof hdr + 8, 4);
       if (sizeof hdr + 12 + size > hdr.size) continue;
+      samples_++;
+      const uint8_t* raw = rec + sizeof hdr + 12;
+      if (!raw_ && size >= 2) {
+        auto it = counted_.find(static_cast<uint16_t>(raw[0] | raw[1] << 8));
+        if (it != counted_.end()) {
+          counts_.Add(it->second, raw, size);
+          continue;
+        }
+      }
       frame.append(reinterpret_cast<char*>(&time), 8);
       frame.append(reinterpret_cast<char*>(&size), 4);
       frame.append(reinterpret_cast<char*>(rec + sizeof hdr + 12), size);
       count++;
-      samples_++;
       if (frame.size() > 60000 && !flush()) return false;
     } else if (hdr.type == PERF_RECORD_LOST && hdr.size >= sizeof hdr + 16) {
       uint64_t lost;

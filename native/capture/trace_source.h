@@ -7,8 +7,11 @@
 #pragma once
 #include <stdint.h>
 
+#include <map>
 #include <string>
 #include <vector>
+
+#include "trace_counts.h"
 
 namespace capture {
 
@@ -30,6 +33,10 @@ class TraceSource {
   // Copies every complete record out of the rings into kTrace frames.
   bool Drain();
   uint64_t samples() const { return samples_; }
+  // Counts of the high-rate events since the last call, as JSON (see trace_counts.h).
+  std::string TakeCounts() { return counts_.TakeJson(); }
+  // Forward every sample raw instead of counting (for debugging the decoder).
+  void set_raw(bool raw) { raw_ = raw; }
   uint64_t lost() const { return lost_; }
 
  private:
@@ -44,6 +51,9 @@ class TraceSource {
   std::vector<int> ringFds_;
   std::vector<Ring> rings_;
   size_t mapBytes_ = 0;
+  std::map<uint16_t, CountedEvent> counted_;
+  TraceCounts counts_;
+  bool raw_ = false;
   uint64_t samples_ = 0;
   uint64_t lost_ = 0;
 };

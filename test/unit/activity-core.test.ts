@@ -164,3 +164,34 @@ test('terminal output escapes control characters from kernel strings', () => {
     'time',
   ]);
 });
+
+test('counts frame: the helper-side sums land in the same rates as decoded samples', async () => {
+  const core = new ActivityCore({ helper: null });
+  const body = Buffer.from(
+    JSON.stringify({
+      map: { count: 3, bytes: 12288 },
+      unmap: { count: 2, bytes: 8192 },
+      qi: { dmar0: { iotlb_inv: 4, inv_wait: 4 } },
+      flush: { 'dmar0 0000:00:05.0': 2 },
+      prq: { 'dmar0 0000:00:05.0': 1 },
+      bad: 1,
+    }),
+  );
+  const h = Buffer.alloc(8);
+  h.writeUInt32LE(body.length, 0);
+  h.writeUInt16LE(11, 4);
+  core.onData(Buffer.concat([h, body]));
+  const r = (core as unknown as { rates: { take(now: number): RatesEvent } }).rates.take(
+    Date.now() + 1000,
+  );
+  await core.stop();
+  assert.equal(r.map.total, 3);
+  assert.equal(r.unmap.total, 2);
+  const u = r.units.find((x) => x.unit === 'dmar0')!;
+  assert.ok(u.invalidations > 0 && u.invalidationsByKind.iotlb_inv! > 0);
+  assert.equal(u.maps, r.map.perSecond, 'the only unit carries the host-wide map rate');
+  assert.ok(
+    r.devices.find((d) => d.device === '0000:00:05.0' && d.pageRequests > 0 && d.iotlbFlushes > 0),
+  );
+  assert.equal(core.counters.traceUndecoded, 1);
+});

@@ -124,20 +124,24 @@ async function main() {
     facts.writeFaultLatencyMs = f.at - done;
   });
 
-  await step('binding edu to vfio-pci shows as attach/group events for edu', async () => {
-    const since = Date.now();
-    writeFileSync('/sys/bus/pci/drivers/vfio-pci/new_id', '1234 11e8');
-    await waitFor('/dev/vfio/devices/vfio0', () => existsSync('/dev/vfio/devices/vfio0'));
-    const e = await cli.waitFor(
-      'topology event for edu',
-      (l) => l.type === 'topology' && l.device === edu,
-      since,
-    );
-    facts.bindEvents = cli.lines
-      .filter((x) => x.at >= since && x.line.type === 'topology')
-      .map((x) => x.line);
-    void e;
-  });
+  await step(
+    'binding edu to vfio-pci and attaching its cdev to an IOAS shows attach events for edu',
+    async () => {
+      const since = Date.now();
+      writeFileSync('/sys/bus/pci/drivers/vfio-pci/new_id', '1234 11e8');
+      await waitFor('/dev/vfio/devices/vfio0', () => existsSync('/dev/vfio/devices/vfio0'));
+      const r = run(path.join(tools, 'map_burst'), ['/dev/vfio/devices/vfio0', '1', '1']);
+      if (r.status !== 0) throw new Error(r.out);
+      await cli.waitFor(
+        'attach event for edu',
+        (l) => l.type === 'topology' && l.change === 'attach' && l.device === edu,
+        since,
+      );
+      facts.bindEvents = cli.lines
+        .filter((x) => x.at >= since && x.line.type === 'topology')
+        .map((x) => x.line);
+    },
+  );
 
   await step(
     'map/unmap through iommufd in a loop shows map/unmap and invalidation rates for dmar0',
@@ -180,19 +184,29 @@ async function main() {
     },
   );
 
-  await step('unbinding edu shows its return to the default domain', async () => {
-    const since = Date.now();
-    writeFileSync('/sys/bus/pci/drivers/vfio-pci/remove_id', '1234 11e8');
-    writeFileSync('/sys/bus/pci/drivers/vfio-pci/unbind', edu);
-    await cli.waitFor(
-      'topology event after unbind',
-      (l) => l.type === 'topology' && l.device === edu,
-      since,
-    );
-    facts.unbindEvents = cli.lines
-      .filter((x) => x.at >= since && x.line.type === 'topology')
-      .map((x) => x.line);
-  });
+  await step(
+    'unbinding edu, removing it and rescanning the bus shows group remove/add events',
+    async () => {
+      const since = Date.now();
+      writeFileSync('/sys/bus/pci/drivers/vfio-pci/remove_id', '1234 11e8');
+      writeFileSync('/sys/bus/pci/drivers/vfio-pci/unbind', edu);
+      writeFileSync(`/sys/bus/pci/devices/${edu}/remove`, '1');
+      await cli.waitFor(
+        'group-remove for edu',
+        (l) => l.type === 'topology' && l.change === 'group-remove' && l.device === edu,
+        since,
+      );
+      writeFileSync('/sys/bus/pci/rescan', '1');
+      await cli.waitFor(
+        'group-add for edu',
+        (l) => l.type === 'topology' && l.change === 'group-add' && l.device === edu,
+        since,
+      );
+      facts.unbindEvents = cli.lines
+        .filter((x) => x.at >= since && x.line.type === 'topology')
+        .map((x) => x.line);
+    },
+  );
 
   await step('the CLI stops cleanly on SIGTERM', async () => {
     facts.cliExit = await cli.stop();
@@ -287,7 +301,15 @@ async function main() {
       const on = new ActivityCli(['--interval', '1000']);
       await sourcesReady(on);
       const onMs = burst();
-      await new Promise((res) => setTimeout(res, 2500));
+      const total = (l: Line) => (l.map as { total: number }).total;
+      await on
+        .waitFor(
+          'every map of the burst counted',
+          (l) => l.type === 'rates' && total(l) >= pairs,
+          0,
+          60_000,
+        )
+        .catch(() => undefined);
       const last = [...on.lines].reverse().find((x) => x.line.type === 'rates')!.line;
       await on.stop();
       const off2 = burst();

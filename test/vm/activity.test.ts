@@ -109,13 +109,17 @@ for (const kernel of kernels) {
     assert.deepEqual([f.writeFault.access, f.writeFault.reason], ['write', 5]);
     assert.ok(f.writeFaultLatencyMs < 1000, `write fault took ${f.writeFaultLatencyMs} ms`);
     // step: bind and unbind show as topology events for edu
-    assert.ok(f.bindEvents.some((e: Facts) => e.device === f.edu));
-    assert.ok(f.unbindEvents.some((e: Facts) => e.device === f.edu));
+    assert.ok(f.bindEvents.some((e: Facts) => e.change === 'attach' && e.device === f.edu));
+    const changes = f.unbindEvents
+      .filter((e: Facts) => e.device === f.edu)
+      .map((e: Facts) => e.change);
+    assert.ok(changes.includes('group-remove') && changes.includes('group-add'), String(changes));
+    assert.ok(changes.indexOf('group-remove') < changes.lastIndexOf('group-add'));
     // step: the burst's map/unmap and dmar0 invalidation rates
     assert.ok(f.peakMapPerSecond > 0);
     assert.ok(f.peakDmar0Invalidations > 0);
-    assert.equal(f.mapTotal, 4000, 'every map of the 2x2000 burst counted');
-    assert.equal(f.unmapTotal, 4000);
+    assert.equal(f.mapTotal, 4001, 'every map counted: 1 pair at the attach step, then 2 x 2000');
+    assert.equal(f.unmapTotal, 4001);
     assert.deepEqual(f.lost, { trace: 0, kmsg: 0 });
     assert.equal(f.cliExit, 0);
     assert.deepEqual(f.unparsedLines, []);
@@ -180,5 +184,8 @@ for (const kernel of kernels) {
         `${c.capturedUnmaps} unmaps, lost trace ${c.lost.trace}`,
     );
     assert.ok(c.ratio > 0);
+    assert.equal(c.capturedMaps, c.pairs, 'every map of the burst counted (in the helper)');
+    assert.equal(c.capturedUnmaps, c.pairs);
+    assert.deepEqual(c.lost, { trace: 0, kmsg: 0 });
   });
 }

@@ -24,7 +24,7 @@ import {
   type TraceFormat,
 } from '../../common/activity/trace-format';
 import type { KmsgActivity } from '../../common/activity/types';
-import { FRAME, FrameReader, traceSamples } from './frames';
+import { FRAME, FrameReader, traceSamples, type HelperCounts } from './frames';
 import { findCaptureHelper } from './helper-path';
 import { RateCounter, type RatesEvent } from './rates';
 
@@ -255,6 +255,12 @@ export class ActivityCore {
       case FRAME.trace:
         this.onTrace(p);
         break;
+      case FRAME.counts: {
+        const c = JSON.parse(p.toString('utf8')) as HelperCounts;
+        this.rates.counts(c);
+        this.traceUndecoded += c.bad;
+        break;
+      }
       case FRAME.traceLost:
         this.rates.lostTrace += Number(p.readBigUInt64LE(8));
         break;

@@ -15,7 +15,21 @@ export const FRAME = {
   debugfs: 8,
   kmsgLost: 9,
   ready: 10,
+  counts: 11,
 } as const;
+
+/** kCounts: the helper's per-interval counts of the high-rate tracepoints (native/capture/trace_counts.h). */
+export interface HelperCounts {
+  map: { count: number; bytes: number };
+  unmap: { count: number; bytes: number };
+  /** unit -> descriptor type -> count */
+  qi: Record<string, Record<string, number>>;
+  /** 'unit device' -> count */
+  flush: Record<string, number>;
+  prq: Record<string, number>;
+  /** Records too short for their format. */
+  bad: number;
+}
 
 export const MAX_FRAME = 1 << 20;
 

@@ -4,6 +4,7 @@
 // on a host with one IOMMU unit they are also shown on that unit.
 import type { InterruptRate } from '../../common/activity/interrupts';
 import type { TraceActivity } from '../../common/activity/trace-events';
+import type { HelperCounts } from './frames';
 
 export interface UnitRates {
   unit: string;
@@ -129,6 +130,37 @@ export class RateCounter {
         break;
       default:
         break;
+    }
+  }
+
+  /** Counts the helper already summed (the same meaning as trace() for each event). */
+  counts(c: HelperCounts): void {
+    this.map.count += c.map.count;
+    this.map.total += c.map.count;
+    this.map.bytes += c.map.bytes;
+    this.unmap.count += c.unmap.count;
+    this.unmap.total += c.unmap.count;
+    this.unmap.bytes += c.unmap.bytes;
+    for (const [unit, kinds] of Object.entries(c.qi)) {
+      const u = this.unit(unit);
+      for (const [kind, n] of Object.entries(kinds)) {
+        u.invalidations += n;
+        u.byKind.set(kind, (u.byKind.get(kind) ?? 0) + n);
+      }
+    }
+    const split = (key: string) => {
+      const sp = key.indexOf(' ');
+      return [key.slice(0, sp), key.slice(sp + 1)] as const;
+    };
+    for (const [key, n] of Object.entries(c.flush)) {
+      const [unit, dev] = split(key);
+      this.unit(unit).flushes += n;
+      this.device(dev).flushes += n;
+    }
+    for (const [key, n] of Object.entries(c.prq)) {
+      const [unit, dev] = split(key);
+      this.unit(unit).prq += n;
+      this.device(dev).prq += n;
     }
   }
 
