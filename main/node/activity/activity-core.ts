@@ -31,6 +31,8 @@ import { RateCounter, type RatesEvent } from './rates';
 export interface ActivityOptions {
   /** Path of iommuscope-capture; default: found by findCaptureHelper(). null: never spawn it. */
   helper?: string | null;
+  /** Frames come from onData() (a recorded stream): no helper, no direct reads. */
+  replay?: boolean;
   /** Extra helper arguments (e.g. ['--kmsg-history']). */
   helperArgs?: string[];
   /** Rates interval, ms (default 1000). */
@@ -115,6 +117,7 @@ export class ActivityCore {
   async start(): Promise<void> {
     const intervalMs = this.opts.intervalMs ?? 1000;
     this.rateTimer = setInterval(() => this.emit(this.rates.take()), intervalMs);
+    if (this.opts.replay) return;
     const helper = this.opts.helper === undefined ? findCaptureHelper() : this.opts.helper;
     if (!helper) {
       this.source({

@@ -5,46 +5,9 @@
 import type { InterruptRate } from '../../common/activity/interrupts';
 import type { TraceActivity } from '../../common/activity/trace-events';
 import type { HelperCounts } from './frames';
+import type { DeviceRates, RatesEvent, UnitRates } from '../../common/activity/stream';
 
-export interface UnitRates {
-  unit: string;
-  invalidations: number;
-  invalidationsByKind: Record<string, number>;
-  iotlbFlushes: number;
-  pageRequests: number;
-  faults: number;
-  /** Per vector kind ('fault', 'page-request', ...), interrupts/s. */
-  interrupts: Record<string, number>;
-  /** Set on the only unit of the host (map/unmap tracepoints name no unit). */
-  maps?: number;
-  unmaps?: number;
-}
-
-export interface DeviceRates {
-  device: string;
-  group: number | null;
-  driver: string | null;
-  faults: number;
-  pageRequests: number;
-  iotlbFlushes: number;
-  attaches: number;
-  /** Totals since the start, for the Host view. */
-  faultsTotal: number;
-  lastFaultTime: number | null;
-}
-
-export interface RatesEvent {
-  type: 'rates';
-  /** Wall-clock ms at the end of the interval. */
-  time: number;
-  intervalMs: number;
-  map: { perSecond: number; bytesPerSecond: number; total: number };
-  unmap: { perSecond: number; bytesPerSecond: number; total: number };
-  units: UnitRates[];
-  devices: DeviceRates[];
-  /** Events the kernel or the pipe dropped since the start. */
-  lost: { trace: number; kmsg: number };
-}
+export type { DeviceRates, RatesEvent, UnitRates } from '../../common/activity/stream';
 
 interface Counts {
   invalidations: number;

@@ -5,7 +5,7 @@ import { ref } from 'vue';
 import type { AppInfo } from '../../../main/common/contract';
 import { useCore } from '../transport';
 
-export const tabs = ['Host', 'Live', 'Faults', 'Topology', 'Session'] as const;
+export const tabs = ['Host', 'Live', 'Faults', 'Topology', 'Session', 'Activity'] as const;
 export type TabName = (typeof tabs)[number];
 
 export interface Notice {
