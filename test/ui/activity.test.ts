@@ -97,6 +97,29 @@ describe('ui: Activity view on a recorded capture stream', { skip: skip ?? false
     await page.getByTestId('view-host').waitFor();
     assert.equal(await page.getByTestId('host-search').inputValue(), '0000:00:05.0');
   });
+
+  it('the Host view shows the device fault count and opens the log filtered to it', async () => {
+    const badge = page.locator(
+      '[data-testid="host-device"][data-address="0000:00:05.0"] [data-testid="host-device-faults"]',
+    );
+    if (
+      (await page.locator('[data-testid="host-device"][data-address="0000:00:05.0"]').count()) === 0
+    ) {
+      console.log(
+        '# ui activity: this machine has no 0000:00:05.0 in its topology: the badge step is not checked',
+      );
+      return;
+    }
+    await badge.waitFor();
+    assert.match((await badge.textContent()) ?? '', /1 DMA fault/);
+    assert.match(
+      (await badge.getAttribute('title')) ?? '',
+      /PTE Read access is not set at 0x5550000/,
+    );
+    await badge.click();
+    await page.getByTestId('view-activity').waitFor();
+    assert.equal(await page.getByTestId('activity-filter-device').inputValue(), '0000:00:05.0');
+  });
 });
 
 describe('ui: Activity view without --activity', { skip: skip ?? false }, () => {

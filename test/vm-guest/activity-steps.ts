@@ -328,13 +328,27 @@ async function main() {
         await cap.stop();
         off.push(burst());
       }
+      // The helper alone (frames to /dev/null): the kernel's perf sampling plus the helper, without the app.
+      const helperOnly: number[] = [];
+      for (let round = 0; round < 2; round++) {
+        const h = spawn(helper, ['--no-kmsg', '--no-debugfs'], {
+          stdio: ['pipe', 'ignore', 'ignore'],
+        });
+        await new Promise((res) => setTimeout(res, 3000));
+        helperOnly.push(burst());
+        h.stdin!.end();
+        await new Promise((res) => h.once('exit', res));
+        off.push(burst());
+      }
       const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
       facts.cost = {
         pairs,
         rounds: on.length,
         offMs: off,
         onMs: on,
+        helperOnlyMs: helperOnly,
         ratio: median(on) / median(off),
+        helperOnlyRatio: median(helperOnly) / median(off),
         capturedMaps,
         capturedUnmaps,
         lost,
