@@ -63,8 +63,9 @@ class ActivityCli {
   }
 }
 
-// The first node start in a fresh VM reads everything over 9p under TCG: minutes, not seconds.
-const sourcesReady = (cli: ActivityCli, ms = 60_000) =>
+// A node start in the VM reads its files over 9p under TCG: on a loaded host (load 20 on 2
+// cores measured) that takes minutes, not seconds. Generous, but still a deadline.
+const sourcesReady = (cli: ActivityCli, ms = 240_000) =>
   cli.waitFor(
     'all four sources reported',
     () => cli.lines.filter((x) => x.line.type === 'source').length >= 4,
