@@ -164,10 +164,11 @@ async function main() {
         },
         since,
       );
+      await new Promise((res) => setTimeout(res, 1500));
+      // Peaks over every interval of the burst, taken once it is over (not at the first match).
       const all = cli.lines
         .filter((x) => x.at >= since && x.line.type === 'rates')
         .map((x) => x.line);
-      await new Promise((res) => setTimeout(res, 1500));
       const last = [...cli.lines].reverse().find((x) => x.line.type === 'rates')!.line;
       facts.mapTotal = (last.map as { total: number }).total;
       facts.unmapTotal = (last.unmap as { total: number }).total;
