@@ -31,4 +31,13 @@ const result = spawnSync(
   [gyp, 'rebuild', `--nodedir=${nodedir}`, '--directory=native', '--jobs=2'],
   { stdio: 'inherit' },
 );
-process.exit(result.status ?? 1);
+if (result.status !== 0) process.exit(result.status ?? 1);
+// The activity view's capture helper (a plain executable, see scripts/build-capture.mjs).
+const capture = spawnSync(
+  process.execPath,
+  [path.join(path.dirname(new URL(import.meta.url).pathname), 'build-capture.mjs')],
+  {
+    stdio: 'inherit',
+  },
+);
+process.exit(capture.status ?? 1);

@@ -20,6 +20,7 @@ import {
 import type { HostTopology, TopologyUpdate } from './host-topology';
 import type { FaultSourceKind, IommufdObjects } from './iommufd-objects';
 import { MAX_STATS_ROWS, type FaultStats } from './fault-stats';
+import type { ActivityBatch, ActivitySnapshot } from './activity/stream';
 
 /** Largest message either side accepts, in bytes of JSON. */
 export const MAX_MESSAGE_BYTES = 1 << 20;
@@ -293,6 +294,11 @@ export const requests = {
     params: object({ upTo: number({ int: true, min: 0, max: Number.MAX_SAFE_INTEGER }) }),
     result: trusted<object>('ok'),
   },
+  /** Activity view: sources, recent decoded events and rates (enabled: false when off). */
+  'activity.snapshot': {
+    params: object({}),
+    result: trusted<ActivitySnapshot>('ActivitySnapshot'),
+  },
   /** Re-send everything a freshly loaded renderer needs (after a reload). */
   'stream.resync': { params: object({}), result: trusted<object>('ok') },
 } satisfies Record<string, { params: Schema<unknown>; result: Schema<unknown> }>;
@@ -310,6 +316,8 @@ export const events = {
   'host.changed': trusted<TopologyUpdate>('TopologyUpdate'),
   'session.changed': trusted<SessionState>('SessionState'),
   'topology.changed': nullable(trusted<IommufdObjects>('IommufdObjects')),
+  /** Activity view: decoded host IOMMU events and rates, coalesced. */
+  activity: trusted<ActivityBatch>('ActivityBatch'),
   /** Something the user should see: a failed answer, a lost device, a quit prompt. */
   notice: object({
     level: literal('info', 'warning', 'error'),

@@ -5,6 +5,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { flagHelp, numberFlag, parseFlags, UsageError, type FlagSpec } from './args';
 import { parseWatchArgs, type WatchOptions } from './watch';
+import type { ActivityMode } from '../dashboard/activity-feed';
 
 export const DEFAULT_PORT = 7420;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -24,6 +25,15 @@ export const dashboardFlags = {
     type: 'string',
     value: 'PATH',
     help: 'read the host topology here (default /sys)',
+  },
+  activity: {
+    type: 'boolean',
+    help: 'Activity view: live host IOMMU activity through iommuscope-capture',
+  },
+  'activity-replay': {
+    type: 'string',
+    value: 'FILE',
+    help: 'Activity view: replay a recorded iommuscope-capture stream instead',
   },
   'allow-root-for-testing': {
     type: 'boolean',
@@ -62,6 +72,8 @@ export interface DashboardOptions {
   policy: WatchOptions['policy'];
   flushMs: number;
   verbose: boolean;
+  /** Activity view source; absent: off. */
+  activity?: ActivityMode;
 }
 
 const refusedWatchFlags = ['count', 'duration', 'json'];
@@ -107,6 +119,10 @@ export function parseDashboardArgs(argv: string[]): DashboardOptions | 'help' {
     verbose: parsed.verbose,
   };
   if (flags['sysfs-root']) opts.sysfsRoot = flags['sysfs-root'];
+  if (flags.activity && flags['activity-replay'])
+    throw new UsageError('--activity and --activity-replay exclude each other');
+  if (flags.activity) opts.activity = { kind: 'live' };
+  if (flags['activity-replay']) opts.activity = { kind: 'replay', file: flags['activity-replay'] };
   if (wantsSession) opts.session = { ...parsed, policy };
   return opts;
 }

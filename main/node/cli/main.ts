@@ -1,6 +1,7 @@
 // `iommuscope` entry point: a table of subcommands. Other subcommands are
 // added with one line each in `commands` below.
 import { UsageError } from './args';
+import { activitySubcommand } from './activity';
 import { groupsSubcommand } from './groups';
 import { watchCommand } from './watch';
 import { serveCommand } from './serve';
@@ -28,6 +29,7 @@ const commands: Subcommand[] = [
   replayCommand,
   exportCommand,
   agentCommand,
+  activitySubcommand,
 ];
 
 export function usage(): string {

@@ -1,6 +1,7 @@
 // The CoreService as `serve` and the Electron main process both start it:
 // from the same parsed options, with the same optional session at start.
 import type { DashboardOptions } from '../cli/dashboard-args';
+import { ActivityFeed } from './activity-feed';
 import { CoreService } from './core-service';
 import { packageVersion } from './version';
 import type { AppInfo } from '../../common/contract';
@@ -10,7 +11,13 @@ export function coreFromOptions(
   mode: AppInfo['mode'],
   log: (line: string) => void,
 ): CoreService {
+  // Activity view hook-up: the feed starts with the core; a failure is logged, the app runs on.
+  const activity = opts.activity ? new ActivityFeed(opts.activity, opts.sysfsRoot) : undefined;
+  activity
+    ?.start()
+    .catch((err: unknown) => log(`activity: ${err instanceof Error ? err.message : String(err)}`));
   return new CoreService({
+    ...(activity ? { activity } : {}),
     version: packageVersion(),
     mode,
     drainCode: opts.drainCode,

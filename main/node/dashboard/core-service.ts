@@ -25,6 +25,7 @@ import {
   type SessionSummary,
 } from '../session/fault-session';
 import { TopologyWatcher } from '../topology/watcher';
+import type { ActivityFeed } from './activity-feed';
 import { probeAppInfo } from './app-info';
 import { RequestError, type Handlers, type RequestContext } from './dispatch';
 import { FaultLog } from './fault-log';
@@ -80,6 +81,8 @@ export interface CoreServiceOptions {
   /** Diagnostics (stderr in the CLI). */
   log?: (line: string) => void;
   appInfo?: () => AppInfo;
+  /** Activity view feed (host-wide IOMMU activity); absent: the view says it is off. */
+  activity?: ActivityFeed;
 }
 
 type Listener = (envelope: EventEnvelope) => void;
@@ -206,6 +209,8 @@ export class CoreService {
       ...(opts.clock ? { clock: opts.clock } : {}),
     });
     this.handlers = this.makeHandlers();
+    // Activity view hook-up: batches go to every subscriber as 'activity' events.
+    opts.activity?.onBatch((b) => this.broadcast('activity', b));
   }
 
   // --- events ---------------------------------------------------------------
@@ -357,6 +362,7 @@ export class CoreService {
       } finally {
         this.host.stop();
         this.frames.dispose();
+        await this.opts.activity?.stop();
       }
     })();
     return this.closing;
@@ -516,6 +522,8 @@ export class CoreService {
         this.frames.changed();
         return { ok: true };
       },
+      'activity.snapshot': async () =>
+        this.opts.activity?.snapshot() ?? { enabled: false, sources: [], events: [], rates: [] },
 
       'stream.resync': async (_p, ctx: RequestContext) => {
         ctx.emit('session.changed', this.sessionState());

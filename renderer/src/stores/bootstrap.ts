@@ -3,6 +3,7 @@
 import type { Pinia } from 'pinia';
 import { errorMessage } from '../format';
 import { onConnected, useCore } from '../transport';
+import { useActivityStore } from './activity';
 import { useAppStore } from './app';
 import { useFaultsStore } from './faults';
 import { useHostStore } from './host';
@@ -18,6 +19,7 @@ export function bootstrapStores(pinia: Pinia): void {
   const faults = useFaultsStore(pinia);
   const session = useSessionStore(pinia);
   const topology = useTopologyStore(pinia);
+  const activity = useActivityStore(pinia);
 
   core.on('frame', (f) => {
     live.applyFrame(f);
@@ -34,11 +36,18 @@ export function bootstrapStores(pinia: Pinia): void {
   });
   core.on('topology.changed', (o) => topology.set(o));
   core.on('notice', (n) => app.notify(n.level, n.message));
+  core.on('activity', (b) => activity.applyBatch(b));
 
   onConnected(() => {
     void (async () => {
       try {
-        await Promise.all([app.load(), session.load(), host.load(), topology.load()]);
+        await Promise.all([
+          app.load(),
+          session.load(),
+          host.load(),
+          topology.load(),
+          activity.load(),
+        ]);
         faults.reload(true);
         await core.request('stream.resync', {});
       } catch (err) {
