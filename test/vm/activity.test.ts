@@ -10,9 +10,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { repoRoot, vmArgv, vmSkipReason, vmWorkspace } from './vm';
+import { repoRoot, vmArgv, vmKernels, vmSkipReason, vmWorkspace } from './vm';
 
-const kernels = (process.env.ACTIVITY_KERNELS ?? '6.12,7.3').split(',');
+const kernels =
+  process.env.ACTIVITY_KERNELS?.split(',') ?? (vmSkipReason() ? ['(no VM)'] : vmKernels());
 const tools = path.join(repoRoot, 'dist', 'test', 'vm-guest', 'tools');
 const helper = path.join(repoRoot, 'native', 'build', 'capture', 'iommuscope-capture');
 
@@ -43,19 +44,19 @@ function buildTools(): void {
   }
 }
 
-/** Runs the guest script on one kernel; run-in-vm.sh takes -v after its path. */
+/** Runs the guest script on one kernel (2 GiB of guest memory for the helper and the bursts). */
 function runGuestOnce(kernel: string): { status: number; output: string; ms: number } {
   const ws = vmWorkspace();
   const started = Date.now();
   try {
-    const argv = vmArgv('vtd', ws, [
-      'env',
-      `TOOLS=${tools}`,
-      'node',
-      'dist/test/vm-guest/activity-steps.js',
-    ]);
+    const argv = vmArgv(
+      'vtd',
+      ws,
+      ['env', `TOOLS=${tools}`, 'node', 'dist/test/vm-guest/activity-steps.js'],
+      kernel,
+    );
     const at = argv.findIndex((a) => a.endsWith('run-in-vm.sh'));
-    argv.splice(at + 1, 0, '-v', kernel, '-m', '2G');
+    argv.splice(at + 1, 0, '-m', '2G');
     const r = spawnSync(argv[0]!, argv.slice(1), {
       encoding: 'utf8',
       timeout: 900_000,
@@ -84,7 +85,7 @@ function runGuest(kernel: string): { status: number; output: string } {
 type Facts = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 for (const kernel of kernels) {
-  test(`VM ${kernel} -i vtd: activity decodes real DMA faults, rates, bind events; helper privileges; capture cost`, (t) => {
+  test(`[${kernel}] -i vtd: activity decodes real DMA faults, rates, bind events; helper privileges; capture cost`, (t) => {
     const skip = vmSkipReason();
     if (skip) return t.skip(skip);
     assert.ok(existsSync(helper), `${helper} missing: run node scripts/build-native.mjs`);

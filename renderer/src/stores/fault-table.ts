@@ -148,7 +148,10 @@ export const useFaultTableStore = defineStore('faultTable', () => {
   async function copyRow(pos: number, as: 'text' | 'json'): Promise<void> {
     const app = useAppStore();
     const row = useFaultsStore().rowAt(pos);
-    if (!row) return app.notify('info', 'Nothing to copy: no row under the cursor.');
+    if (!row) {
+      app.notify('info', 'Nothing to copy: no row under the cursor.');
+      return;
+    }
     const text = as === 'json' ? JSON.stringify(row) : rowText(row);
     try {
       await navigator.clipboard.writeText(text);
