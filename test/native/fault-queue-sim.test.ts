@@ -301,12 +301,13 @@ test('policy: rules by device, PASID, address and permission; delay answers late
 
 test('a delayed answer is skipped when the user answered first', () =>
   withQueue({}, async (q, seen) => {
-    q.setPolicy({ rules: [], fallback: { kind: 'delay', ns: 30e6, code: 1 } });
+    // Long enough that a loaded machine still sees the group pending before the timer fires.
+    q.setPolicy({ rules: [], fallback: { kind: 'delay', ns: 1e9, code: 1 } });
     q.inject(spec({ count: 1 }));
     await waitFor('read', () => q.totals().pending === 1);
     const g = q.pending()[0]?.group ?? 0;
     assert.deepEqual(q.respond([g], 0).ok, [g]);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 1200)); // past the delay: its answer must be skipped
     assert.deepEqual(
       seen.answers.map((a) => [a.group, a.code, a.by]),
       [[g, 0, 0]],
