@@ -230,11 +230,6 @@ struct iommu_vdevice_alloc {
 };
 #define IOMMU_VDEVICE_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VDEVICE_ALLOC)
 
-#define IOMMU_VEVENTQ_FLAG_LOST_EVENTS (1U << 0)
-struct iommufd_vevent_header {
-  uint32_t flags;
-  uint32_t sequence;
-};
 
 #define IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 1
 #define IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV 2

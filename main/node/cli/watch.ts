@@ -23,6 +23,8 @@ import {
 import { OutWriter, type OutStream } from './out-writer';
 import type { NativeAddon } from '../native/addon-types';
 import { TextFormatter, textLostLine } from './watch-text';
+import { recordFlagSpec, startWatchRecording } from './record-flag';
+import type { Recorder } from '../recording/recorder';
 
 const flagSpec = {
   source: {
@@ -65,6 +67,7 @@ const flagSpec = {
     help: 'minimum ms between batches from the reader (default 10)',
   },
   verbose: { type: 'boolean', help: 'print each kernel set-up step on stderr' },
+  ...recordFlagSpec,
   help: { type: 'boolean', help: 'this help' },
 } satisfies FlagSpec;
 
@@ -83,6 +86,8 @@ export interface WatchOptions {
   quiet: boolean;
   flushMs: number;
   verbose: boolean;
+  /** --record FILE: a new capture of the whole session. */
+  record?: string;
 }
 
 export function watchHelp(): string {
@@ -100,6 +105,7 @@ export function watchHelp(): string {
     'examples:',
     '  iommuscope watch --source sim --inject count=1000,rate=500,pasids=1-4,devices=2,group=4 --policy success',
     '  iommuscope watch --source mock --inject count=1000 --policy success --json',
+    '  iommuscope watch --source sim --inject count=1000 --policy success --record run.pcapng.gz',
     '  iommuscope watch --source iommufd --device /dev/vfio/devices/vfio0 --policy @rules.json',
   ].join('\n');
 }
@@ -154,6 +160,7 @@ export function parseWatchArgs(argv: string[]): WatchOptions | 'help' {
       verbose: flags.verbose ?? false,
     };
     if (flags.device) opts.device = flags.device;
+    if (flags.record) opts.record = flags.record;
     if (flags.pasid) {
       const range = parseUintRange(flags.pasid, '--pasid', 1, PASID_MAX);
       if (!range.ok) throw new UsageError(range.error);
@@ -227,6 +234,34 @@ export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<
     return 1;
   }
 
+  // Recording starts before anything is injected, so the file holds every batch.
+  let rec: Recorder | undefined;
+  if (opts.record) {
+    try {
+      rec = startWatchRecording(
+        opts.record,
+        session.subscribeBatches,
+        {
+          queue: session.source.queue.id,
+          source: opts.source,
+          ...(opts.device ? { device: opts.device } : {}),
+          ...(opts.pasid !== undefined ? { pasid: opts.pasid } : {}),
+          policy: opts.policy,
+          ...(opts.inject ? { inject: opts.inject } : {}),
+        },
+        (err) => process.stderr.write(`iommuscope watch: ${err.message}\n`),
+      );
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`iommuscope watch: --record ${opts.record}: ${msg}\n`);
+      const summary = await session.close({ drainCode: opts.drainCode });
+      out.write(
+        `${JSON.stringify(buildSummary(opts.source, summary, 'error', performance.now() - started, msg))}\n`,
+      );
+      return 1;
+    }
+  }
+
   let stopReason = '';
   let wake: () => void = () => {};
   const stopped = new Promise<void>((resolve) => (wake = resolve));
@@ -297,6 +332,8 @@ export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<
   }
   // Every path ends here: drain, detach, tear down.
   const summary = await session.close({ drainCode: opts.drainCode });
+  // After close: the final drain's batch is in the file.
+  rec?.stop(stopReason);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   await writer.idle();
