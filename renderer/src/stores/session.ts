@@ -112,19 +112,21 @@ export const useSessionStore = defineStore('session', () => {
 
   async function openSession(
     source: FaultSourceKind,
-    opts: { device?: string; pasid?: number; policy?: string } = {},
+    opts: { device?: string; pasid?: number; policy?: string; file?: string } = {},
   ): Promise<boolean> {
     const policy = opts.policy ?? (policyProblem.value ? undefined : policyText.value.trim());
     const core = useCore();
     const next = await run('session.open', () =>
-      source === 'iommufd'
-        ? core.request('session.open', {
-            source,
-            device: opts.device ?? '',
-            ...(opts.pasid !== undefined ? { pasid: opts.pasid } : {}),
-            ...(policy ? { policy } : {}),
-          })
-        : core.request('session.open', { source, ...(policy ? { policy } : {}) }),
+      source === 'replay'
+        ? core.request('session.open', { source, file: opts.file ?? '' })
+        : source === 'iommufd'
+          ? core.request('session.open', {
+              source,
+              device: opts.device ?? '',
+              ...(opts.pasid !== undefined ? { pasid: opts.pasid } : {}),
+              ...(policy ? { policy } : {}),
+            })
+          : core.request('session.open', { source, ...(policy ? { policy } : {}) }),
     );
     if (next) setState(next);
     return next !== undefined && next.source !== null;
