@@ -63,7 +63,8 @@ export interface DashboardOptions {
   verbose: boolean;
 }
 
-const refusedWatchFlags = ['count', 'duration', 'json'];
+// --record: the dashboard records with its Record button (recording.start).
+const refusedWatchFlags = ['count', 'duration', 'json', 'record'];
 
 export function parseDashboardArgs(argv: string[]): DashboardOptions | 'help' {
   const ours: string[] = [];

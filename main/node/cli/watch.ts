@@ -333,7 +333,7 @@ export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<
   // Every path ends here: drain, detach, tear down.
   const summary = await session.close({ drainCode: opts.drainCode });
   // After close: the final drain's batch is in the file.
-  rec?.stop(stopReason);
+  const recorded = rec?.stop(stopReason);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   await writer.idle();
@@ -349,6 +349,11 @@ export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<
     runError,
   );
   if (writer.lost) final.outputLost = writer.lost;
+  if (recorded?.error) {
+    // A recording that stopped early (disk full) is not the whole session: say so in the exit status.
+    final.recordError = recorded.error;
+    final.clean = false;
+  }
   out.write(`${JSON.stringify(final)}\n`);
   return final.clean ? 0 : 1;
 }
