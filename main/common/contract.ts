@@ -21,6 +21,7 @@ import type { HostTopology, TopologyUpdate } from './host-topology';
 import type { FaultSourceKind, IommufdObjects } from './iommufd-objects';
 import { MAX_STATS_ROWS, type FaultStats } from './fault-stats';
 import type { ActivityBatch, ActivitySnapshot } from './activity/stream';
+import { RECORDING_NAME, recordingRequests } from './recording-contract';
 
 /** Largest message either side accepts, in bytes of JSON. */
 export const MAX_MESSAGE_BYTES = 1 << 20;
@@ -134,6 +135,8 @@ export interface RespondOutcome {
 export interface SessionState {
   /** null when no session is open. */
   source: FaultSourceKind | null;
+  /** replay: the recording being played (a file name in the core's recordings folder). */
+  file: string | null;
   device: string | null;
   pasid: number | null;
   policy: string;
@@ -234,6 +237,12 @@ export const requests = {
         pasid: optional(number({ int: true, min: 1, max: 0xfffff })),
         policy: optional(string({ max: 65536 })),
       }),
+      /** A recording in the core's recordings folder, by file name (no folders). */
+      replay: object({
+        source: literal('replay'),
+        file: string({ max: 100, pattern: RECORDING_NAME }),
+        speed: optional(number({ min: 0.01, max: 1000 })),
+      }),
     }),
     result: trusted<SessionState>('SessionState'),
   },
@@ -301,6 +310,7 @@ export const requests = {
   },
   /** Re-send everything a freshly loaded renderer needs (after a reload). */
   'stream.resync': { params: object({}), result: trusted<object>('ok') },
+  ...recordingRequests,
 } satisfies Record<string, { params: Schema<unknown>; result: Schema<unknown> }>;
 
 export type RequestName = keyof typeof requests;

@@ -6,7 +6,7 @@
 // 'fault:4'); edges refer to keys. `id` is the iommufd object id (for the
 // simulator, ids the simulator made up, marked by `source: 'sim'`).
 
-export type FaultSourceKind = 'sim' | 'mock' | 'iommufd';
+export type FaultSourceKind = 'sim' | 'mock' | 'iommufd' | 'replay';
 
 /** How an HWPT was allocated. */
 export type HwptKind = 'paging' | 'nest-parent' | 'nested';

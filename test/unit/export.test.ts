@@ -123,7 +123,7 @@ test('export ndjson: events are the replay --json lines; groups are camelCase ob
     .split('\n')
     .map((l) => JSON.parse(l));
   assert.equal(events.filter((e) => e.type === 'fault').length, total.faults);
-  assert.ok(events.filter((e) => e.type === 'response').every((e) => typeof e.group === 'number'));
+  assert.ok(events.filter((e) => e.type === 'response').every((e) => typeof e.group === 'string'));
   const groups = run({ format: 'ndjson', table: 'groups' })
     .text.trim()
     .split('\n')

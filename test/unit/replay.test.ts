@@ -155,7 +155,7 @@ test('cli replay --json: fault/response lines carrying group, and the recorded t
   assert.equal(responses.length, last.answered);
   assert.deepEqual(faults[1], {
     type: 'fault',
-    group: 2,
+    group: '2',
     cookie: 2,
     dev: 2,
     pasid: 2,
@@ -168,7 +168,7 @@ test('cli replay --json: fault/response lines carrying group, and the recorded t
   });
   assert.deepEqual(responses[0], {
     type: 'response',
-    group: 1,
+    group: '1',
     cookie: 1,
     code: 'success',
     by: 'policy',

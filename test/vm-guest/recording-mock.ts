@@ -123,18 +123,26 @@ async function main(): Promise<void> {
           'count=1000000,rate=2000',
           '--policy',
           'success',
-          '--json',
+          // -q: one status line a second. With --json the guest's slow reader falls behind
+          // the fault lines and watch drops lines (stats among them) instead of blocking.
+          '-q',
           '--record',
           killed,
         ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       const stats: { at: number; faults: number }[] = [];
+      let stderr = '';
+      proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      proc.once('exit', (code, sig) => (stderr += `\n(exited ${code ?? sig})`));
       createInterface({ input: proc.stdout! }).on('line', (l) => {
-        const m = JSON.parse(l) as Line;
-        if (m.type === 'stats') stats.push({ at: Date.now(), faults: m.faults as number });
+        const m = /^[\d.]+s {2}faults (\d+) /.exec(l);
+        if (m) stats.push({ at: Date.now(), faults: Number(m[1]) });
       });
-      await waitFor('4 stats lines', () => stats.length >= 4, 60_000);
+      await waitFor('4 status lines', () => stats.length >= 4, 60_000).catch((err: Error) => {
+        proc.kill('SIGKILL');
+        throw new Error(`${err.message}; watch's stderr: ${stderr.slice(-2000)}`);
+      });
       const killedAt = Date.now();
       proc.kill('SIGKILL');
       await new Promise((r) => proc.once('exit', r));
@@ -177,8 +185,14 @@ async function main(): Promise<void> {
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       const lines: string[] = [];
+      let stderr = '';
+      proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      proc.once('exit', (code, sig) => (stderr += `\n(exited ${code ?? sig})`));
       createInterface({ input: proc.stdout! }).on('line', (l) => lines.push(l));
-      await waitFor('listening', () => lines.length > 0, 30_000);
+      await waitFor('listening', () => lines.length > 0, 30_000).catch((err: Error) => {
+        proc.kill('SIGKILL');
+        throw new Error(`${err.message}; the agent's stderr: ${stderr.slice(-2000)}`);
+      });
       const { url, token } = JSON.parse(lines[0]!) as { url: string; token: string };
       let text = '';
       const deadline = Date.now() + 60_000;

@@ -76,7 +76,8 @@ export interface DashboardOptions {
   activity?: ActivityMode;
 }
 
-const refusedWatchFlags = ['count', 'duration', 'json'];
+// --record: the dashboard records with its Record button (recording.start).
+const refusedWatchFlags = ['count', 'duration', 'json', 'record'];
 
 export function parseDashboardArgs(argv: string[]): DashboardOptions | 'help' {
   const ours: string[] = [];

@@ -65,6 +65,7 @@ export async function runServe(opts: DashboardOptions): Promise<number> {
       port: opts.port,
       token: makeToken(),
       rendererDir: defaultRendererDir(),
+      metrics: core.metrics.registry,
       ...(opts.verbose ? { log: say } : {}),
     });
   } catch (err) {

@@ -140,6 +140,8 @@ export interface WatchSummary extends Totals {
   injectError?: string;
   /** Output lines dropped because stdout's reader fell behind. */
   outputLost?: number;
+  /** --record: why the recording stopped before the session ended (disk full ...). */
+  recordError?: string;
   stopReason: string;
   durationMs: number;
   teardownErrors: string[];

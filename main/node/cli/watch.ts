@@ -28,6 +28,8 @@ import { parseFilter } from '../../common/filter/parser';
 import { FilterError, formatCaret } from '../../common/filter/errors';
 import type { Expr } from '../../common/filter/ast';
 import { WatchFilter } from './watch-filter';
+import { recordFlagSpec, startWatchRecording } from './record-flag';
+import type { Recorder } from '../recording/recorder';
 
 const flagSpec = {
   source: {
@@ -75,6 +77,7 @@ const flagSpec = {
     help: 'minimum ms between batches from the reader (default 10)',
   },
   verbose: { type: 'boolean', help: 'print each kernel set-up step on stderr' },
+  ...recordFlagSpec,
   help: { type: 'boolean', help: 'this help' },
 } satisfies FlagSpec;
 
@@ -95,6 +98,8 @@ export interface WatchOptions {
   quiet: boolean;
   flushMs: number;
   verbose: boolean;
+  /** --record FILE: a new capture of the whole session. */
+  record?: string;
 }
 
 export function watchHelp(): string {
@@ -113,6 +118,7 @@ export function watchHelp(): string {
     '  iommuscope watch --source sim --inject count=1000,rate=500,pasids=1-4,devices=2,group=4 --policy success',
     '  iommuscope watch --source mock --inject count=1000 --policy success --json',
     "  iommuscope watch --inject count=1000,pasids=1-8 --policy success --filter 'pasid in {1..4} && latency > 10us'",
+    '  iommuscope watch --source sim --inject count=1000 --policy success --record run.pcapng.gz',
     '  iommuscope watch --source iommufd --device /dev/vfio/devices/vfio0 --policy @rules.json',
   ].join('\n');
 }
@@ -187,6 +193,7 @@ export function parseWatchArgs(argv: string[]): WatchOptions | 'help' {
       verbose: flags.verbose ?? false,
     };
     if (flags.device) opts.device = flags.device;
+    if (flags.record) opts.record = flags.record;
     if (flags.pasid) {
       const range = parseUintRange(flags.pasid, '--pasid', 1, PASID_MAX);
       if (!range.ok) throw new UsageError(range.error);
@@ -293,6 +300,32 @@ export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<
   }
   const s = session;
 
+  // Recording starts before anything is injected, so the file holds every batch.
+  let rec: Recorder | undefined;
+  if (opts.record) {
+    try {
+      rec = startWatchRecording(
+        opts.record,
+        s.subscribeBatches,
+        {
+          queue: s.source.queue.id,
+          source: opts.source,
+          ...(opts.device ? { device: opts.device } : {}),
+          ...(opts.pasid !== undefined ? { pasid: opts.pasid } : {}),
+          policy: opts.policy,
+          ...(opts.inject ? { inject: opts.inject } : {}),
+        },
+        (err) => process.stderr.write(`iommuscope watch: ${err.message}\n`),
+      );
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`iommuscope watch: --record ${opts.record}: ${msg}\n`);
+      const summary = await s.close({ drainCode: opts.drainCode });
+      summarize(buildSummary(opts.source, summary, 'error', performance.now() - started, msg));
+      return ExitStatus.Unclean;
+    }
+  }
+
   const tty = !opts.json && out.isTTY === true;
   const rates = (): Rates => {
     const elapsedMs = performance.now() - started;
@@ -353,6 +386,8 @@ export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<
   }
   // Every path ends here: drain, detach, tear down.
   const summary = await s.close({ drainCode: opts.drainCode });
+  // After close: the final drain's batch is in the file.
+  const recorded = rec?.stop(stopReason);
   await idleOrGone(writer, () => run.stdoutClosed);
   if (tty && opts.quiet) out.write(`\r\x1b[K${humanStatus(summary, rates())}\n`);
   else if (!opts.json) out.write(`${humanStatus(summary, rates())}\n`);
@@ -366,6 +401,11 @@ export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<
     runError,
   );
   if (writer.lost) final.outputLost = writer.lost;
+  if (recorded?.error) {
+    // A recording that stopped early (disk full) is not the whole session: say so in the exit status.
+    final.recordError = recorded.error;
+    final.clean = false;
+  }
   summarize(final);
   return statusFor(final);
 }

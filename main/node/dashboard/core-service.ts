@@ -4,6 +4,7 @@
 // fed by the session's batches, the chart aggregates, the frame schedule and
 // the host topology watcher. State lives here, so a renderer that reloads or
 // reconnects loses nothing: stream.resync sends it all again.
+import path from 'node:path';
 import type {
   AppInfo,
   EventEnvelope,
@@ -35,6 +36,12 @@ import { formatPolicyText, parsePolicyText } from './policy-text';
 import { RateWindow } from './rate-window';
 import { RecentErrors } from './recent-errors';
 import { toTotals } from './totals';
+import type { BatchListener, BatchSubscribe } from '../recording/batch-tap';
+import { RECORDING_NAME } from '../../common/recording-contract';
+import { defaultRecordingDir, RecordingControl } from '../recording/recording-control';
+import { ReplaySource } from '../sources/replay-source';
+import { FaultMetrics } from '../metrics/fault-metrics';
+import { TopologyMetrics } from '../metrics/topology-metrics';
 
 const EMPTY_TABLE = { rows: [], leftOut: 0 };
 
@@ -83,12 +90,24 @@ export interface CoreServiceOptions {
   appInfo?: () => AppInfo;
   /** Activity view feed (host-wide IOMMU activity); absent: the view says it is off. */
   activity?: ActivityFeed;
+  /** Folder of the Record button's files and of replays opened by name; default defaultRecordingDir(). */
+  recordingDir?: string;
 }
 
 type Listener = (envelope: EventEnvelope) => void;
 
 const monoNs = (): number => Number(process.hrtime.bigint());
 const none = new Uint32Array(0);
+
+/** A recording named by a client: a file inside the core's recordings folder, never a path. */
+function recordingPath(dir: string, name: string): string {
+  if (!RECORDING_NAME.test(name) || name.includes('..'))
+    throw new RequestError(
+      'EPARAMS',
+      `recording '${name}' must be a file name in ${dir} (no folders)`,
+    );
+  return path.join(dir, name.endsWith('.pcapng.gz') ? name : `${name}.pcapng.gz`);
+}
 
 /** What one session leaves behind for the dashboard (kept after it closes). */
 class SessionView implements RespondView {
@@ -177,11 +196,20 @@ export class CoreService {
   private closing: Promise<void> | undefined;
   private opening = false;
   private lastSummary: SessionSummary | undefined;
+  /** Batches of whichever session is open, for the recorder and metrics (survives reopen). */
+  private readonly batchListeners = new Set<BatchListener>();
+  private unsubscribeSession: (() => void) | undefined;
+  readonly recordingDir: string;
+  readonly recording: RecordingControl;
+  /** Prometheus counters of every session and the host topology (serve's /metrics). */
+  readonly metrics = new FaultMetrics();
+  private readonly topologyMetrics = new TopologyMetrics(this.metrics.registry);
 
   constructor(private readonly opts: CoreServiceOptions) {
     this.policy = opts.policy ?? { rules: [], fallback: { kind: 'hold' } };
     this.state = {
       source: null,
+      file: null,
       device: null,
       pasid: null,
       policy: formatPolicyText(this.policy),
@@ -196,8 +224,22 @@ export class CoreService {
         ...(opts.sysfsRoot ? { sysfsRoot: opts.sysfsRoot } : {}),
         intervalMs: opts.hostIntervalMs ?? 1000,
       });
+    const fanout: BatchSubscribe = (fn) => {
+      this.batchListeners.add(fn);
+      return () => this.batchListeners.delete(fn);
+    };
+    fanout((b) => this.metrics.observe(b));
+    this.recordingDir = opts.recordingDir ?? defaultRecordingDir();
+    this.recording = new RecordingControl({
+      dir: this.recordingDir,
+      toolVersion: opts.version,
+      subscribe: fanout,
+      ...(opts.log ? { log: opts.log } : {}),
+    });
     this.host.onUpdate((u) => {
       this.lastHostUpdate = u;
+      this.recording.topologyUpdate(u);
+      this.topologyMetrics.update(u.topology);
       this.broadcast('host.changed', u);
     });
     this.host.onError((err) =>
@@ -251,7 +293,11 @@ export class CoreService {
 
   /** Start the host topology watcher (first scan); failures become a notice. */
   startHost(): Promise<HostTopology> {
-    this.hostStarted ??= this.host.start();
+    this.hostStarted ??= this.host.start().then((t) => {
+      this.recording.topology(t);
+      this.topologyMetrics.update(t);
+      return t;
+    });
     return this.hostStarted;
   }
 
@@ -303,14 +349,47 @@ export class CoreService {
     });
     this.view = view;
     session.on('batch', (b) => {
-      view.ingest(b);
+      this.view?.ingest(b); // this.view: a replay's reset starts a new one
       if (b.read.count > 0 || b.answered.count > 0 || b.errors.length > 0) {
         this.frames.changed();
       }
     });
     session.on('closed', (summary) => this.onSessionClosed(session, summary));
+    this.unsubscribeSession = session.subscribeBatches((b) => {
+      for (const fn of this.batchListeners) {
+        try {
+          fn(b);
+        } catch (err) {
+          this.opts.log?.(
+            `batch listener failed: ${err instanceof Error ? err.message : String(err)}`,
+          );
+        }
+      }
+    });
+    if (session.source instanceof ReplaySource) {
+      // Seeking back replays from the start: the log must start over with it.
+      session.source.queue.on((e) => {
+        if (e.type === 'reset' && this.session === session) this.resetView();
+        if (e.type === 'end' && this.session === session)
+          this.notice(
+            e.error ? 'warning' : 'info',
+            e.error
+              ? `replay stopped: ${e.error.message}`
+              : 'replay finished: the whole recording was played',
+          );
+      });
+    }
+    this.recording.sessionOpened({
+      queue: session.source.queue.id,
+      source: session.source.kind,
+      ...(opts.device ? { device: opts.device } : {}),
+      ...(opts.pasid !== undefined ? { pasid: opts.pasid } : {}),
+      policy,
+      extra: { objects: session.objects() },
+    });
     this.setState({
       source: session.source.kind,
+      file: session.source instanceof ReplaySource ? path.basename(session.source.file) : null,
       device: opts.device ?? null,
       pasid: opts.pasid ?? null,
       policy: formatPolicyText(policy),
@@ -324,15 +403,29 @@ export class CoreService {
     return this.sessionState();
   }
 
+  /** A fresh fault log and charts for the open session (a replay sought backward). */
+  private resetView(): void {
+    this.view = new SessionView({
+      ...(this.opts.logMaxGroups !== undefined ? { maxGroups: this.opts.logMaxGroups } : {}),
+      ...(this.opts.logMaxRawRecords !== undefined ? { maxRaw: this.opts.logMaxRawRecords } : {}),
+    });
+    this.frames.changed();
+  }
+
   private onSessionClosed(session: FaultSession, summary: SessionSummary): void {
     if (this.session !== session) return;
     this.session = undefined;
+    this.unsubscribeSession?.();
+    this.unsubscribeSession = undefined;
+    this.metrics.queueClosed(session.source.queue.id);
+    this.recording.sessionClosed();
     this.lastSummary = summary;
     if (this.view) this.view.totals = summary;
     this.frames.setActive(false);
     const problems = summary.teardownErrors;
     this.setState({
       source: null,
+      file: null,
       device: null,
       pasid: null,
       canInject: false,
@@ -360,6 +453,7 @@ export class CoreService {
       try {
         await this.closeSession(code);
       } finally {
+        this.recording.close(); // after the final drain's batch
         this.host.stop();
         this.frames.dispose();
         await this.opts.activity?.stop();
@@ -445,12 +539,20 @@ export class CoreService {
       'session.state': async () => this.sessionState(),
 
       'session.open': async (p) =>
-        this.openSession({
-          source: p.source,
-          ...(p.source === 'iommufd' ? { device: p.device } : {}),
-          ...(p.source === 'iommufd' && p.pasid !== undefined ? { pasid: p.pasid } : {}),
-          ...(p.policy !== undefined ? { policy: parsePolicyText(p.policy) } : {}),
-        }),
+        p.source === 'replay'
+          ? this.openSession({
+              source: 'replay',
+              replay: {
+                file: recordingPath(this.recordingDir, p.file),
+                ...(p.speed !== undefined ? { speed: p.speed } : {}),
+              },
+            })
+          : this.openSession({
+              source: p.source,
+              ...(p.source === 'iommufd' ? { device: p.device } : {}),
+              ...(p.source === 'iommufd' && p.pasid !== undefined ? { pasid: p.pasid } : {}),
+              ...(p.policy !== undefined ? { policy: parsePolicyText(p.policy) } : {}),
+            }),
 
       'session.close': async () => {
         await this.closeSession();
@@ -467,7 +569,10 @@ export class CoreService {
 
       'policy.set': async (p) => {
         const spec = parsePolicyText(p.spec);
-        if (this.session && !this.session.closed) this.session.setPolicy(spec);
+        if (this.session && !this.session.closed) {
+          this.session.setPolicy(spec);
+          this.recording.policyChanged(this.session.source.queue.id, spec, 'dashboard');
+        }
         this.policy = spec;
         this.setState({ policy: formatPolicyText(spec) });
         return this.sessionState();
@@ -524,6 +629,9 @@ export class CoreService {
       },
       'activity.snapshot': async () =>
         this.opts.activity?.snapshot() ?? { enabled: false, sources: [], events: [], rates: [] },
+      'recording.start': async (p) => this.recording.start(p.name),
+      'recording.stop': async () => this.recording.stop(),
+      'recording.status': async () => this.recording.status(),
 
       'stream.resync': async (_p, ctx: RequestContext) => {
         ctx.emit('session.changed', this.sessionState());

@@ -164,7 +164,10 @@ export class ReplayQueue implements NativeFaultQueue {
     this.onBatch = onBatch;
     this.restart();
     this.anchorMs = performance.now();
-    this.schedule();
+    // Like the native reader: the first batch arrives on a later turn, after the
+    // owner of the queue (the session) and its listeners are set up.
+    this.timer = setTimeout(() => this.schedule(), 0);
+    this.timer.unref();
   }
 
   setPolicy(_policy: NativePolicy): void {

@@ -5,6 +5,8 @@
 // Events (typed listener sets, no per-fault events):
 //   'batch'  (b: DecodedBatch)    one per native flush, columnar (see decode-batch.ts)
 //   'closed' (s: SessionSummary)  once, after the final drain and teardown
+// subscribeBatches: the raw FaultBatch stream (recorder, metrics), each batch
+// after the session's own decode, so the final drain's batch is included.
 //
 // Exactly-once: the native queue answers each group once (policy, respond,
 // drain), by group sequence number, and refuses an answer for a group that is
@@ -30,6 +32,7 @@ import { explain } from '../errors';
 import { decodeBatch, type DecodedBatch } from './decode-batch';
 import { toNativeInject, toNativePolicy } from './native-specs';
 import { trackQueue } from './crash-drain';
+import { tapQueue, type BatchSubscribe } from '../recording/batch-tap';
 import { and, type Expr } from '../../common/filter/ast';
 import { compileFilter, groupListFacts } from '../../common/filter/evaluate';
 import { rethrowOutsideNative } from '../native/callback-guard';
@@ -98,6 +101,8 @@ export class FaultSession {
   private closing: Promise<SessionSummary> | undefined;
   private readonly flushMs: number;
   private readonly untrack: () => void;
+  /** Every raw FaultBatch of this session, after the session handled it; returns unsubscribe. */
+  readonly subscribeBatches: BatchSubscribe;
 
   constructor(
     readonly source: FaultSource,
@@ -106,8 +111,12 @@ export class FaultSession {
     this.flushMs = opts.flushIntervalMs ?? 10;
     this.lastTotals = source.queue.totals();
     this.setPolicy(opts.policy ?? { rules: [], fallback: { kind: 'hold' } });
+    const tap = tapQueue(source.queue, (err) =>
+      process.stderr.write(`iommuscope: a batch subscriber failed: ${String(err)}\n`),
+    );
+    this.subscribeBatches = tap.subscribe;
     // A throw in a batch listener must reach the crash drain (see callback-guard.ts).
-    source.queue.start(rethrowOutsideNative((raw: FaultBatch) => this.onBatch(raw)));
+    tap.queue.start(rethrowOutsideNative((raw: FaultBatch) => this.onBatch(raw)));
     this.untrack = trackQueue(source.queue);
   }
 

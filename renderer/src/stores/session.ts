@@ -157,19 +157,21 @@ export const useSessionStore = defineStore('session', () => {
 
   async function openSession(
     source: FaultSourceKind,
-    opts: { device?: string; pasid?: number; policy?: string } = {},
+    opts: { device?: string; pasid?: number; policy?: string; file?: string } = {},
   ): Promise<boolean> {
     const policy = opts.policy ?? (policyProblem.value ? undefined : policyText.value.trim());
     const core = useCore();
     const next = await run('session.open', () =>
-      source === 'iommufd'
-        ? core.request('session.open', {
-            source,
-            device: opts.device ?? '',
-            ...(opts.pasid !== undefined ? { pasid: opts.pasid } : {}),
-            ...(policy ? { policy } : {}),
-          })
-        : core.request('session.open', { source, ...(policy ? { policy } : {}) }),
+      source === 'replay'
+        ? core.request('session.open', { source, file: opts.file ?? '' })
+        : source === 'iommufd'
+          ? core.request('session.open', {
+              source,
+              device: opts.device ?? '',
+              ...(opts.pasid !== undefined ? { pasid: opts.pasid } : {}),
+              ...(policy ? { policy } : {}),
+            })
+          : core.request('session.open', { source, ...(policy ? { policy } : {}) }),
     );
     if (next) {
       clearLifecycleErrors();
@@ -190,7 +192,7 @@ export const useSessionStore = defineStore('session', () => {
   /** Tears the open session down (draining with its drain code), then opens `source`. */
   async function reopenSession(
     source: FaultSourceKind,
-    opts: { device?: string; pasid?: number } = {},
+    opts: { device?: string; pasid?: number; file?: string } = {},
   ): Promise<boolean> {
     if (open.value && !(await closeSession())) return false;
     return openSession(source, opts);
