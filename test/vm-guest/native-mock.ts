@@ -265,6 +265,7 @@ async function main() {
       assert.deepEqual(q.respond([B.group], 0).ok, [B.group]);
     },
   );
+  let refusedGroup = 0;
   await step('queue: partial batch: kernel refuses one cookie, the rest are answered', async () => {
     await injectAndWait(3, APERTURE);
     const pend = q.pending();
@@ -273,6 +274,8 @@ async function main() {
     // Answer it behind the queue's back so only the kernel knows it is gone.
     fs.writeSync(faultFd, responses([[gone.cookie, 0]]));
     const others = pend.filter((p) => p !== gone).map((p) => p.group);
+    const kernelBefore = q.totals().byKernel;
+    refusedGroup = gone.group;
     const r = q.respond([others[0] ?? 0, gone.group, others[1] ?? 0], 0);
     facts.kernelRefusedCookie = r.failed[0]?.code;
     assert.deepEqual(r.ok, others);
@@ -283,17 +286,21 @@ async function main() {
       r.failed[0]?.message ?? '',
       new RegExp(`group ${gone.group} \\(cookie ${gone.cookie}\\)`),
     );
-    assert.equal(q.pending().length, 1, 'the refused group stays pending');
-    // Clean up: our table still lists it; drain reports the kernel's refusal.
+    assert.match(r.failed[0]?.message ?? '', /recorded as answered by the kernel/);
+    // The kernel no longer knows the cookie: it answered the group itself, so it is recorded once as the kernel's.
+    assert.equal(q.pending().length, 0, 'the refused group is not left pending');
+    assert.equal(q.totals().byKernel, kernelBefore + 1);
   });
-  await step('queue: drain of a kernel-unknown cookie reports a write error', async () => {
-    const before = errors.length;
-    assert.equal(q.drain(1), 0);
-    await waitFor('error flushed', () => errors.length > before);
-    assert.equal(errors[before]?.code, 'EINVAL');
-    assert.equal(errors[before]?.op, 'write');
-    assert.equal(typeof errors[before]?.group, 'number');
-  });
+  await step(
+    'queue: a later answer for the kernel-answered group is ESTALE naming the kernel',
+    async () => {
+      const again = q.respond([refusedGroup], 1);
+      assert.deepEqual(again.ok, []);
+      assert.equal(again.failed[0]?.code, 'ESTALE');
+      assert.match(again.failed[0]?.message ?? '', /kernel/);
+      assert.equal(q.drain(1), 0, 'nothing is left for the drain');
+    },
+  );
   await step(
     'queue: policy rules answer natively (success, invalid by address, delay)',
     async () => {
