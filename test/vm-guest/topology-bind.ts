@@ -61,11 +61,12 @@ async function main(): Promise<void> {
   const vfioOnly = groupsJson(['--vfio']);
   const all = groupsJson([]);
   const missing = groupsJson(['--device', '0000:00:09.0']);
-  const text = human(['--device', EDU]);
+  const text = human(['--device', EDU, '--by-group']);
+  const line = human(['--device', EDU]);
   const cdevExists = fs.existsSync('/dev/vfio/devices/vfio0');
 
   console.log(
-    `TOPOLOGY-RESULT ${JSON.stringify({ before, unprivileged, after, vfioOnly, all, missing: { status: missing.status, stderr: missing.stderr }, events, eventMs, text, cdevExists })}`,
+    `TOPOLOGY-RESULT ${JSON.stringify({ before, unprivileged, after, vfioOnly, all, missing: { status: missing.status, stderr: missing.stderr }, events, eventMs, text, line, cdevExists })}`,
   );
 }
 

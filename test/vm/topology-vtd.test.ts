@@ -21,6 +21,7 @@ interface Result {
   events: TopologyChange[];
   eventMs: number;
   text: string;
+  line: string;
   cdevExists: boolean;
 }
 
@@ -93,6 +94,13 @@ kernelMatrix(
       [group],
     );
     assert.match(res.text, new RegExp(`IOMMU group ${group} .*viable for VFIO`));
+    // The default is one ls-iommu-style line per device.
+    assert.match(
+      res.line,
+      new RegExp(
+        `^IOMMU group ${group}\\s+0000:00:05\\.0\\s.*\\[1234:11e8\\].*driver vfio-pci.*\\bviable\\b`,
+      ),
+    );
     assert.match(res.text, /0000:00:05\.0\s+1234:11e8\s+00ff\s+vfio-pci\s+vfio0/);
 
     // step: groups that are not viable say which driver holds them
