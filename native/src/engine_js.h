@@ -36,3 +36,16 @@ Arr TypedCopy(Napi::Env env, const std::vector<T>& v) {
   if (!v.empty()) memcpy(a.Data(), v.data(), v.size() * sizeof(T));
   return a;
 }
+
+// exports[name] = a factory calling `new Wrap(options)`: the queue classes are
+// created through createFaultQueue/createEventQueue, never with `new` from JS.
+template <typename Wrap>
+void ExportQueueFactory(Napi::Env env, Napi::Object exports, const char* name) {
+  Napi::FunctionReference* ctor = new Napi::FunctionReference();
+  *ctor = Napi::Persistent(Wrap::Define(env));
+  env.AddCleanupHook([ctor]() { delete ctor; });
+  auto create = [](const Napi::CallbackInfo& info) -> Napi::Value {
+    return static_cast<Napi::FunctionReference*>(info.Data())->New({info[0]});
+  };
+  exports.Set(name, Napi::Function::New(env, create, name, ctor));
+}

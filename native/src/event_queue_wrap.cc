@@ -151,17 +151,8 @@ class EventQueue : public Napi::ObjectWrap<EventQueue> {
   bool closed_ = false;
 };
 
-Napi::Value CreateEventQueue(const Napi::CallbackInfo& info) {
-  Napi::FunctionReference* ctor = static_cast<Napi::FunctionReference*>(info.Data());
-  return ctor->New({info[0]});
-}
-
 }  // namespace
 
 void InitEventQueue(Napi::Env env, Napi::Object exports) {
-  Napi::FunctionReference* ctor = new Napi::FunctionReference();
-  *ctor = Napi::Persistent(EventQueue::Define(env));
-  env.AddCleanupHook([ctor]() { delete ctor; });
-  exports.Set("createEventQueue",
-              Napi::Function::New(env, CreateEventQueue, "createEventQueue", ctor));
+  ExportQueueFactory<EventQueue>(env, exports, "createEventQueue");
 }

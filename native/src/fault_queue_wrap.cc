@@ -339,17 +339,8 @@ class FaultQueue : public Napi::ObjectWrap<FaultQueue> {
   bool closed_ = false;
 };
 
-Napi::Value CreateFaultQueue(const Napi::CallbackInfo& info) {
-  Napi::FunctionReference* ctor = static_cast<Napi::FunctionReference*>(info.Data());
-  return ctor->New({info[0]});
-}
-
 }  // namespace
 
 void InitFaultQueue(Napi::Env env, Napi::Object exports) {
-  Napi::FunctionReference* ctor = new Napi::FunctionReference();
-  *ctor = Napi::Persistent(FaultQueue::Define(env));
-  env.AddCleanupHook([ctor]() { delete ctor; });
-  exports.Set("createFaultQueue",
-              Napi::Function::New(env, CreateFaultQueue, "createFaultQueue", ctor));
+  ExportQueueFactory<FaultQueue>(env, exports, "createFaultQueue");
 }
