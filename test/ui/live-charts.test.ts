@@ -28,12 +28,18 @@ interface ChartSeries {
   data: number[];
 }
 
-/** The series an EChart element draws now (read from its ECharts instance). */
+/**
+ * The series an EChart element draws now (read from its ECharts instance).
+ * getOption() leaves a null where replaceMerge removed a series (ECharts keeps
+ * component indices stable), so holes are dropped here.
+ */
 async function chartSeries(page: Page, testid: string): Promise<ChartSeries[]> {
   return page.getByTestId(testid).evaluate((el) => {
     const chart = (el as unknown as { __echarts?: { getOption(): { series?: unknown[] } } })
       .__echarts;
-    return (chart?.getOption().series ?? []) as ChartSeries[];
+    return ((chart?.getOption().series ?? []) as (ChartSeries | null)[]).filter(
+      (s): s is ChartSeries => s !== null,
+    );
   });
 }
 
