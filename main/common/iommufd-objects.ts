@@ -77,13 +77,76 @@ export interface FaultQueueNode {
   state: ObjectState;
 }
 
-export type IommufdNode = IoasNode | HwptNode | DeviceNode | PasidNode | FaultQueueNode;
+/** IOMMU_VIOMMU_ALLOC: a virtual IOMMU on a nest-parent HWPT (kernel 6.13+). */
+export interface ViommuNode {
+  type: 'viommu';
+  key: string;
+  id: number;
+  state: ObjectState;
+  /** IOMMU_VIOMMU_TYPE_*: 1 ARM SMMUv3, 2 Tegra241 CMDQV, 0xdeadbeef selftest. */
+  viommuType: number;
+  /** 'ARM SMMUv3', 'Tegra241 CMDQV', 'selftest', or 'type 0x…' when unknown. */
+  typeName: string;
+}
+
+/** IOMMU_VDEVICE_ALLOC: a device as the guest sees it behind a vIOMMU. */
+export interface VdeviceNode {
+  type: 'vdevice';
+  key: string;
+  id: number;
+  state: ObjectState;
+  /** The guest's ID for the device (e.g. SMMUv3 StreamID), a decimal string (64-bit). */
+  virtId: string;
+}
+
+/** IOMMU_VEVENTQ_ALLOC: a queue of vEVENTs of one type reported by a vIOMMU (kernel 6.15+). */
+export interface VeventqNode {
+  type: 'veventq';
+  key: string;
+  id: number;
+  state: ObjectState;
+  /** IOMMU_VEVENTQ_TYPE_*: 1 ARM SMMUv3, 2 Tegra241 CMDQV, 0xbeefbeef selftest. */
+  veventType: number;
+  typeName: string;
+  depth: number;
+  /** vEVENTs read and lost (sequence gaps or LOST_EVENTS) so far. */
+  read: number;
+  lost: number;
+}
+
+/** IOMMU_HW_QUEUE_ALLOC: a hardware queue a vIOMMU runs from guest memory (kernel 6.17+). */
+export interface HwQueueNode {
+  type: 'hwqueue';
+  key: string;
+  id: number;
+  state: ObjectState;
+  /** IOMMU_HW_QUEUE_TYPE_*: 1 Tegra241 CMDQV, 0xdeadbeef selftest. */
+  queueType: number;
+  typeName: string;
+  index: number;
+  /** Guest address and length of the queue memory, hex strings. */
+  base: string;
+  length: string;
+}
+
+export type IommufdNode =
+  | IoasNode
+  | HwptNode
+  | DeviceNode
+  | PasidNode
+  | FaultQueueNode
+  | ViommuNode
+  | VdeviceNode
+  | VeventqNode
+  | HwQueueNode;
 
 /**
- * parent: HWPT → its IOAS or nest-parent HWPT; attached: device/PASID → HWPT;
- * pasid: device → one of its PASIDs; fault: HWPT → the fault queue it reports to.
+ * parent: HWPT → its IOAS, nest-parent HWPT or vIOMMU; vIOMMU → its nest-parent
+ * HWPT; vDEVICE, vEVENTQ, HW queue → their vIOMMU. attached: device/PASID →
+ * HWPT; pasid: device → one of its PASIDs; fault: HWPT → the fault queue it
+ * reports to; vdevice: vDEVICE → the device it stands for.
  */
-export type IommufdEdgeKind = 'parent' | 'attached' | 'pasid' | 'fault';
+export type IommufdEdgeKind = 'parent' | 'attached' | 'pasid' | 'fault' | 'vdevice';
 
 export interface IommufdEdge {
   from: string;
@@ -103,6 +166,10 @@ export const objectKey = {
   device: (id: number): string => `dev:${id}`,
   pasid: (devId: number, pasid: number): string => `pasid:${devId}:${pasid}`,
   fault: (id: number): string => `fault:${id}`,
+  viommu: (id: number): string => `viommu:${id}`,
+  vdevice: (id: number): string => `vdev:${id}`,
+  veventq: (id: number): string => `veventq:${id}`,
+  hwqueue: (id: number): string => `hwq:${id}`,
 };
 
 /** Small mutable builder used by the sources; `snapshot()` returns a deep copy. */
@@ -127,6 +194,15 @@ export class IommufdObjectGraph {
   setState(key: string, state: ObjectState): void {
     const node = this.nodes.get(key);
     if (node) node.state = state;
+  }
+
+  /** Live counters of a vEVENTQ (read and lost so far). */
+  setVeventqCounts(key: string, read: number, lost: number): void {
+    const node = this.nodes.get(key);
+    if (node?.type === 'veventq') {
+      node.read = read;
+      node.lost = lost;
+    }
   }
 
   snapshot(): IommufdObjects {

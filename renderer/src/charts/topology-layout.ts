@@ -50,13 +50,21 @@ export function layoutObjects(objects: IommufdObjects): PlacedNode[] {
         return devCol + 1;
       case 'fault':
         return -1; // placed beside its HWPT below
+      case 'viommu':
+        return devCol + 2;
+      case 'vdevice':
+      case 'veventq':
+      case 'hwqueue':
+        return devCol + 3;
     }
   };
 
   // Neighbours on the left, for ordering: parent of an HWPT, attached HWPT of
   // a device/PASID, the device of a PASID.
   const leftOf = (n: IommufdNode): string[] => {
-    if (n.type === 'hwpt') return out('parent', n.key);
+    if (n.type === 'hwpt' || n.type === 'viommu') return out('parent', n.key);
+    if (n.type === 'vdevice' || n.type === 'veventq' || n.type === 'hwqueue')
+      return [...out('parent', n.key), ...out('vdevice', n.key)];
     if (n.type === 'device') return out('attached', n.key);
     if (n.type === 'pasid') {
       const owners = objects.edges
@@ -120,5 +128,13 @@ export function nodeLabel(n: IommufdNode): string {
       return `PASID ${n.pasid}\ndev ${n.devId}`;
     case 'fault':
       return `fault queue ${n.id}`;
+    case 'viommu':
+      return `vIOMMU ${n.id}\n${n.typeName}`;
+    case 'vdevice':
+      return `vDEVICE ${n.id}\nvirt ${n.virtId}`;
+    case 'veventq':
+      return `vEVENTQ ${n.id}\n${n.read} read · ${n.lost} lost`;
+    case 'hwqueue':
+      return `HW queue ${n.id}\n${n.typeName} #${n.index}`;
   }
 }
