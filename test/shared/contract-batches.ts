@@ -3,7 +3,8 @@
 // records, exact per-answerer totals. Used where the native queue is not the
 // subject (recording, replay, export, metrics).
 import { encodeFaultRecord, FAULT_RECORD_BYTES, FaultFlag } from '../../main/common/fault-record';
-import type { FaultBatch, QueueTotals } from '../../main/node/native/addon-types';
+import type { FaultBatch } from '../../main/node/native/addon-types';
+import { zeroQueueTotals } from '../../main/node/native/queue-totals';
 
 export interface ReadSpec {
   pages: number;
@@ -24,29 +25,10 @@ export interface AnswerSpec {
   latencyNs?: number;
 }
 
-export function zeroTotals(): QueueTotals {
-  return {
-    faults: 0,
-    groups: 0,
-    answered: 0,
-    success: 0,
-    invalid: 0,
-    byUser: 0,
-    byPolicy: 0,
-    byDrain: 0,
-    byKernel: 0,
-    pending: 0,
-    errors: 0,
-    overflow: 0,
-    malformed: 0,
-    reads: 0,
-  };
-}
-
 /** A fault queue's JS-visible behaviour: call read/answer, then flush() for the batch. */
 export class ContractQueue {
   private nextGroup: number;
-  private readonly totals = zeroTotals();
+  private readonly totals = zeroQueueTotals();
   private readonly pendingCookies = new Map<number, number>();
   private readonly readAt = new Map<number, number>();
   private reads: {

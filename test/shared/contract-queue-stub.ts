@@ -2,11 +2,11 @@
 // a queue (the batch tap, the recorder, metrics): push() delivers a batch to
 // the started callback exactly as the native flush does.
 import type { FaultBatch, NativeFaultQueue, QueueTotals } from '../../main/node/native/addon-types';
-import { zeroTotals } from './contract-batches';
+import { zeroQueueTotals } from '../../main/node/native/queue-totals';
 
 export class StubQueue implements NativeFaultQueue {
   private onBatch: ((b: FaultBatch) => void) | null = null;
-  private last: QueueTotals = zeroTotals();
+  private last: QueueTotals = zeroQueueTotals();
   closed = false;
   calls: string[] = [];
   constructor(readonly id = 1) {}

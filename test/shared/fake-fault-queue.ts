@@ -27,6 +27,7 @@ import {
 } from '../../main/node/native/addon-types';
 import { evalNativeMatch } from './native-match-eval';
 import { nodeReader } from '../../main/node/topology/sysfs-reader';
+import { zeroQueueTotals } from '../../main/node/native/queue-totals';
 
 const RECORD_BYTES = 40;
 const LEFT_OUT = 0xffffffff;
@@ -58,25 +59,6 @@ interface Answer {
   latencyNs: number;
 }
 
-function emptyTotals(): QueueTotals {
-  return {
-    faults: 0,
-    groups: 0,
-    answered: 0,
-    success: 0,
-    invalid: 0,
-    byUser: 0,
-    byPolicy: 0,
-    byDrain: 0,
-    byKernel: 0,
-    pending: 0,
-    errors: 0,
-    overflow: 0,
-    malformed: 0,
-    reads: 0,
-  };
-}
-
 function argError(message: string): TypeError {
   return Object.assign(new TypeError(message), { code: 'EARG' });
 }
@@ -98,7 +80,7 @@ export class FakeSimQueue implements NativeFaultQueue {
   private readonly delayed = new Set<NodeJS.Timeout>();
   private read: Group[] = [];
   private answers: Answer[] = [];
-  private readonly t = emptyTotals();
+  private readonly t = zeroQueueTotals();
   private injectSpec: InjectSpec | undefined;
   private injectProgressValue: InjectProgress | undefined;
   private injectedGroups = 0;

@@ -16,26 +16,12 @@ import { parseWatchArgs, parseWatchFilter } from '../../main/node/cli/watch';
 import { UsageError } from '../../main/node/cli/args';
 import { encodeFaultRecord } from '../../main/common/fault-record';
 import { addonSkipReason } from './addon-available';
+import { zeroQueueTotals } from '../../main/node/native/queue-totals';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const bin = path.join(root, 'bin', 'iommuscope.js');
 
-const totals = {
-  faults: 0,
-  groups: 0,
-  answered: 0,
-  success: 0,
-  invalid: 0,
-  byUser: 0,
-  byPolicy: 0,
-  byDrain: 0,
-  byKernel: 0,
-  pending: 0,
-  errors: 0,
-  overflow: 0,
-  malformed: 0,
-  reads: 0,
-};
+const totals = zeroQueueTotals();
 
 const noAnswers = {
   group: new Float64Array(0),

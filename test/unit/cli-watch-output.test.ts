@@ -11,23 +11,9 @@ import { batchToNdjson } from '../../main/node/cli/watch-output';
 import { TextFormatter, fmtLatency, permColumns } from '../../main/node/cli/watch-text';
 import { OutWriter } from '../../main/node/cli/out-writer';
 import { encodeFaultRecord } from '../../main/common/fault-record';
+import { zeroQueueTotals } from '../../main/node/native/queue-totals';
 
-const zeroTotals = {
-  faults: 0,
-  groups: 0,
-  answered: 0,
-  success: 0,
-  invalid: 0,
-  byUser: 0,
-  byPolicy: 0,
-  byDrain: 0,
-  byKernel: 0,
-  pending: 0,
-  errors: 0,
-  overflow: 0,
-  malformed: 0,
-  reads: 0,
-};
+const zeroTotals = zeroQueueTotals();
 
 /** Group 17: two pages (r, then w) with PASID 3; group 18 left out; group 19: no PASID. */
 function batch(): FaultBatch {

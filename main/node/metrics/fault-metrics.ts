@@ -20,6 +20,7 @@ import { FAULT_RECORD_BYTES, FaultFlag } from '../../common/fault-record';
 import { answeredByNames } from '../../common/contract';
 import type { FaultBatch, QueueTotals } from '../native/addon-types';
 import { RECORDS_LEFT_OUT } from '../recording/batch-frames';
+import { zeroQueueTotals } from '../native/queue-totals';
 
 export const DEFAULT_MAX_SERIES = 256;
 /** 1 µs .. 10 s: policy answers take µs, user answers seconds. */
@@ -116,7 +117,7 @@ export class FaultMetrics {
 
   /** Count one batch of a queue (subscribe this to the batch stream). */
   observe(b: FaultBatch): void {
-    const prev = this.last.get(b.queue) ?? zero();
+    const prev = this.last.get(b.queue) ?? zeroQueueTotals();
     const t = b.totals;
     this.last.set(b.queue, { ...t });
     this.queues.set(this.last.size);
@@ -217,23 +218,4 @@ function incPositive<T extends string>(
   n: number,
 ): void {
   if (n > 0) c.inc(labels, n);
-}
-
-function zero(): QueueTotals {
-  return {
-    faults: 0,
-    groups: 0,
-    answered: 0,
-    success: 0,
-    invalid: 0,
-    byUser: 0,
-    byPolicy: 0,
-    byDrain: 0,
-    byKernel: 0,
-    pending: 0,
-    errors: 0,
-    overflow: 0,
-    malformed: 0,
-    reads: 0,
-  };
 }

@@ -24,6 +24,7 @@ import { captureFrames, fileSource, type CaptureEnd } from './capture-reader';
 import type { ByteSource } from './bgzf';
 import type { DecodedFrame, HeaderFrame, SessionFrame } from './frames';
 import { RecordingError } from './recording-error';
+import { zeroQueueTotals } from '../native/queue-totals';
 
 export interface ReplayIndex {
   header: HeaderFrame;
@@ -141,7 +142,7 @@ export class ReplayQueue implements NativeFaultQueue {
     this.speed = opts.speed ?? 1;
     this.paused = opts.paused ?? false;
     this.positionNs = this.index.firstNs ?? 0;
-    this.lastTotals = zeroTotals();
+    this.lastTotals = zeroQueueTotals();
     this.onFrame = opts.onFrame;
   }
 
@@ -310,7 +311,7 @@ export class ReplayQueue implements NativeFaultQueue {
     this.ended = false;
     this.endError = null;
     this.pendingGroups.clear();
-    this.lastTotals = zeroTotals();
+    this.lastTotals = zeroQueueTotals();
     this.positionNs = this.index.firstNs ?? 0;
   }
 
@@ -418,23 +419,4 @@ export class ReplayQueue implements NativeFaultQueue {
     this.timer = setTimeout(() => this.schedule(), 0);
     this.timer.unref();
   }
-}
-
-function zeroTotals(): QueueTotals {
-  return {
-    faults: 0,
-    groups: 0,
-    answered: 0,
-    success: 0,
-    invalid: 0,
-    byUser: 0,
-    byPolicy: 0,
-    byDrain: 0,
-    byKernel: 0,
-    pending: 0,
-    errors: 0,
-    overflow: 0,
-    malformed: 0,
-    reads: 0,
-  };
 }
