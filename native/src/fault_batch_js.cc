@@ -1,6 +1,6 @@
 // Fault queue state as JS values: FaultBatch, QueueTotals, AnswerFailure and
-// PendingGroup (see main/node/native/addon-types.ts). Columns become typed
-// arrays by one copy each.
+// PendingGroup (see main/node/native/addon-types.ts). A flush's columns become
+// typed arrays over one shared buffer, one copy each.
 #include "fault_batch_js.h"
 
 #include <string.h>
@@ -31,23 +31,34 @@ napi_value FaultBatchToJs(Napi::Env env, const EngineBatch& eb) {
   const Batch& b = static_cast<const Batch&>(eb);
   Napi::Object o = Napi::Object::New(env);
   o.Set("queue", double(b.queue));
+  PackedColumns cols;
+  cols.Reserve(b.read_seq);
+  cols.Reserve(b.read_cookie);
+  cols.Reserve(b.read_first);
+  cols.Reserve(b.read_pages);
+  cols.Reserve(b.read_ns);
+  cols.Reserve(b.ans_seq);
+  cols.Reserve(b.ans_cookie);
+  cols.Reserve(b.ans_code);
+  cols.Reserve(b.ans_by);
+  cols.Reserve(b.ans_rule);
+  cols.Reserve(b.ans_latency);
+  cols.Allocate(env);
   Napi::Object read = Napi::Object::New(env);
-  read.Set("group", TypedCopy<Napi::Float64Array>(env, b.read_seq));
-  read.Set("cookie", TypedCopy<Napi::Uint32Array>(env, b.read_cookie));
-  read.Set("first", TypedCopy<Napi::Uint32Array>(env, b.read_first));
-  read.Set("pages", TypedCopy<Napi::Uint32Array>(env, b.read_pages));
-  read.Set("readNs", TypedCopy<Napi::Float64Array>(env, b.read_ns));
+  read.Set("group", cols.Take<Napi::Float64Array>(env, b.read_seq));
+  read.Set("cookie", cols.Take<Napi::Uint32Array>(env, b.read_cookie));
+  read.Set("first", cols.Take<Napi::Uint32Array>(env, b.read_first));
+  read.Set("pages", cols.Take<Napi::Uint32Array>(env, b.read_pages));
+  read.Set("readNs", cols.Take<Napi::Float64Array>(env, b.read_ns));
   o.Set("read", read);
-  Napi::ArrayBuffer recs = Napi::ArrayBuffer::New(env, b.records.size());
-  if (!b.records.empty()) memcpy(recs.Data(), b.records.data(), b.records.size());
-  o.Set("records", recs);
+  o.Set("records", ArrayBufferCopy(env, b.records.data(), b.records.size()));
   Napi::Object answered = Napi::Object::New(env);
-  answered.Set("group", TypedCopy<Napi::Float64Array>(env, b.ans_seq));
-  answered.Set("cookie", TypedCopy<Napi::Uint32Array>(env, b.ans_cookie));
-  answered.Set("codes", TypedCopy<Napi::Uint8Array>(env, b.ans_code));
-  answered.Set("by", TypedCopy<Napi::Uint8Array>(env, b.ans_by));
-  answered.Set("rule", TypedCopy<Napi::Int16Array>(env, b.ans_rule));
-  answered.Set("latencyNs", TypedCopy<Napi::Float64Array>(env, b.ans_latency));
+  answered.Set("group", cols.Take<Napi::Float64Array>(env, b.ans_seq));
+  answered.Set("cookie", cols.Take<Napi::Uint32Array>(env, b.ans_cookie));
+  answered.Set("codes", cols.Take<Napi::Uint8Array>(env, b.ans_code));
+  answered.Set("by", cols.Take<Napi::Uint8Array>(env, b.ans_by));
+  answered.Set("rule", cols.Take<Napi::Int16Array>(env, b.ans_rule));
+  answered.Set("latencyNs", cols.Take<Napi::Float64Array>(env, b.ans_latency));
   o.Set("answered", answered);
   Napi::Array errors = Napi::Array::New(env, b.errors.size());
   for (size_t i = 0; i < b.errors.size(); i++) {

@@ -131,8 +131,10 @@ class FaultQueueCore : public QueueFormat {
                           std::vector<AnswerFailure>* failed, bool report);
   void FlushAutoLocked() {
     WriteAnswersLocked(auto_, kByPolicy, nullptr, nullptr, true);
+    for (uint32_t c : auto_cookies_) auto_cookie_bits_[(c >> 6) & (kCookieBitWords - 1)] = 0;
     auto_cookies_.clear();
   }
+  bool AutoHoldsCookie(uint32_t cookie) const;
   uint32_t MapGroupLocked(uint64_t seq, const iommu_hwpt_pgfault* recs, uint32_t n);
   void KernelAnsweredLocked(PendingEntry& e, double now);
   void RecordAnsweredLocked(uint64_t seq, uint32_t cookie, uint32_t code, uint8_t by,
@@ -155,6 +157,8 @@ class FaultQueueCore : public QueueFormat {
   std::vector<Memo> memo_;
   std::vector<OutAnswer> auto_;                 // reused by every read
   std::vector<uint32_t> auto_cookies_;          // their cookies, for a quick repeat check
+  static constexpr size_t kCookieBitWords = 16;  // 1024 bits: cookies seen in auto_
+  uint64_t auto_cookie_bits_[kCookieBitWords] = {};
   std::vector<iommu_hwpt_page_response> resp_;  // likewise
 
   EventQueueEngine engine_;  // last: its thread stops before the state above goes away

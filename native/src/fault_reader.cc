@@ -104,8 +104,7 @@ void FaultQueueCore::AddGroupLocked(const iommu_hwpt_pgfault* recs, uint32_t n, 
   const uint32_t cookie = first.cookie;
   // Only a channel breaking the kernel's rules repeats a cookie within one
   // read: answer the earlier group first, so one write never holds a cookie twice.
-  if (std::find(auto_cookies_.begin(), auto_cookies_.end(), cookie) != auto_cookies_.end())
-    FlushAutoLocked();
+  if (AutoHoldsCookie(cookie)) FlushAutoLocked();
   // The kernel reuses a cookie only after freeing it, and it frees one we did
   // not answer only by answering it INVALID itself (detach/replace of the
   // domain). So the older group with this cookie was answered by the kernel.
@@ -151,6 +150,15 @@ void FaultQueueCore::AddGroupLocked(const iommu_hwpt_pgfault* recs, uint32_t n, 
   }
   auto_.push_back(out);
   auto_cookies_.push_back(cookie);
+  auto_cookie_bits_[(cookie >> 6) & (kCookieBitWords - 1)] |= uint64_t(1) << (cookie & 63);
+}
+
+// A bitmap keyed by the cookie's low bits answers "no" without a scan; the
+// kernel's lowest-free cookies are small, so a "maybe" is nearly always real.
+bool FaultQueueCore::AutoHoldsCookie(uint32_t cookie) const {
+  if (!(auto_cookie_bits_[(cookie >> 6) & (kCookieBitWords - 1)] & (uint64_t(1) << (cookie & 63))))
+    return false;
+  return std::find(auto_cookies_.begin(), auto_cookies_.end(), cookie) != auto_cookies_.end();
 }
 
 // Into the pending table; a pending group's records always reach JS.
