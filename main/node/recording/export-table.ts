@@ -181,27 +181,10 @@ function csvCell(v: Cell | undefined): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** A group as an NDJSON object (camelCase, like `watch --json`). */
+/** A group as an NDJSON object: the CSV row with camelCase names, like `watch --json`. */
 function groupObject(r: GroupRow): Record<string, Cell> {
-  return {
-    type: 'group',
-    queue: r.queue,
-    group: r.group,
-    cookie: r.cookie,
-    dev: r.devId,
-    pasid: r.pasid,
-    grpid: r.grpid,
-    perm: r.perm === null ? null : permString(r.perm),
-    addr: r.addr,
-    pages: r.pages,
-    readNs: r.readNs,
-    answerNs: r.answer?.monoNs ?? null,
-    latencyNs: r.answer?.latencyNs ?? null,
-    code: r.answer ? codeName(r.answer.code) : null,
-    by: r.answer ? byName(r.answer.by) : null,
-    rule: r.answer?.rule ?? null,
-    state: r.answer ? 'answered' : 'pending',
-  };
+  const { read_ns, answer_ns, latency_ns, ...rest } = groupRecord(r);
+  return { type: 'group', ...rest, readNs: read_ns, answerNs: answer_ns, latencyNs: latency_ns };
 }
 
 /**
