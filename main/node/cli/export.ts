@@ -8,6 +8,7 @@ import { PerfettoExporter } from '../recording/export-perfetto';
 import { RecordingError } from '../recording/recording-error';
 import { flagHelp, parseFlags, UsageError, type FlagSpec } from './args';
 import type { Subcommand } from './main';
+import { recordingFileArg } from './recording-arg';
 
 const flagSpec = {
   format: {
@@ -46,12 +47,7 @@ export function exportHelp(): string {
 export function parseExportArgs(argv: string[]): ExportOptions | 'help' {
   const { flags, positionals } = parseFlags(argv, flagSpec);
   if (flags.help) return 'help';
-  if (positionals.length !== 1)
-    throw new UsageError(
-      positionals.length
-        ? `one recording file, not ${positionals.length}`
-        : 'which recording? give FILE',
-    );
+  const file = recordingFileArg(positionals);
   const format = flags.format;
   if (format !== 'csv' && format !== 'ndjson' && format !== 'perfetto')
     throw new UsageError(
@@ -65,7 +61,7 @@ export function parseExportArgs(argv: string[]): ExportOptions | 'help' {
   if (format === 'perfetto' && flags.table)
     throw new UsageError('--table is for csv and ndjson (a trace holds both groups and counters)');
   return {
-    file: positionals[0]!,
+    file,
     format,
     table,
     ...(flags.output ? { output: flags.output } : {}),

@@ -9,6 +9,7 @@ import { faultBatchToNdjson, otherFrameLine } from '../recording/batch-ndjson';
 import { flagHelp, numberFlag, parseFlags, UsageError, type FlagSpec } from './args';
 import type { Subcommand } from './main';
 import { attachReplayKeys } from './replay-keys';
+import { recordingFileArg } from './recording-arg';
 
 const flagSpec = {
   speed: {
@@ -49,12 +50,7 @@ export function replayHelp(): string {
 export function parseReplayArgs(argv: string[]): ReplayCliOptions | 'help' {
   const { flags, positionals } = parseFlags(argv, flagSpec);
   if (flags.help) return 'help';
-  if (positionals.length !== 1)
-    throw new UsageError(
-      positionals.length
-        ? `one recording file, not ${positionals.length}`
-        : 'which recording? give FILE',
-    );
+  const file = recordingFileArg(positionals);
   const speed =
     flags.speed === undefined
       ? 1
@@ -63,7 +59,7 @@ export function parseReplayArgs(argv: string[]): ReplayCliOptions | 'help' {
         : numberFlag('speed', flags.speed, { min: 0.001 });
   if (speed <= 0) throw new UsageError('--speed must be > 0');
   const opts: ReplayCliOptions = {
-    file: positionals[0]!,
+    file,
     speed,
     fromS: flags.from ? numberFlag('from', flags.from) : 0,
     json: flags.json ?? false,
