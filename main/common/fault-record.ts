@@ -5,6 +5,9 @@
 
 export const FAULT_RECORD_BYTES = 40;
 
+/** Records are little-endian; on such a host their words can be viewed in place. */
+export const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 export const FaultFlag = {
   PasidValid: 1 << 0,
   LastPage: 1 << 1,

@@ -3,24 +3,17 @@
 // grows by doubling up to `max`, then the oldest records are overwritten.
 // Each slot remembers which group (sequence number) owns it, so a row whose
 // records were overwritten finds none instead of another group's.
-import { FAULT_RECORD_BYTES, encodeFaultRecord } from '../../common/fault-record';
+import {
+  FAULT_RECORD_BYTES,
+  HOST_LITTLE_ENDIAN,
+  encodeFaultRecord,
+} from '../../common/fault-record';
+import type { RecordColumns as BatchColumns } from '../session/decode-batch';
 
 const INITIAL_RECORDS = 1024;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** The per-record columns a batch carries (and its raw bytes, when it has them). */
-export interface RecordColumns {
-  cookie: Uint32Array;
-  devId: Uint32Array;
-  pasid: Uint32Array;
-  grpid: Uint32Array;
-  perm: Uint32Array;
-  flags: Uint32Array;
-  addrHi: Uint32Array;
-  addrLo: Uint32Array;
-  length: Uint32Array;
-  records?: ArrayBuffer;
-}
+export type RecordColumns = BatchColumns & { records?: ArrayBuffer };
 
 export class RawRing {
   private capacity: number;
@@ -61,7 +54,7 @@ export class RawRing {
         this.lastBytes!.subarray(r * FAULT_RECORD_BYTES, (r + 1) * FAULT_RECORD_BYTES),
         at,
       );
-    } else if (LITTLE_ENDIAN) {
+    } else if (HOST_LITTLE_ENDIAN) {
       // The record's ten u32 words straight from the columns (no per-page objects).
       const w = this.words;
       const o = at / 4;

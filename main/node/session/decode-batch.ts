@@ -2,7 +2,7 @@
 // → DecodedBatch (one typed array per field). One pass over a Uint32Array
 // view; no per-fault objects.
 import type { FaultBatch, QueueTotals } from '../native/addon-types';
-import { FAULT_RECORD_BYTES } from '../../common/fault-record';
+import { FAULT_RECORD_BYTES, HOST_LITTLE_ENDIAN } from '../../common/fault-record';
 
 /** `read.first` of a group whose records were left out of the batch (overflow). */
 export const RECORDS_LEFT_OUT = 0xffffffff;
@@ -76,9 +76,8 @@ export interface DecodedBatch {
   totals: QueueTotals;
 }
 
-const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-interface Columns {
+/** The per-record columns of a batch, one Uint32Array each. */
+export interface RecordColumns {
   cookie: Uint32Array;
   devId: Uint32Array;
   pasid: Uint32Array;
@@ -100,10 +99,10 @@ const columnNames = [
   'addrHi',
   'addrLo',
   'length',
-] as const satisfies readonly (keyof Columns)[];
+] as const satisfies readonly (keyof RecordColumns)[];
 
-function decodeColumns(records: ArrayBuffer, n: number): Columns {
-  const c: Columns = {
+function decodeColumns(records: ArrayBuffer, n: number): RecordColumns {
+  const c: RecordColumns = {
     cookie: new Uint32Array(n),
     devId: new Uint32Array(n),
     pasid: new Uint32Array(n),
@@ -114,7 +113,7 @@ function decodeColumns(records: ArrayBuffer, n: number): Columns {
     addrLo: new Uint32Array(n),
     length: new Uint32Array(n),
   };
-  if (littleEndian) {
+  if (HOST_LITTLE_ENDIAN) {
     const w = new Uint32Array(records, 0, n * 10);
     for (let i = 0, o = 0; i < n; i++, o += 10) {
       c.flags[i] = w[o]!;
@@ -159,7 +158,7 @@ class LazyDecodedBatch implements DecodedBatch {
   readonly overflow: number;
   readonly groupsLeftOut: number;
   readonly totals: QueueTotals;
-  private decoded: Columns | undefined;
+  private decoded: RecordColumns | undefined;
   // Own, enumerable getters (not class accessors) so `{ ...batch }` still
   // carries the columns.
   declare readonly cookie: Uint32Array;
@@ -209,7 +208,7 @@ class LazyDecodedBatch implements DecodedBatch {
     }
   }
 
-  private columns(): Columns {
+  private columns(): RecordColumns {
     return (this.decoded ??= decodeColumns(this.records, this.count));
   }
 }
