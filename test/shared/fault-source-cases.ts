@@ -34,6 +34,30 @@ export function startSession(open: SourceFactory, policy: PolicySpec = hold) {
   return { session, batches };
 }
 
+type SessionBody = (started: ReturnType<typeof startSession>) => Promise<void>;
+
+/** Runs `body` on a fresh session (policy: hold unless given), closing it whatever happens. */
+export function withSession(open: SourceFactory, body: SessionBody): Promise<void>;
+export function withSession(
+  open: SourceFactory,
+  policy: PolicySpec,
+  body: SessionBody,
+): Promise<void>;
+export async function withSession(
+  open: SourceFactory,
+  policyOrBody: PolicySpec | SessionBody,
+  maybeBody?: SessionBody,
+): Promise<void> {
+  const [policy, body] =
+    typeof policyOrBody === 'function' ? [hold, policyOrBody] : [policyOrBody, maybeBody!];
+  const started = startSession(open, policy);
+  try {
+    await body(started);
+  } finally {
+    await started.session.close();
+  }
+}
+
 /** Wait until `pred(totals)` holds; fails naming the last totals. */
 export async function waitTotals(
   session: FaultSession,
@@ -100,9 +124,8 @@ function assertAnsweredOnce(batches: DecodedBatch[], groups: number[]): void {
 export const faultSourceCases: FaultSourceCase[] = [
   {
     name: 'inject, read and answer: every request read once, answered once by the user',
-    async run(open) {
-      const { session, batches } = startSession(open);
-      try {
+    run: (open) =>
+      withSession(open, async ({ session, batches }) => {
         session.inject(
           injectSpec({ count: 4, pasidMin: 1, pasidMax: 2, perm: 3, addr: '0x2000000' }),
         );
@@ -136,16 +159,12 @@ export const faultSourceCases: FaultSourceCase[] = [
           'the groups read, in read order, are the pending ones',
         );
         assert.deepEqual(faultCookies(batches).sort(), pending.map((g) => g.cookie).sort());
-      } finally {
-        await session.close();
-      }
-    },
+      }),
   },
   {
     name: 'drain answers every pending group with the given code, once',
-    async run(open) {
-      const { session, batches } = startSession(open);
-      try {
+    run: (open) =>
+      withSession(open, async ({ session, batches }) => {
         session.inject(injectSpec({ count: 3 }));
         await waitTotals(session, (t) => t.pending === 3, '3 pending');
         const groups = session.pending().map((g) => g.group);
@@ -159,16 +178,12 @@ export const faultSourceCases: FaultSourceCase[] = [
           answeredIn(batches).every((a) => a.by === 2 && a.code === 1),
           'by drain, INVALID',
         );
-      } finally {
-        await session.close();
-      }
-    },
+      }),
   },
   {
     name: 'filtered drain: a filter-language match answers only the pending groups it selects',
-    async run(open) {
-      const { session } = startSession(open);
-      try {
+    run: (open) =>
+      withSession(open, async ({ session }) => {
         session.inject(injectSpec({ count: 6, pasidMin: 1, pasidMax: 3, perm: 3 }));
         await waitTotals(session, (t) => t.pending === 6, '6 pending');
         assert.equal(session.drain(1, { match: parseFilter('pasid == 2 || pasid == 9') }), 2);
@@ -186,16 +201,12 @@ export const faultSourceCases: FaultSourceCase[] = [
           session.pending().map((g) => g.pasid),
           [1],
         );
-      } finally {
-        await session.close();
-      }
-    },
+      }),
   },
   {
     name: 'unknown group: reported as failed (ESTALE), not thrown; the real group stays pending',
-    async run(open) {
-      const { session } = startSession(open);
-      try {
+    run: (open) =>
+      withSession(open, async ({ session }) => {
         session.inject(injectSpec({ count: 1 }));
         await waitTotals(session, (t) => t.pending === 1, '1 pending');
         const group = session.pending()[0]!.group;
@@ -209,16 +220,12 @@ export const faultSourceCases: FaultSourceCase[] = [
         const again = session.respond([group], 0);
         assert.equal(again.failed[0]?.code, 'ESTALE', 'answering twice is refused');
         assert.equal(again.failed[0]?.answeredBy, 0, 'the refusal names the user as who answered');
-      } finally {
-        await session.close();
-      }
-    },
+      }),
   },
   {
     name: 'a stale answer after cookie reuse is refused (ESTALE) and never answers the group now holding the cookie',
-    async run(open) {
-      const { session, batches } = startSession(open);
-      try {
+    run: (open) =>
+      withSession(open, async ({ session, batches }) => {
         session.inject(injectSpec({ count: 1 }));
         await waitTotals(session, (t) => t.pending === 1, 'the first group pending');
         const first = session.pending()[0]!;
@@ -245,10 +252,7 @@ export const faultSourceCases: FaultSourceCase[] = [
         await waitTotals(session, (t) => t.answered === 2, 'both answered');
         await settle(session);
         assertAnsweredOnce(batches, [first.group, second.group]);
-      } finally {
-        await session.close();
-      }
-    },
+      }),
   },
   {
     name: 'across sessions: a group of a closed session is stale in the next one, whatever its cookie',
@@ -280,13 +284,12 @@ export const faultSourceCases: FaultSourceCase[] = [
   },
   {
     name: 'bad response code: refused, nothing answered, the group stays pending',
-    async run(open) {
-      const { session } = startSession(open);
-      try {
+    run: (open) =>
+      withSession(open, async ({ session }) => {
         session.inject(injectSpec({ count: 1 }));
         await waitTotals(session, (t) => t.pending === 1, '1 pending');
         const group = session.pending()[0]!.group;
-        let refused = false;
+        let refused: boolean;
         try {
           const r = session.respond([group], 2 as 0 | 1);
           refused = r.ok.length === 0 && r.failed.length === 1;
@@ -299,10 +302,7 @@ export const faultSourceCases: FaultSourceCase[] = [
         assert.equal(session.totals().pending, 1);
         assert.equal(session.totals().answered, 0);
         assert.deepEqual(session.respond([group], 1).ok, [group]);
-      } finally {
-        await session.close();
-      }
-    },
+      }),
   },
   {
     name: 'detach with pending groups: answered INVALID on the kernel side, once',
@@ -347,25 +347,25 @@ export const faultSourceCases: FaultSourceCase[] = [
   },
   {
     name: 'policy success answers natively; latencies reported',
-    async run(open) {
-      const { session, batches } = startSession(open, { rules: [], fallback: { kind: 'success' } });
-      try {
-        session.inject(injectSpec({ count: 50 }));
-        await waitTotals(session, (t) => t.answered === 50, '50 answered');
-        await settle(session);
-        const answered = answeredIn(batches);
-        assert.equal(answered.length, 50);
-        assert.ok(answered.every((a) => a.by === 1 && a.code === 0));
-        const lat = batches.flatMap((b) => Array.from(b.answered.latencyNs));
-        assert.ok(
-          lat.every((ns) => ns >= 0 && ns < 10e9),
-          'latencies are plausible',
-        );
-        assertAnsweredOnce(batches, groupsRead(batches));
-      } finally {
-        await session.close();
-      }
-    },
+    run: (open) =>
+      withSession(
+        open,
+        { rules: [], fallback: { kind: 'success' } },
+        async ({ session, batches }) => {
+          session.inject(injectSpec({ count: 50 }));
+          await waitTotals(session, (t) => t.answered === 50, '50 answered');
+          await settle(session);
+          const answered = answeredIn(batches);
+          assert.equal(answered.length, 50);
+          assert.ok(answered.every((a) => a.by === 1 && a.code === 0));
+          const lat = batches.flatMap((b) => Array.from(b.answered.latencyNs));
+          assert.ok(
+            lat.every((ns) => ns >= 0 && ns < 10e9),
+            'latencies are plausible',
+          );
+          assertAnsweredOnce(batches, groupsRead(batches));
+        },
+      ),
   },
   {
     name: 'policy rules: first match wins, by PASID range',
@@ -407,9 +407,8 @@ export const faultSourceCases: FaultSourceCase[] = [
   {
     name: 'multi-page groups: one cookie per group, LAST_PAGE on the last page only',
     simOnly: 'TRIGGER_IOPF makes one single-page group per request',
-    async run(open) {
-      const { session, batches } = startSession(open);
-      try {
+    run: (open) =>
+      withSession(open, async ({ session, batches }) => {
         session.inject(injectSpec({ count: 8, groupPages: 4 }));
         const t = await waitTotals(
           session,
@@ -432,9 +431,6 @@ export const faultSourceCases: FaultSourceCase[] = [
           batches,
           groups.map((g) => g.group),
         );
-      } finally {
-        await session.close();
-      }
-    },
+      }),
   },
 ];
