@@ -173,3 +173,46 @@ export function assertExactLean(seen: ReturnType<typeof collectLean>) {
     if (answered[i] !== read[i]) assert.fail(`group ${read[i]} not answered exactly once`);
   }
 }
+
+export const hold = { rules: [], fallback: { kind: 'hold' as const } };
+export const success = { rules: [], fallback: { kind: 'success' as const } };
+
+export type SimQueueOptions = {
+  jsBufferRecords?: number;
+  outstandingLimit?: number;
+  maxReadBytes?: number;
+};
+
+/** A sim fault queue flushing every 2 ms. */
+export function simQueue(opts: SimQueueOptions = {}) {
+  return addon().createFaultQueue({ kind: 'sim', flushIntervalMs: 2, ...opts });
+}
+
+/** Runs `fn` on a fresh sim queue watched by `watch`; stops, drains and closes it whatever happens. */
+async function withWatchedQueue<T>(
+  opts: SimQueueOptions,
+  watch: (q: NativeFaultQueue) => T,
+  fn: (q: NativeFaultQueue, seen: T) => Promise<void>,
+) {
+  const q = simQueue(opts);
+  const seen = watch(q);
+  try {
+    await fn(q, seen);
+  } finally {
+    q.stopInject();
+    q.drain(1);
+    q.close();
+  }
+}
+
+/** withWatchedQueue with every batch kept (collect). */
+export const withQueue = (
+  opts: SimQueueOptions,
+  fn: (q: NativeFaultQueue, seen: ReturnType<typeof collect>) => Promise<void>,
+) => withWatchedQueue(opts, collect, fn);
+
+/** withWatchedQueue keeping only the group lists (collectLean), for millions of groups. */
+export const withLeanQueue = (
+  opts: SimQueueOptions,
+  fn: (q: NativeFaultQueue, seen: ReturnType<typeof collectLean>) => Promise<void>,
+) => withWatchedQueue(opts, collectLean, fn);

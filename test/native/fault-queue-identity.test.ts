@@ -7,29 +7,18 @@ import { AnsweredBy, type NativeFaultQueue } from '../../main/node/native/addon-
 import { waitFor } from '../shared/until';
 import { parseFilter } from '../../main/common/filter';
 import { compileNativeMatch } from '../../main/node/native/compile-match';
-import { addon, assertExact, assertExactLean, collect, collectLean, records, spec } from './addon';
-
-const hold = { rules: [], fallback: { kind: 'hold' as const } };
-const success = { rules: [], fallback: { kind: 'success' as const } };
-
-function simQueue(opts: { jsBufferRecords?: number; outstandingLimit?: number } = {}) {
-  return addon().createFaultQueue({ kind: 'sim', flushIntervalMs: 2, ...opts });
-}
-
-async function withQueue(
-  opts: Parameters<typeof simQueue>[0],
-  fn: (q: NativeFaultQueue, seen: ReturnType<typeof collect>) => Promise<void>,
-) {
-  const q = simQueue(opts);
-  const seen = collect(q);
-  try {
-    await fn(q, seen);
-  } finally {
-    q.stopInject();
-    q.drain(1);
-    q.close();
-  }
-}
+import {
+  assertExact,
+  assertExactLean,
+  collect,
+  hold,
+  records,
+  simQueue,
+  spec,
+  success,
+  withLeanQueue,
+  withQueue,
+} from './addon';
 
 function totalsAddUp(q: NativeFaultQueue) {
   const t = q.totals();
@@ -278,21 +267,6 @@ test('read/answered lists stay exact at full speed with a 1-record JS buffer; he
     await waitFor('drain flushed', () => seen.answers.length === n);
     assertExact(seen);
   }));
-
-async function withLeanQueue(
-  opts: Parameters<typeof simQueue>[0],
-  fn: (q: NativeFaultQueue, seen: ReturnType<typeof collectLean>) => Promise<void>,
-) {
-  const q = simQueue(opts);
-  const seen = collectLean(q);
-  try {
-    await fn(q, seen);
-  } finally {
-    q.stopInject();
-    q.drain(1);
-    q.close();
-  }
-}
 
 test('3,000,000 faults through the pipeline: no false read errors, totals and lists exact', () =>
   withLeanQueue({}, async (q, seen) => {

@@ -5,44 +5,18 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { test } from 'node:test';
-import type {
-  NativeAction,
-  NativeFaultQueue,
-  NativeRule,
-} from '../../main/node/native/addon-types';
+import type { NativeAction, NativeRule } from '../../main/node/native/addon-types';
 import { compileNativeMatch } from '../../main/node/native/compile-match';
 import { parseFilter } from '../../main/common/filter/parser';
 import { waitFor } from '../shared/until';
-import { addon, assertExact, collect, records, spec } from './addon';
+import { addon, assertExact, collect, hold, records, simQueue, spec, withQueue } from './addon';
 
 const LAST_PAGE = 2;
 const PASID_VALID = 1;
-const hold = { rules: [], fallback: { kind: 'hold' as const } };
 const rule = (filter: string, action: NativeAction): NativeRule => ({
   match: compileNativeMatch(parseFilter(filter, { readTimeOnly: true })),
   action,
 });
-
-function simQueue(
-  opts: { jsBufferRecords?: number; outstandingLimit?: number; maxReadBytes?: number } = {},
-) {
-  return addon().createFaultQueue({ kind: 'sim', flushIntervalMs: 2, ...opts });
-}
-
-async function withQueue(
-  opts: Parameters<typeof simQueue>[0],
-  fn: (q: NativeFaultQueue, seen: ReturnType<typeof collect>) => Promise<void>,
-) {
-  const q = simQueue(opts);
-  const seen = collect(q);
-  try {
-    await fn(q, seen);
-  } finally {
-    q.stopInject();
-    q.drain(1);
-    q.close();
-  }
-}
 
 test('groups arrive whole with LAST_PAGE on the last page, each with a new sequence number', () =>
   withQueue({}, async (q, seen) => {
