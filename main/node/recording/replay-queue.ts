@@ -31,6 +31,8 @@ export interface ReplayIndex {
   sessions: SessionFrame[];
   queues: number[];
   batches: number;
+  /** Batches per recorded queue. */
+  batchesOf: Map<number, number>;
   firstNs: number | null;
   lastNs: number | null;
   closed: boolean;
@@ -43,6 +45,7 @@ export function indexRecording(src: ByteSource): ReplayIndex {
   const end: CaptureEnd = { closed: false, header: null };
   const sessions: SessionFrame[] = [];
   const queues = new Set<number>();
+  const batchesOf = new Map<number, number>();
   let batches = 0;
   let firstNs: number | null = null;
   let lastNs: number | null = null;
@@ -53,6 +56,7 @@ export function indexRecording(src: ByteSource): ReplayIndex {
       if (frame.kind === 'batch') {
         batches++;
         queues.add(frame.queue);
+        batchesOf.set(frame.queue, (batchesOf.get(frame.queue) ?? 0) + 1);
         firstNs ??= frame.monoNs;
         lastNs = frame.monoNs;
       }
@@ -67,6 +71,7 @@ export function indexRecording(src: ByteSource): ReplayIndex {
     sessions,
     queues: [...queues],
     batches,
+    batchesOf,
     firstNs,
     lastNs,
     closed: end.closed,
@@ -118,6 +123,8 @@ export class ReplayQueue implements NativeFaultQueue {
   private anchorMs = 0;
   private seekTarget: number | null = null;
   private isClosed = false;
+  /** Batches of our queue delivered since the start (or the last reset). */
+  private deliveredCount = 0;
 
   constructor(source: string | ByteSource, opts: ReplayOptions = {}) {
     this.src = typeof source === 'string' ? fileSource(source) : source;
@@ -244,6 +251,31 @@ export class ReplayQueue implements NativeFaultQueue {
     return this.ended;
   }
 
+  /** Batches of the played queue delivered so far, and how many the recording holds. */
+  batchProgress(): { index: number; count: number } {
+    return {
+      index: this.deliveredCount,
+      count: this.index.batchesOf.get(this.recordedQueue) ?? 0,
+    };
+  }
+
+  /** True while a seek is still delivering batches up to its target. */
+  get seeking(): boolean {
+    return this.seekTarget !== null && !this.ended;
+  }
+
+  /**
+   * Recorded time now: the last delivered batch's time, plus (while playing)
+   * the wall time since then × speed, up to the next batch's time. What a
+   * timeline shows between batches.
+   */
+  livePositionNs(): number {
+    if (this.paused || this.ended || this.seeking || !this.onBatch) return this.positionNs;
+    const run = (performance.now() - this.anchorMs) * 1e6 * this.speed;
+    const limit = this.next?.deliveredNs ?? this.index.lastNs ?? this.positionNs;
+    return Math.max(this.positionNs, Math.min(this.positionNs + Math.max(0, run), limit));
+  }
+
   position(): {
     ns: number;
     firstNs: number | null;
@@ -312,6 +344,7 @@ export class ReplayQueue implements NativeFaultQueue {
     this.pendingGroups.clear();
     this.lastTotals = zeroTotals();
     this.positionNs = this.index.firstNs ?? 0;
+    this.deliveredCount = 0;
   }
 
   /** The next batch of our queue, read ahead; null at the end. */
@@ -352,6 +385,7 @@ export class ReplayQueue implements NativeFaultQueue {
     this.trackPending(b);
     this.lastTotals = { ...b.totals };
     this.positionNs = rb.deliveredNs;
+    this.deliveredCount++;
     this.onBatch?.(b);
   }
 
