@@ -32,6 +32,8 @@ export interface ReplayState {
   damage: { offset: number; message: string } | null;
   /** The recorder closed the file (false: it was killed, or is still writing). */
   closed: boolean;
+  /** Seeks back so far: when it moves, every view starts over (the core replayed from the start). */
+  resets: number;
 }
 
 /** Bytes of one upload chunk before base64 (the contract's messages are at most 1 MiB). */

@@ -48,6 +48,7 @@ export function replayState(src: ReplaySource): ReplayState {
     ended: q.done,
     damage: err ? { offset: err.offset, message: err.message } : null,
     closed: q.index.closed,
+    resets: q.resets,
   };
 }
 

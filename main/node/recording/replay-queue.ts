@@ -125,6 +125,8 @@ export class ReplayQueue implements NativeFaultQueue {
   private isClosed = false;
   /** Batches of our queue delivered since the start (or the last reset). */
   private deliveredCount = 0;
+  /** Seeks back so far (each replays from the start): consumers start their views over. */
+  resets = 0;
 
   constructor(source: string | ByteSource, opts: ReplayOptions = {}) {
     this.src = typeof source === 'string' ? fileSource(source) : source;
@@ -324,6 +326,7 @@ export class ReplayQueue implements NativeFaultQueue {
   /** Go to recorded time `ns` (CLOCK_MONOTONIC of the recording). */
   seek(ns: number): void {
     if (ns < this.positionNs) {
+      this.resets++;
       this.emit({ type: 'reset' });
       this.restart();
     }
