@@ -295,3 +295,41 @@ test('upload names: only recording-name characters, never a folder, always uniqu
   assert.notEqual(uploadFileName('same'), uploadFileName('same'));
   assert.ok(!existsSync(path.join(dir, 'c-ff.pcapng.gz')));
 });
+
+test('replay timeline: pausing or changing speed between batches keeps the time reached', async () => {
+  const slow = recordSession(path.join(dir, 'slow.pcapng.gz'), 3, 5000); // batches 5 s apart
+  const c = makeCore(dir);
+  try {
+    await c.core.openReplayFile(slow.file);
+    await until('the first batch', async () =>
+      (await c.call('replay.state', {})).batchIndex === 1 ? true : undefined,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    // Step: speed 4 at ~300 ms: the time reached stays, then runs 4× faster.
+    const faster = await c.call('replay.speed', { x: 4 });
+    assert.ok(
+      faster.positionMs >= 250,
+      `position ${faster.positionMs} ms kept over the speed change`,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    // Step: pause at ~300 + 4 × 300 ms: the timeline stands there, not back at the first batch.
+    const held = await c.call('replay.pause', {});
+    assert.equal(held.batchIndex, 1);
+    assert.ok(
+      held.positionMs >= faster.positionMs + 1000 && held.positionMs < 5000,
+      `paused at ${held.positionMs} ms`,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(
+      (await c.call('replay.state', {})).positionMs,
+      held.positionMs,
+      'paused: it holds',
+    );
+    // Step: resume and step from there: the next batch (at 5 s) comes next.
+    const stepped = await c.call('replay.step', {});
+    assert.equal(stepped.batchIndex, 2);
+    assert.equal(stepped.positionMs, 5000);
+  } finally {
+    await c.core.close();
+  }
+});

@@ -295,6 +295,8 @@ export class ReplayQueue implements NativeFaultQueue {
   }
 
   pause(): void {
+    // Between batches the timeline stands where it is, not at the last batch.
+    this.positionNs = this.livePositionNs();
     this.paused = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -309,6 +311,7 @@ export class ReplayQueue implements NativeFaultQueue {
 
   setSpeed(speed: number): void {
     if (!(speed > 0)) throw new RangeError(`replay speed ${speed} must be > 0`);
+    this.positionNs = this.livePositionNs(); // the time reached at the old speed
     this.speed = speed;
     this.anchorMs = performance.now();
     this.schedule();

@@ -63,7 +63,12 @@ export const useReplayStore = defineStore('replay', () => {
   const core = () => useCore();
   const pause = () => call(() => core().request('replay.pause', {}));
   const resume = () => call(() => core().request('replay.resume', {}));
-  const toggle = () => (playing.value ? pause() : resume());
+  /** Play/pause; play at the end starts over, as a media player does. */
+  async function toggle(): Promise<void> {
+    if (playing.value) return pause();
+    if (state.value?.ended) await seek(0);
+    return resume();
+  }
   const step = () => call(() => core().request('replay.step', {}));
   const seek = (toMs: number) => {
     const max = state.value?.durationMs ?? 0;
