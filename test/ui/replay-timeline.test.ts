@@ -206,6 +206,19 @@ describe('ui: replay timeline', { skip: skip ?? false }, () => {
       /broken\.pcapng\.gz did not open: .*byte \d+/.test(await page.locator('body').innerText()),
     );
     assert.equal(await page.getByTestId('replay-timeline').count(), 0, 'no replay open');
+  });
+
+  it('the Session view file picker opens a recording the same way', async () => {
+    await gotoTab(page, 'Session');
+    await page.getByTestId('source-replay').check();
+    await page.getByTestId('replay-pick').setInputFiles({
+      name: 'picked.pcapng.gz',
+      mimeType: 'application/gzip',
+      buffer: readFileSync(rec.file),
+    });
+    await page.getByTestId('replay-timeline').waitFor({ timeout: 15000 });
+    assert.match(await text(page, 'replay-timeline'), /picked-[0-9a-f]{8}\.pcapng\.gz/);
+    assert.equal(await page.getByTestId('session-error').count(), 0, 'the old error is gone');
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -6,7 +6,9 @@ import { computed, ref, shallowRef } from 'vue';
 import { REPLAY_SPEEDS, type ReplayState } from '../../../main/common/replay-contract';
 import { errorMessage } from '../format';
 import { useCore } from '../transport';
+import { uploadRecording } from '../transport/upload';
 import { useAppStore } from './app';
+import { useSessionStore } from './session';
 
 /** The ±jump of the arrow keys and buttons, as the CLI's. */
 export const JUMP_MS = 10_000;
@@ -88,8 +90,37 @@ export const useReplayStore = defineStore('replay', () => {
     return next === undefined ? Promise.resolve() : setSpeed(next);
   }
 
+  /** The file being uploaded (dropped or picked), null when none. */
+  const uploading = ref<string | null>(null);
+
+  /** Send a dropped or picked recording to the core, which saves and opens it. */
+  async function openFile(file: File): Promise<boolean> {
+    const app = useAppStore();
+    if (uploading.value) {
+      app.notify(
+        'warning',
+        `${uploading.value} is still being uploaded; open ${file.name} after it`,
+      );
+      return false;
+    }
+    uploading.value = file.name;
+    try {
+      const opened = await uploadRecording(file);
+      useSessionStore().setState(opened);
+      app.notify('info', `Replaying ${file.name} (saved as ${opened.file ?? '?'})`);
+      return true;
+    } catch (err) {
+      app.notify('error', `${file.name} did not open: ${errorMessage(err)}`);
+      return false;
+    } finally {
+      uploading.value = null;
+    }
+  }
+
   return {
     state,
+    uploading,
+    openFile,
     active,
     playing,
     positionMs,
