@@ -160,12 +160,23 @@ describe('ui: replay timeline', { skip: skip ?? false }, () => {
     await page.getByTestId('replay-slider').fill('5000');
     await expectAt(5_000, 'slider back to 5 s');
 
-    // Keys (focus on no input): End, then ← (−10 s), then . (one batch).
-    await page.evaluate(() => (globalThis as unknown as PageDom).document.activeElement?.blur?.());
+    // Keys (focus on no input): End on Faults stays the table's; End and ← (−10 s) on Live;
+    // then . (one batch) on Faults, where no table key takes it.
+    const blur = () =>
+      page.evaluate(() => (globalThis as unknown as PageDom).document.activeElement?.blur?.());
+    await blur();
+    await page.keyboard.press('End');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await text(page, 'replay-batch'), `batch ${batchesAt(rec, 5_000)}/60`);
+    await gotoTab(page, 'Live');
+    await blur();
     await page.keyboard.press('End');
     await expectAt(29_500, 'End');
+    await gotoTab(page, 'Live');
+    await blur();
     await page.keyboard.press('ArrowLeft');
     await expectAt(19_500, '← from the end');
+    await blur();
     await page.keyboard.press('.');
     await expectAt(20_000, '. one batch');
     await screenshot(page, 'replay-timeline');
