@@ -22,6 +22,7 @@ import type { FaultSourceKind, IommufdObjects } from './iommufd-objects';
 import { MAX_STATS_ROWS, type FaultStats } from './fault-stats';
 import type { ActivityBatch, ActivitySnapshot } from './activity/stream';
 import { RECORDING_NAME, recordingRequests } from './recording-contract';
+import { replayRequests, type ReplayState } from './replay-contract';
 
 /** Largest message either side accepts, in bytes of JSON. */
 export const MAX_MESSAGE_BYTES = 1 << 20;
@@ -219,6 +220,8 @@ export interface Frame {
     code: string;
     message: string;
   }[];
+  /** The replay timeline's state while the session is a replay, else null. */
+  replay: ReplayState | null;
 }
 
 // --- requests: renderer -> core -------------------------------------------
@@ -311,6 +314,7 @@ export const requests = {
   /** Re-send everything a freshly loaded renderer needs (after a reload). */
   'stream.resync': { params: object({}), result: trusted<object>('ok') },
   ...recordingRequests,
+  ...replayRequests,
 } satisfies Record<string, { params: Schema<unknown>; result: Schema<unknown> }>;
 
 export type RequestName = keyof typeof requests;

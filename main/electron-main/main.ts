@@ -2,12 +2,13 @@
 // fault session and the addon), registers app://, opens one hardened window
 // and bridges IPC. On quit with groups pending it asks how to answer them and
 // drains BEFORE the window closes; nothing is ever left pending.
-import { app, BrowserWindow, dialog, ipcMain, protocol, session } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session } from 'electron';
 import { coreFromOptions, openSessionFromOptions } from '../node/dashboard/core-from-options';
 import { parseDashboardArgs, type DashboardOptions } from '../node/cli/dashboard-args';
 import { rootRefusal } from '../node/cli/start';
 import { defaultRendererDir } from '../node/server/static-files';
 import { exitPaths, installExitPaths } from '../node/cli/exit-paths';
+import { appMenuTemplate, openRecordingFromMenu } from './app-menu';
 import { registerIpc } from './ipc';
 import { registerAppScheme, serveAppScheme } from './protocol';
 import { appArgs } from './quit';
@@ -101,6 +102,21 @@ void app.whenReady().then(() => {
   win.on('close', requestQuit);
   win.on('closed', () => (win = undefined));
   registerIpc(ipcMain, core, () => win?.webContents, log);
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate(
+      appMenuTemplate({
+        openRecording: () =>
+          void openRecordingFromMenu({
+            showOpenDialog: (w, o) =>
+              w && !w.isDestroyed() ? dialog.showOpenDialog(w, o) : dialog.showOpenDialog(o),
+            window: () => win,
+            core,
+            showError: (title, message) => dialog.showErrorBox(title, message),
+          }),
+        quit: () => app.quit(),
+      }),
+    ),
+  );
   core.startHost().catch((err: unknown) => log(`host topology: ${String(err)}`));
   openSessionFromOptions(core, opts, log);
 });

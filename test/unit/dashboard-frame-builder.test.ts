@@ -67,6 +67,7 @@ function content(withCharts: boolean, faults: number): FrameContent {
     newest: [],
     injection: null,
     errors: [],
+    replay: null,
   };
   if (withCharts) {
     base.rates = { bucketMs: 1000, byDevice: [], byPasid: [] };

@@ -40,6 +40,11 @@ import type { BatchListener, BatchSubscribe } from '../recording/batch-tap';
 import { RECORDING_NAME } from '../../common/recording-contract';
 import { defaultRecordingDir, RecordingControl } from '../recording/recording-control';
 import { ReplaySource } from '../sources/replay-source';
+import { replayHandlers, replayState } from './replay-control';
+import { ReplayUploads } from './replay-upload';
+import { replayUploadHandlers } from './replay-upload-handlers';
+import { DEFAULT_MAX_UPLOAD_BYTES } from '../../common/replay-contract';
+import { RecordingError } from '../recording/recording-error';
 import { FaultMetrics } from '../metrics/fault-metrics';
 import { TopologyMetrics } from '../metrics/topology-metrics';
 
@@ -92,6 +97,8 @@ export interface CoreServiceOptions {
   activity?: ActivityFeed;
   /** Folder of the Record button's files and of replays opened by name; default defaultRecordingDir(). */
   recordingDir?: string;
+  /** Largest recording a client may upload (drop on the window); default DEFAULT_MAX_UPLOAD_BYTES. */
+  maxUploadBytes?: number;
 }
 
 type Listener = (envelope: EventEnvelope) => void;
@@ -109,20 +116,33 @@ function recordingPath(dir: string, name: string): string {
   return path.join(dir, name.endsWith('.pcapng.gz') ? name : `${name}.pcapng.gz`);
 }
 
+/**
+ * The clock a view's times are measured on: the host's for live sessions; a
+ * replay's recorded time (from its first batch), so rows, charts and frames
+ * after a seek are exactly those of a replay played straight to that point.
+ */
+interface ViewClock {
+  startNs: number;
+  nowNs(): number;
+}
+
 /** What one session leaves behind for the dashboard (kept after it closes). */
 class SessionView implements RespondView {
   readonly log: FaultLog;
   readonly byDevice = new RateWindow();
   readonly byPasid = new RateWindow();
   readonly latency = new LatencyHistogram();
-  readonly startNs = monoNs();
+  readonly startNs: number;
+  private readonly nowNs: () => number;
   readonly startedAt = Date.now();
   totals: QueueTotals | undefined;
   readonly errors = new RecentErrors();
   /** (ms, faults) samples of the last second or so, for faultRate. */
   private samples: [number, number][] = [];
 
-  constructor(opts: { maxGroups?: number; maxRaw?: number }) {
+  constructor(opts: { maxGroups?: number; maxRaw?: number; clock?: ViewClock | undefined }) {
+    this.startNs = opts.clock?.startNs ?? monoNs();
+    this.nowNs = opts.clock?.nowNs ?? monoNs;
     this.log = new FaultLog({
       startNs: this.startNs,
       ...(opts.maxGroups !== undefined ? { maxGroups: opts.maxGroups } : {}),
@@ -131,7 +151,7 @@ class SessionView implements RespondView {
   }
 
   nowMs(): number {
-    return (monoNs() - this.startNs) / 1e6;
+    return (this.nowNs() - this.startNs) / 1e6;
   }
 
   ingest(b: DecodedBatch): void {
@@ -204,6 +224,8 @@ export class CoreService {
   /** Prometheus counters of every session and the host topology (serve's /metrics). */
   readonly metrics = new FaultMetrics();
   private readonly topologyMetrics = new TopologyMetrics(this.metrics.registry);
+  /** Recordings dropped on a window, on their way into the recordings folder. */
+  readonly uploads: ReplayUploads;
 
   constructor(private readonly opts: CoreServiceOptions) {
     this.policy = opts.policy ?? { rules: [], fallback: { kind: 'hold' } };
@@ -249,6 +271,12 @@ export class CoreService {
       source: { frame: (withCharts) => this.frameContent(withCharts) },
       send: (frame) => this.broadcast('frame', frame),
       ...(opts.clock ? { clock: opts.clock } : {}),
+    });
+    this.uploads = new ReplayUploads({
+      dir: this.recordingDir,
+      maxBytes: opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
+      checkCanOpen: () => this.checkCanOpenReplay(),
+      open: (file) => this.openReplayFile(file),
     });
     this.handlers = this.makeHandlers();
     // Activity view hook-up: batches go to every subscriber as 'activity' events.
@@ -343,10 +371,7 @@ export class CoreService {
     }
     this.policy = policy;
     this.session = session;
-    const view = new SessionView({
-      ...(this.opts.logMaxGroups !== undefined ? { maxGroups: this.opts.logMaxGroups } : {}),
-      ...(this.opts.logMaxRawRecords !== undefined ? { maxRaw: this.opts.logMaxRawRecords } : {}),
-    });
+    const view = this.newView(session);
     this.view = view;
     session.on('batch', (b) => {
       this.view?.ingest(b); // this.view: a replay's reset starts a new one
@@ -369,7 +394,7 @@ export class CoreService {
     if (session.source instanceof ReplaySource) {
       // Seeking back replays from the start: the log must start over with it.
       session.source.queue.on((e) => {
-        if (e.type === 'reset' && this.session === session) this.resetView();
+        if (e.type === 'reset' && this.session === session) this.resetView(session);
         if (e.type === 'end' && this.session === session)
           this.notice(
             e.error ? 'warning' : 'info',
@@ -404,12 +429,50 @@ export class CoreService {
   }
 
   /** A fresh fault log and charts for the open session (a replay sought backward). */
-  private resetView(): void {
-    this.view = new SessionView({
+  private resetView(session: FaultSession): void {
+    this.view = this.newView(session);
+    this.frames.changed();
+  }
+
+  private newView(session: FaultSession): SessionView {
+    const src = session.source;
+    const q = src instanceof ReplaySource ? src.queue : undefined;
+    return new SessionView({
       ...(this.opts.logMaxGroups !== undefined ? { maxGroups: this.opts.logMaxGroups } : {}),
       ...(this.opts.logMaxRawRecords !== undefined ? { maxRaw: this.opts.logMaxRawRecords } : {}),
+      clock: q && { startNs: q.index.firstNs ?? 0, nowNs: () => q.livePositionNs() },
     });
-    this.frames.changed();
+  }
+
+  /** Throws unless a dropped or menu-opened recording can be opened now (a replay open is replaced). */
+  checkCanOpenReplay(): void {
+    if (this.closing) throw new RequestError('ECLOSING', 'the core is shutting down');
+    const src = this.session && !this.session.closed ? this.session.source : undefined;
+    if (src && !(src instanceof ReplaySource)) {
+      throw new RequestError(
+        'EBUSY',
+        `a ${src.kind} session is open: close it in the Session view first (closing drains what is pending), then open the recording`,
+      );
+    }
+  }
+
+  /**
+   * Open the recording at `file` as the replay session, replacing an open
+   * replay. Only the core and the Electron main process call this with a path
+   * (File > Open, a saved upload); clients name files, never paths.
+   */
+  async openReplayFile(file: string): Promise<SessionState> {
+    this.checkCanOpenReplay();
+    if (this.session) await this.closeSession();
+    try {
+      return this.openSession({ source: 'replay', replay: { file } });
+    } catch (err) {
+      if (!(err instanceof RecordingError)) throw err;
+      const where = /byte \d/.test(err.message) ? '' : ` (at byte ${err.offset})`;
+      const message = `${path.basename(file)}: ${err.message}${where}`;
+      this.setState({ lastError: message });
+      throw new RequestError('ECORRUPT', message);
+    }
   }
 
   private onSessionClosed(session: FaultSession, summary: SessionSummary): void {
@@ -453,6 +516,7 @@ export class CoreService {
       try {
         await this.closeSession(code);
       } finally {
+        this.uploads.close();
         this.recording.close(); // after the final drain's batch
         this.host.stop();
         this.frames.dispose();
@@ -504,6 +568,10 @@ export class CoreService {
           }
         : null,
       errors: v ? v.errors.snapshot() : [],
+      replay:
+        this.session && this.session.source instanceof ReplaySource
+          ? replayState(this.session.source)
+          : null,
     };
     if (withCharts) {
       const win = v?.byDevice ?? new RateWindow();
@@ -632,6 +700,11 @@ export class CoreService {
       'recording.start': async (p) => this.recording.start(p.name),
       'recording.stop': async () => this.recording.stop(),
       'recording.status': async () => this.recording.status(),
+      ...replayHandlers({
+        source: () => (this.session && !this.session.closed ? this.session.source : undefined),
+        changed: () => this.frames.changed(),
+      }),
+      ...replayUploadHandlers(this.uploads),
 
       'stream.resync': async (_p, ctx: RequestContext) => {
         ctx.emit('session.changed', this.sessionState());

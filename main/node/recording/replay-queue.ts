@@ -32,6 +32,8 @@ export interface ReplayIndex {
   sessions: SessionFrame[];
   queues: number[];
   batches: number;
+  /** Batches per recorded queue. */
+  batchesOf: Map<number, number>;
   firstNs: number | null;
   lastNs: number | null;
   closed: boolean;
@@ -44,6 +46,7 @@ export function indexRecording(src: ByteSource): ReplayIndex {
   const end: CaptureEnd = { closed: false, header: null };
   const sessions: SessionFrame[] = [];
   const queues = new Set<number>();
+  const batchesOf = new Map<number, number>();
   let batches = 0;
   let firstNs: number | null = null;
   let lastNs: number | null = null;
@@ -54,6 +57,7 @@ export function indexRecording(src: ByteSource): ReplayIndex {
       if (frame.kind === 'batch') {
         batches++;
         queues.add(frame.queue);
+        batchesOf.set(frame.queue, (batchesOf.get(frame.queue) ?? 0) + 1);
         firstNs ??= frame.monoNs;
         lastNs = frame.monoNs;
       }
@@ -68,6 +72,7 @@ export function indexRecording(src: ByteSource): ReplayIndex {
     sessions,
     queues: [...queues],
     batches,
+    batchesOf,
     firstNs,
     lastNs,
     closed: end.closed,
@@ -119,6 +124,10 @@ export class ReplayQueue implements NativeFaultQueue {
   private anchorMs = 0;
   private seekTarget: number | null = null;
   private isClosed = false;
+  /** Batches of our queue delivered since the start (or the last reset). */
+  private deliveredCount = 0;
+  /** Seeks back so far (each replays from the start): consumers start their views over. */
+  resets = 0;
 
   constructor(source: string | ByteSource, opts: ReplayOptions = {}) {
     this.src = typeof source === 'string' ? fileSource(source) : source;
@@ -245,6 +254,31 @@ export class ReplayQueue implements NativeFaultQueue {
     return this.ended;
   }
 
+  /** Batches of the played queue delivered so far, and how many the recording holds. */
+  batchProgress(): { index: number; count: number } {
+    return {
+      index: this.deliveredCount,
+      count: this.index.batchesOf.get(this.recordedQueue) ?? 0,
+    };
+  }
+
+  /** True while a seek is still delivering batches up to its target. */
+  get seeking(): boolean {
+    return this.seekTarget !== null && !this.ended;
+  }
+
+  /**
+   * Recorded time now: the last delivered batch's time, plus (while playing)
+   * the wall time since then × speed, up to the next batch's time. What a
+   * timeline shows between batches.
+   */
+  livePositionNs(): number {
+    if (this.paused || this.ended || this.seeking || !this.onBatch) return this.positionNs;
+    const run = (performance.now() - this.anchorMs) * 1e6 * this.speed;
+    const limit = this.next?.deliveredNs ?? this.index.lastNs ?? this.positionNs;
+    return Math.max(this.positionNs, Math.min(this.positionNs + Math.max(0, run), limit));
+  }
+
   position(): {
     ns: number;
     firstNs: number | null;
@@ -262,6 +296,8 @@ export class ReplayQueue implements NativeFaultQueue {
   }
 
   pause(): void {
+    // Between batches the timeline stands where it is, not at the last batch.
+    this.positionNs = this.livePositionNs();
     this.paused = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -276,6 +312,7 @@ export class ReplayQueue implements NativeFaultQueue {
 
   setSpeed(speed: number): void {
     if (!(speed > 0)) throw new RangeError(`replay speed ${speed} must be > 0`);
+    this.positionNs = this.livePositionNs(); // the time reached at the old speed
     this.speed = speed;
     this.anchorMs = performance.now();
     this.schedule();
@@ -293,6 +330,7 @@ export class ReplayQueue implements NativeFaultQueue {
   /** Go to recorded time `ns` (CLOCK_MONOTONIC of the recording). */
   seek(ns: number): void {
     if (ns < this.positionNs) {
+      this.resets++;
       this.emit({ type: 'reset' });
       this.restart();
     }
@@ -313,6 +351,7 @@ export class ReplayQueue implements NativeFaultQueue {
     this.pendingGroups.clear();
     this.lastTotals = zeroQueueTotals();
     this.positionNs = this.index.firstNs ?? 0;
+    this.deliveredCount = 0;
   }
 
   /** The next batch of our queue, read ahead; null at the end. */
@@ -353,6 +392,7 @@ export class ReplayQueue implements NativeFaultQueue {
     this.trackPending(b);
     this.lastTotals = { ...b.totals };
     this.positionNs = rb.deliveredNs;
+    this.deliveredCount++;
     this.onBatch?.(b);
   }
 

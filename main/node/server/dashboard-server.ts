@@ -18,6 +18,8 @@ import { makeAppPrefix, tokenCookieName, tokenFromRequest, tokenMatches } from '
 import { unauthorizedPage } from './unauthorized-page';
 import type { Registry } from 'prom-client';
 import { serveMetrics } from '../metrics/metrics-route';
+import { UPLOAD_ROUTE } from '../../common/replay-contract';
+import { receiveUpload } from './upload-route';
 
 export const WS_PATH = '/ws';
 /**
@@ -108,6 +110,19 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
         'Content-Type': 'text/html; charset=utf-8',
         'Cache-Control': 'no-store',
       });
+    }
+    if (url.pathname === `${appPath}${UPLOAD_ROUTE}`) {
+      if (req.method !== 'POST') return send(res, 405, 'Method Not Allowed\n', { Allow: 'POST' });
+      // A browser always sends Origin on a POST: it must be this server (no cross-site posts).
+      const origin = req.headers.origin;
+      if (origin !== undefined && !allowedOrigins.has(origin)) return send(res, 403, 'Forbidden\n');
+      return void receiveUpload(req, url, core.uploads, (status, body) =>
+        send(res, status, JSON.stringify(body), {
+          'Content-Type': 'application/json; charset=utf-8',
+          'Cache-Control': 'no-store',
+          ...(status === 200 ? {} : { Connection: 'close' }),
+        }),
+      );
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return send(res, 405, 'Method Not Allowed\n', { Allow: 'GET, HEAD' });

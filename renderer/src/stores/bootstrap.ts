@@ -8,6 +8,7 @@ import { useAppStore } from './app';
 import { useFaultsStore } from './faults';
 import { useHostStore } from './host';
 import { useLiveStore } from './live';
+import { useReplayStore } from './replay';
 import { useSessionStore } from './session';
 import { useTopologyStore } from './topology';
 
@@ -20,10 +21,15 @@ export function bootstrapStores(pinia: Pinia): void {
   const session = useSessionStore(pinia);
   const topology = useTopologyStore(pinia);
   const activity = useActivityStore(pinia);
+  const replay = useReplayStore(pinia);
 
   core.on('frame', (f) => {
+    // A replay sought back replays from its start: the views start over with it.
+    const wentBack = replay.applyFrame(f.replay ?? null);
+    if (wentBack) live.reset();
     live.applyFrame(f);
-    faults.onFrame(f);
+    if (wentBack) faults.reload();
+    else faults.onFrame(f);
   });
   core.on('host.changed', (u) => host.applyUpdate(u));
   core.on('session.changed', (s) => {
