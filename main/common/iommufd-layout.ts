@@ -202,6 +202,34 @@ export async function layoutObjects(
   return fromElkGraph(objects, await engine.layout(toElkGraph(objects)));
 }
 
+/**
+ * What the geometry depends on: node keys and box sizes, and the edges. Two
+ * snapshots with the same signature (e.g. only a vEVENTQ's counters moved
+ * within the same label width) share one layout: see `relabel`.
+ */
+export function layoutSignature(objects: IommufdObjects): string {
+  const graph = toElkGraph(objects);
+  return JSON.stringify([
+    (graph.children ?? []).map((c) => [c.id, c.width, c.height]),
+    (graph.edges ?? []).map((e) => [e.id, e.sources, e.targets]),
+  ]);
+}
+
+/**
+ * `layout`'s geometry with the objects and labels of `objects` (same
+ * signature, so the edges are the same ones and are kept).
+ */
+export function relabel(layout: ObjectsLayout, objects: IommufdObjects): ObjectsLayout {
+  const byKey = new Map(objects.nodes.map((n) => [n.key, n]));
+  return {
+    ...layout,
+    nodes: layout.nodes.map((p) => {
+      const node = byKey.get(p.node.key) ?? p.node;
+      return { ...p, node, lines: nodeLabel(node).split('\n') };
+    }),
+  };
+}
+
 /** True when the segment a→b passes through the inside of `box` shrunk by `inset` on each side. */
 export function segmentCrossesBox(a: Point, b: Point, box: Box, inset = 1): boolean {
   const x0 = box.x + inset;

@@ -9,6 +9,8 @@ import ELK from 'elkjs/lib/elk.bundled.js';
 import {
   edgeNodeCrossings,
   layoutObjects,
+  layoutSignature,
+  relabel,
   segmentCrossesBox,
   type Box,
   type ObjectsLayout,
@@ -214,6 +216,29 @@ test('nested graph with every node type: no crossings, nest-parent → vIOMMU �
   const veventq = layout.nodes.find((n) => n.node.key === k.veventq(8))!;
   assert.deepEqual(veventq.lines, ['vEVENTQ 8 · depth 64', '3 read · 1 lost']);
   assert.equal(layout.nodes.find((n) => n.node.key === k.hwqueue(9))!.lines.at(-1), '(failed)');
+});
+
+test('moving vEVENTQ counters keep the signature (geometry reused, labels new); a new edge changes it', async () => {
+  const before = nestedGraph();
+  const layout = await layoutObjects(before, elk);
+  const after = structuredClone(before);
+  const q = after.nodes.find((n) => n.type === 'veventq');
+  assert.ok(q?.type === 'veventq');
+  q.read = 7;
+  assert.equal(layoutSignature(after), layoutSignature(before));
+  const again = relabel(layout, after);
+  const box = (l: ObjectsLayout) => l.nodes.find((n) => n.node.key === k.veventq(8))!;
+  assert.deepEqual(box(again).lines, ['vEVENTQ 8 · depth 64', '7 read · 1 lost']);
+  assert.deepEqual(
+    [box(again).x, box(again).y, box(again).width],
+    [box(layout).x, box(layout).y, box(layout).width],
+  );
+  assert.deepEqual(edgeNodeCrossings(again), []);
+  const linked = structuredClone(before);
+  linked.edges.push({ from: k.device(1), to: k.hwpt(2), kind: 'attached' });
+  assert.notEqual(layoutSignature(linked), layoutSignature(before));
+  q.read = 1234567; // a wider label is a new box size: laid out again
+  assert.notEqual(layoutSignature(after), layoutSignature(before));
 });
 
 test('the crossing check: a route through a box is caught, one along its border or around it is not', () => {

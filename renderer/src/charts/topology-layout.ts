@@ -4,6 +4,8 @@
 // built-in fake worker): no Web Worker, no eval, so the CSP is unchanged.
 import {
   layoutObjects as layoutWith,
+  layoutSignature,
+  relabel,
   type LayoutEngine,
   type ObjectsLayout,
 } from '../../../main/common/iommufd-layout';
@@ -28,7 +30,17 @@ function elk(): Promise<LayoutEngine> {
   return engine;
 }
 
-/** Lays out `objects`; rejects with ELK's error when it fails. */
+let last: { signature: string; layout: ObjectsLayout } | null = null;
+
+/**
+ * Lays out `objects`; rejects with ELK's error when it fails. A snapshot
+ * whose boxes and edges are those of the last one (live counters moving)
+ * reuses its geometry instead of running ELK again.
+ */
 export async function layoutObjects(objects: IommufdObjects): Promise<ObjectsLayout> {
-  return layoutWith(objects, await elk());
+  const signature = layoutSignature(objects);
+  if (last?.signature === signature) return relabel(last.layout, objects);
+  const layout = await layoutWith(objects, await elk());
+  last = { signature, layout };
+  return layout;
 }
