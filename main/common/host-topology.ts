@@ -154,6 +154,21 @@ export interface AcsState extends CapabilityState {
   controls: string[];
 }
 
+/** One entry of a device's capability lists, as `lspci -vvv` lists it. */
+export interface PciCapability {
+  /** 'std': the list from config offset 0x34; 'ext': the PCIe extended list from 0x100. */
+  space: 'std' | 'ext';
+  /** Capability ID (8-bit standard, 16-bit extended). */
+  id: number;
+  offset: number;
+  /** Extended capability version (header bits 19:16). */
+  version?: number;
+  /** Spec name, or 'unknown capability 0x..'. */
+  name: string;
+  /** Decoded key fields, lspci-style ('state D0', 'Enable+'); empty when only the name is decoded. */
+  fields: string[];
+}
+
 /** How much of the device's config space could be read. */
 export type ConfigAccess =
   | 'full' // 4096 bytes (PCIe extended space)
@@ -193,6 +208,11 @@ export interface HostDevice {
   pasid: PasidState;
   /** ACS, when the extended config space could be read. */
   acs?: AcsState;
+  /**
+   * Every capability found, standard list first; absent when only the 64-byte
+   * header was readable (unknown, not none).
+   */
+  capabilities?: PciCapability[];
   problems: TopologyProblem[];
 }
 

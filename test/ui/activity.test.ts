@@ -96,6 +96,7 @@ describe('ui: Activity view on a recorded capture stream', { skip: skip ?? false
     await page.getByTestId('activity-device').first().click();
     await page.getByTestId('view-host').waitFor();
     assert.equal(await page.getByTestId('host-search').inputValue(), '0000:00:05.0');
+    assert.match(page.url(), /device=0000%3A00%3A05\.0/, 'the device pane is asked for');
   });
 
   it('the Host view shows the device fault count and opens the log filtered to it', async () => {

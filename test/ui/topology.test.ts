@@ -1,9 +1,9 @@
 // Browser mode, the Topology view against the simulator: clicking a node of
-// the graph (its pixel position asked from the ECharts instance, as a user
-// would click it) shows that object in the details panel with its links.
+// the ELK-laid-out SVG graph, as a user would, shows that object in the
+// details panel with its links; no drawn edge passes through a node's box.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import {
   gotoTab,
   launchBrowser,
@@ -19,21 +19,14 @@ import {
 const skip = uiSkipReason();
 if (skip) console.log(`# ui topology: skipped: ${skip}`);
 
-/** Page coordinates of the graph node whose id starts with `prefix`, or null. */
-async function nodePoint(page: Page, prefix: string): Promise<{ x: number; y: number } | null> {
-  const graph = page.getByTestId('topology-graph');
-  const box = await graph.boundingBox();
-  if (!box) return null;
-  const at = await graph.evaluate((el, prefix) => {
-    interface Chart {
-      getOption(): { series: { data: { id: string; x: number; y: number }[] }[] };
-      convertToPixel(finder: { seriesIndex: number }, value: number[]): number[];
-    }
-    const chart = (el as unknown as { __echarts?: Chart }).__echarts;
-    const node = chart?.getOption().series[0]?.data.find((d) => d.id.startsWith(prefix));
-    return chart && node ? chart.convertToPixel({ seriesIndex: 0 }, [node.x, node.y]) : null;
-  }, prefix);
-  return at ? { x: box.x + at[0]!, y: box.y + at[1]! } : null;
+/** The graph node whose key starts with `prefix`, once drawn. */
+function node(page: Page, prefix: string): Locator {
+  return page.locator(`[data-testid="topology-node"][data-key^="${prefix}"]`).first();
+}
+
+async function clickNode(page: Page, prefix: string, timeout = 10000): Promise<void> {
+  await node(page, prefix).waitFor({ timeout });
+  await node(page, prefix).click();
 }
 
 async function field(page: Page, name: string): Promise<string> {
@@ -52,7 +45,7 @@ describe('ui: topology', { skip: skip ?? false }, () => {
     browser = await launchBrowser();
     page = await openApp(browser, serve.url);
     await gotoTab(page, 'Topology');
-    await page.getByTestId('topology-graph').locator('canvas').first().waitFor();
+    await page.getByTestId('topology-node').first().waitFor({ timeout: 20000 });
   });
 
   after(async () => {
@@ -68,8 +61,7 @@ describe('ui: topology', { skip: skip ?? false }, () => {
   });
 
   it('clicking the HWPT node shows its kind, iopf and its fault queue link', async () => {
-    const at = (await until('HWPT node drawn', () => nodePoint(page, 'hwpt:')))!;
-    await page.mouse.click(at.x, at.y);
+    await clickNode(page, 'hwpt:');
     await until('HWPT details', async () => (await field(page, 'type')) === 'hwpt');
     assert.equal(await field(page, 'kind'), 'paging');
     assert.equal(await field(page, 'iopf'), 'true');
@@ -79,13 +71,12 @@ describe('ui: topology', { skip: skip ?? false }, () => {
       links.some((l) => /^hwpt:\d+ —fault→ fault:\d+$/.test(l)),
       `fault link in ${JSON.stringify(links)}`,
     );
-    await page.waitForTimeout(600); // the selection border redraws at most every 450 ms
+    assert.match((await node(page, 'hwpt:').getAttribute('class')) ?? '', /\bselected\b/);
     await screenshot(page, 'topology-selected');
   });
 
   it('clicking the fault queue node shows the queue id; empty canvas changes nothing', async () => {
-    const at = (await until('fault node drawn', () => nodePoint(page, 'fault:')))!;
-    await page.mouse.click(at.x, at.y);
+    await clickNode(page, 'fault:');
     await until('fault details', async () => (await field(page, 'type')) === 'fault');
     assert.match(await field(page, 'id'), /^\d+$/);
     assert.equal(await field(page, 'key'), `fault:${await field(page, 'id')}`);
@@ -105,9 +96,8 @@ describe('ui: topology', { skip: skip ?? false }, () => {
   });
 
   it("the simulator's PASID attachments are in the graph: device → PASID → HWPT", async () => {
-    await until('PASID node drawn', () => nodePoint(page, 'pasid:2:4'), 30000);
-    const at = (await nodePoint(page, 'pasid:1:3'))!;
-    await page.mouse.click(at.x, at.y);
+    await node(page, 'pasid:2:4').waitFor({ timeout: 30000 });
+    await clickNode(page, 'pasid:1:3');
     await until('PASID details', async () => (await field(page, 'type')) === 'pasid');
     const links = (await page.getByTestId('detail-link').allTextContents()).map((t) => t.trim());
     assert.ok(links.includes('dev:1 —pasid→ pasid:1:3'), JSON.stringify(links));
@@ -117,43 +107,48 @@ describe('ui: topology', { skip: skip ?? false }, () => {
     );
   });
 
-  it('no edge crosses the fault-queue node', async () => {
-    const crossing = await page.getByTestId('topology-graph').evaluate((el) => {
-      interface Opt {
-        series: {
-          data: { id: string; x: number; y: number; symbolSize: number[] }[];
-          links: { source: string; target: string }[];
-        }[];
+  it('no drawn edge passes through any node box', async () => {
+    const drawn = await page.getByTestId('topology-svg').evaluate((svg) => {
+      interface El {
+        getAttribute(name: string): string | null;
       }
-      const chart = (
-        el as unknown as {
-          __echarts: { getOption(): Opt; convertToPixel(f: object, v: number[]): number[] };
-        }
-      ).__echarts;
-      const s = chart.getOption().series[0]!;
-      const px = new Map(
-        s.data.map((d) => [d.id, chart.convertToPixel({ seriesIndex: 0 }, [d.x, d.y])]),
-      );
-      const fault = s.data.find((d) => d.id.startsWith('fault:'))!;
-      const [fx, fy] = px.get(fault.id)!;
-      const [w, h] = fault.symbolSize;
-      const inBox = (x: number, y: number): boolean =>
-        Math.abs(x - fx!) <= w! / 2 && Math.abs(y - fy!) <= h! / 2;
-      const bad: string[] = [];
-      for (const l of s.links) {
-        if (l.source === fault.id || l.target === fault.id) continue;
-        const [ax, ay] = px.get(l.source)!;
-        const [bx, by] = px.get(l.target)!;
-        for (let i = 0; i <= 200; i++) {
-          const t = i / 200;
-          if (inBox(ax! + (bx! - ax!) * t, ay! + (by! - ay!) * t)) {
-            bad.push(`${l.source}→${l.target}`);
+      const root = svg as unknown as { querySelectorAll(sel: string): Iterable<El> };
+      const q = (sel: string): El[] => [...root.querySelectorAll(sel)];
+      const boxes = q('[data-testid="topology-node"]').map((g) => {
+        const [x, y, w, h] = (g.getAttribute('data-box') ?? '').split(',').map(Number);
+        return { key: g.getAttribute('data-key') ?? '', x: x!, y: y!, w: w!, h: h! };
+      });
+      const edges = q('[data-testid="topology-edge"]').map((e) => ({
+        name: `${e.getAttribute('data-from')}→${e.getAttribute('data-to')}`,
+        points: (e.getAttribute('points') ?? '')
+          .split(' ')
+          .map((p: string) => p.split(',').map(Number) as [number, number]),
+      }));
+      return { boxes, edges };
+    });
+    assert.ok(
+      drawn.boxes.length >= 13 && drawn.edges.length >= 12,
+      JSON.stringify(drawn).slice(0, 200),
+    );
+    const bad: string[] = [];
+    for (const e of drawn.edges) {
+      for (const b of drawn.boxes) {
+        // Sample each segment; a point strictly inside the box (1 px in) is a crossing.
+        const inside = (x: number, y: number) =>
+          x > b.x + 1 && x < b.x + b.w - 1 && y > b.y + 1 && y < b.y + b.h - 1;
+        for (let i = 1; i < e.points.length; i++) {
+          const [ax, ay] = e.points[i - 1]!;
+          const [bx, by] = e.points[i]!;
+          let hit = false;
+          for (let t = 0; t <= 1 && !hit; t += 1 / 200)
+            hit = inside(ax + (bx - ax) * t, ay + (by - ay) * t);
+          if (hit) {
+            bad.push(`${e.name} through ${b.key}`);
             break;
           }
         }
       }
-      return bad;
-    });
-    assert.deepEqual(crossing, [], 'edges through the fault queue node');
+    }
+    assert.deepEqual(bad, [], 'edges through node boxes');
   });
 });

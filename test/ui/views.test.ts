@@ -118,12 +118,11 @@ describe('ui: views', { skip: skip ?? false }, () => {
 
   it('Topology draws the session objects', async () => {
     await gotoTab(page, 'Topology');
-    await page.getByTestId('topology-graph').locator('canvas').first().waitFor();
+    await page.getByTestId('topology-node').first().waitFor({ timeout: 20000 });
     assert.match(
       (await page.getByTestId('view-topology').textContent()) ?? '',
       /sim · \d+ objects/,
     );
-    await page.waitForTimeout(600);
     await screenshot(page, 'topology');
   });
 

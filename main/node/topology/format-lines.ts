@@ -7,19 +7,13 @@
 import type { HostDevice, HostTopology, IommuGroup } from '../../common/host-topology';
 import { IOMMU_KIND_LABELS } from '../../common/host-topology';
 import { capCell, pasidCell, priCell, unitVersion } from './format';
+import { upstreamBridge } from '../../common/device-search';
 
 const hex = (n: number | undefined, w: number): string =>
   n === undefined ? '?'.repeat(w) : n.toString(16).padStart(w, '0');
 
 const yesNo = (s: boolean | undefined, e: boolean | undefined): string =>
   s ? (e ? 'supported, enabled' : 'supported, disabled') : 'not supported';
-
-/** The PCI address of the bridge above `d`: the parent folder of its sysfs path, when that is a PCI device. */
-export function upstreamBridge(d: HostDevice): string | null {
-  const parts = d.sysfsPath.split('/');
-  const parent = parts[parts.length - 2] ?? '';
-  return /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i.test(parent) ? parent : null;
-}
 
 function deviceCells(d: HostDevice, g: IommuGroup | undefined): string[] {
   const name = [d.vendorName, d.deviceName].filter(Boolean).join(' ');

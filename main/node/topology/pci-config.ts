@@ -9,9 +9,11 @@ import type {
   ConfigAccess,
   PasidState,
   AcsState,
+  PciCapability,
   PriState,
   TopologyProblem,
 } from '../../common/host-topology';
+import { capabilityList } from './pci-cap-list';
 
 export const EXT_CAP_ATS = 0x0f;
 export const EXT_CAP_PRI = 0x13;
@@ -40,6 +42,8 @@ export interface DecodedConfig {
   pasid: PasidState;
   /** Only with full (4096-byte) config space. */
   acs?: AcsState;
+  /** Both capability lists; only when at least 256 bytes could be read. */
+  capabilities?: PciCapability[];
   problems: TopologyProblem[];
 }
 
@@ -246,12 +250,15 @@ export function decodeConfig(bytes: ArrayBuffer, where: string): DecodedConfig {
       ),
     };
   }
+  const capabilities = capabilityList(cfg);
+  const listed = capabilities ? { capabilities } : {};
   if (len < EXTENDED_BYTES) {
     if (hasPcieCapability(cfg)) {
       return {
         access: 'legacy',
         header,
         problems,
+        ...listed,
         ...unknownAll(
           'PCI Express device, but its extended config space (past 256 bytes) is not ' +
             'accessible (no ECAM/MMCONFIG?)',
@@ -260,13 +267,22 @@ export function decodeConfig(bytes: ArrayBuffer, where: string): DecodedConfig {
     }
     // Conventional PCI: extended capabilities cannot exist.
     const none = { supported: false, enabled: false };
-    return { access: 'legacy', header, problems, ats: none, pri: { ...none }, pasid: { ...none } };
+    return {
+      access: 'legacy',
+      header,
+      problems,
+      ...listed,
+      ats: none,
+      pri: { ...none },
+      pasid: { ...none },
+    };
   }
   const caps = extendedCapabilities(cfg, problems, where);
   return {
     access: 'full',
     header,
     problems,
+    ...listed,
     ats: decodeAts(cfg, caps.get(EXT_CAP_ATS)),
     pri: decodePri(cfg, caps.get(EXT_CAP_PRI)),
     pasid: decodePasid(cfg, caps.get(EXT_CAP_PASID)),

@@ -259,6 +259,7 @@ function* scanSteps(root: string, pciIds: PciIds | null): Step {
       d.pri = dec.pri;
       d.pasid = dec.pasid;
       if (dec.acs) d.acs = dec.acs;
+      if (dec.capabilities) d.capabilities = dec.capabilities;
       d.problems.push(...dec.problems);
       const h = dec.header;
       if (h) d.revision = h.revision;
@@ -464,6 +465,7 @@ function* scanSteps(root: string, pciIds: PciIds | null): Step {
             pri: dec.pri,
             pasid: dec.pasid,
             ...(dec.acs ? { acs: dec.acs } : {}),
+            ...(dec.capabilities ? { capabilities: dec.capabilities } : {}),
           });
           d.problems.push(...dec.problems);
           if (dec.header) {

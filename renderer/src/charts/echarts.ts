@@ -1,13 +1,12 @@
 // ECharts, imported piece by piece so the bundle carries only what the views draw.
 import * as echarts from 'echarts/core';
-import { BarChart, GraphChart, LineChart } from 'echarts/charts';
+import { BarChart, LineChart } from 'echarts/charts';
 import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
 
 echarts.use([
   LineChart,
   BarChart,
-  GraphChart,
   GridComponent,
   LegendComponent,
   TooltipComponent,

@@ -8,6 +8,7 @@ import type {
   TopologyUpdate,
 } from '../../../main/common/host-topology';
 import { useCore } from '../transport';
+import { bindUrlState } from '../url-state';
 
 /** How long a change stays highlighted (the CSS fade runs for the same time). */
 export const HIGHLIGHT_MS = 6000;
@@ -27,6 +28,9 @@ export const useHostStore = defineStore('host', () => {
   /** The last 20 changes, newest first, for the view's "recent changes" strip. */
   const recentChanges = ref<(TopologyChange & { at: number })[]>([]);
   const search = ref('');
+  /** Address of the device whose pane is open; kept in the URL (`#device=0000:01:00.0`). */
+  const selected = ref<string | null>(null);
+  bindUrlState('device', selected, { parse: (text) => text, format: (value) => value });
   let sweepTimer: ReturnType<typeof setTimeout> | null = null;
 
   async function load(): Promise<void> {
@@ -67,5 +71,14 @@ export const useHostStore = defineStore('host', () => {
     return highlights.value.get(highlightKey(entity, id));
   }
 
-  return { topology, highlights, recentChanges, search, load, applyUpdate, highlightOf };
+  return {
+    topology,
+    highlights,
+    recentChanges,
+    search,
+    selected,
+    load,
+    applyUpdate,
+    highlightOf,
+  };
 });
