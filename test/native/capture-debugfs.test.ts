@@ -131,3 +131,46 @@ test('helper: no debugfs folder is a named source error; a bad --debugfs-device 
   assert.equal(r.status, 2);
   assert.match(r.stderr, /bad --debugfs-device '\.\.\/x'/);
 });
+
+test('iommuscope activity --json --device: debugfs-unit and device-pasids lines, text block', () => {
+  const cli = path.join(root, 'bin', 'iommuscope.js');
+  const args = [
+    cli,
+    'activity',
+    '--debugfs-dir',
+    fixture,
+    '--debugfs-interval',
+    '200',
+    '--duration',
+    '1',
+    '--device',
+    EDU,
+  ];
+  const env = { ...process.env, IOMMUSCOPE_CAPTURE: helper };
+  const r = spawnSync(process.execPath, [...args, '--json'], { encoding: 'utf8', env });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown> & { type: string });
+  // step: one line per unit and (with --device) only edu's device line, each once
+  const units = lines.filter((l) => l.type === 'debugfs-unit');
+  assert.deepEqual(
+    units.map((u) => u.unit),
+    ['dmar0'],
+  );
+  const devices = lines.filter((l) => l.type === 'device-pasids') as unknown as DevicePasids[];
+  assert.deepEqual(
+    devices.map((d) => [d.device, d.watched, d.pasids.map((p) => p.pasid)]),
+    [[EDU, true, [0]]],
+  );
+  assert.equal(devices[0]!.pasids[0]!.translation?.mappings, 3);
+  // step: the text form shows the unit line and edu's PASID line
+  const t = spawnSync(process.execPath, args, { encoding: 'utf8', env });
+  assert.equal(t.status, 0, t.stderr);
+  assert.match(
+    t.stdout,
+    /debugfs units:\n {2}dmar0 +FSTS 0x0 clean {2}IQ 246\/246 of 256 \(0 pending\)/,
+  );
+  assert.match(t.stdout, /0000:00:05\.0 .* pasid 0 second-stage did 7 3 pages mapped \(watched\)/);
+});
