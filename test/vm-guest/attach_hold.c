@@ -30,9 +30,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: attach_hold VFIO-CDEV IOVA[,IOVA...] -- COMMAND [ARGS...]\n");
     return 2;
   }
-  int iommufd = open("/dev/iommu", O_RDWR);
+  int iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);  // COMMAND must not keep the attach
   if (iommufd < 0) return die("/dev/iommu");
-  int dev = open(argv[1], O_RDWR);
+  int dev = open(argv[1], O_RDWR | O_CLOEXEC);
   if (dev < 0) return die(argv[1]);
   struct vfio_device_bind_iommufd bind = {.argsz = sizeof bind, .iommufd = iommufd};
   if (ioctl(dev, VFIO_DEVICE_BIND_IOMMUFD, &bind)) return die("VFIO_DEVICE_BIND_IOMMUFD");
@@ -46,6 +46,10 @@ int main(int argc, char **argv) {
   for (char *s = argv[2]; *s;) {
     char *end;
     uint64_t iova = strtoull(s, &end, 0);
+    if (end == s || (*end && *end != ',')) {
+      fprintf(stderr, "attach_hold: bad IOVA list '%s'\n", argv[2]);
+      return 2;
+    }
     struct iommu_ioas_map map = {
         .size = sizeof map,
         .flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE,
@@ -55,8 +59,7 @@ int main(int argc, char **argv) {
         .iova = iova,
     };
     if (ioctl(iommufd, IOMMU_IOAS_MAP, &map)) return die("IOMMU_IOAS_MAP");
-    s = *end == ',' ? end + 1 : end;
-    if (end == s && *s) break;
+    s = *end ? end + 1 : end;
   }
   printf("attach_hold: %s attached to IOAS %u, hwpt %u\n", argv[1], alloc.out_ioas_id, attach.pt_id);
   fflush(stdout);
