@@ -110,11 +110,13 @@ bool DebugfsSource::ReadDevice(const std::string& bdf) {
   std::vector<std::string> pasids;
   while (dirent* e = readdir(d)) {
     std::string name = e->d_name;
-    if (name.empty() || name.size() > 7 || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+    bool digits = std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (name.empty() || name.size() > 7 || !digits) continue;
     if (static_cast<int>(pasids.size()) < kMaxPasidDirs) pasids.push_back(name);
   }
   closedir(d);
-  std::sort(pasids.begin(), pasids.end());
+  std::sort(pasids.begin(), pasids.end(),
+            [](const std::string& a, const std::string& b) { return std::stoul(a) < std::stoul(b); });
   for (const auto& p : pasids)
     if (!SendFile(bdf + "/" + p + "/domain_translation_struct")) return false;
   return true;
