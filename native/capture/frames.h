@@ -18,7 +18,7 @@ enum FrameType : uint16_t {
   kTrace = 5,       // u32 cpu, u32 count, then count x (u64 time ns, u32 size, size bytes)
   kTraceLost = 6,   // u32 cpu, u32 zero, u64 records the kernel dropped
   kInterrupts = 7,  // u64 CLOCK_MONOTONIC ns, then the header and IOMMU lines of /proc/interrupts
-  kDebugfs = 8,     // "name\n" then the file's text
+  kDebugfs = 8,     // "path\n" + text; "path\ttruncated\n" + text; "path\terror ERRNO\n" + detail
   kKmsgLost = 9,    // read() said EPIPE: records were overwritten (the app sees the seq gap)
   kReady = 10,      // JSON: every source opened, capabilities dropped
   kCounts = 11,     // JSON: high-rate tracepoints counted in the helper (trace_counts.h), per interval

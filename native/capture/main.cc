@@ -1,8 +1,9 @@
 // iommuscope-capture: the small privileged side of iommuscope's activity
 // view (the dumpcap pattern). It keeps only cap_syslog (kmsg under
 // dmesg_restrict), cap_perfmon (system-wide tracepoints) and
-// cap_dac_read_search (tracefs ids/formats, Intel debugfs), drops the rest
-// at start, opens its sources, drops every capability, and streams frames
+// cap_dac_read_search (tracefs ids/formats, Intel debugfs, whose folder it
+// keeps open: debugfs_source.h), drops the rest at start, opens its
+// sources, drops every capability, and streams frames
 // (frames.h) on stdout to the unprivileged app. It exits when stdin closes
 // (the app went away) or on SIGTERM/SIGINT.
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "caps.h"
+#include "debugfs_source.h"
 #include "frames.h"
 #include "trace_source.h"
 
@@ -36,6 +38,8 @@ struct Options {
   bool check = false;
   bool rawTrace = false;
   unsigned intervalMs = 1000;
+  unsigned debugfsIntervalMs = 5000;
+  std::vector<std::string> debugfsDevices;
   // 128 data pages + 1 = 516 KiB per CPU: exactly perf_event_mlock_kb, so no CAP_IPC_LOCK.
   unsigned ringPages = 128;
   std::string tracefs;
@@ -55,8 +59,11 @@ void Usage() {
           "usage: iommuscope-capture [--no-kmsg] [--no-trace] [--no-interrupts] [--no-debugfs]\n"
           "         [--kmsg-history] [--interval-ms N] [--ring-pages N] [--tracefs DIR]\n"
           "         [--events sys:name,...] [--raw-trace] [--check]\n"
+          "         [--debugfs-dir DIR] [--debugfs-interval-ms N] [--debugfs-device ssss:bb:dd.f]...\n"
           "Streams IOMMU activity frames on stdout for iommuscope (not for terminals).\n"
-          "--check opens every source, reports each on stderr and exits (0: all open).\n");
+          "--check opens every source, reports each on stderr and exits (0: all open).\n"
+          "stdin takes lines 'watch-device ssss:bb:dd.f' (read that device's debugfs\n"
+          "translation structures every debugfs interval) and 'read-debugfs' (now).\n");
 }
 
 bool ParseArgs(int argc, char** argv, Options* o) {
@@ -76,10 +83,19 @@ bool ParseArgs(int argc, char** argv, Options* o) {
     else if (a == "--kmsg-history") o->kmsgHistory = true;
     else if (a == "--check") o->check = true;
     else if (a == "--raw-trace") o->rawTrace = true;
-    else if (a == "--interval-ms" || a == "--ring-pages" || a == "--tracefs" || a == "--events") {
+    else if (a == "--interval-ms" || a == "--ring-pages" || a == "--tracefs" || a == "--events" ||
+             a == "--debugfs-interval-ms" || a == "--debugfs-device" || a == "--debugfs-dir") {
       const char* v = value(a.c_str());
       if (!v) return false;
       if (a == "--tracefs") o->tracefs = v;
+      else if (a == "--debugfs-dir") o->debugfsDir = v;
+      else if (a == "--debugfs-device") {
+        if (!IsPciAddress(v)) {
+          fprintf(stderr, "iommuscope-capture: bad --debugfs-device '%s' (ssss:bb:dd.f, lower case)\n", v);
+          return false;
+        }
+        o->debugfsDevices.push_back(v);
+      }
       else if (a == "--events") {
         std::string s = v;
         size_t p = 0;
@@ -98,7 +114,9 @@ bool ParseArgs(int argc, char** argv, Options* o) {
                   a == "--ring-pages" ? " (a power of two up to 1024)" : "");
           return false;
         }
-        (a == "--interval-ms" ? o->intervalMs : o->ringPages) = static_cast<unsigned>(n);
+        (a == "--interval-ms"           ? o->intervalMs
+         : a == "--debugfs-interval-ms" ? o->debugfsIntervalMs
+                                        : o->ringPages) = static_cast<unsigned>(n);
       }
     } else if (a == "--help" || a == "-h") {
       Usage();
@@ -225,16 +243,13 @@ bool SendInterrupts(int fd) {
   return WriteFrame(kInterrupts, out);
 }
 
-bool SendDebugfs(int fd, const char* name) {
-  std::string text = std::string(name) + "\n";
-  char buf[16384];
-  ssize_t n;
-  off_t off = 0;
-  while ((n = pread(fd, buf, sizeof buf, off)) > 0 && text.size() < kMaxFrame / 2) {
-    text.append(buf, static_cast<size_t>(n));
-    off += n;
-  }
-  return WriteFrame(kDebugfs, text);
+// Lines on stdin from the app: "watch-device BDF" and "read-debugfs".
+bool OnCommand(const std::string& line, DebugfsSource* debugfs) {
+  const std::string watch = "watch-device ";
+  if (line.compare(0, watch.size(), watch) == 0) return debugfs->Watch(line.substr(watch.size()));
+  if (line == "read-debugfs") return debugfs->ReadAll();
+  fprintf(stderr, "iommuscope-capture: unknown command on stdin: '%.40s'\n", line.c_str());
+  return true;
 }
 
 }  // namespace
@@ -297,22 +312,8 @@ int main(int argc, char** argv) {
     r.detail = r.ok ? "/proc/interrupts" : std::string("/proc/interrupts: ") + strerrorname_np(errno);
     rep.Report("interrupts", r);
   }
-  int regsetFd = -1;
-  if (o.debugfs) {
-    SourceReport r;
-    std::string path = o.debugfsDir + "/iommu_regset";
-    regsetFd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (regsetFd >= 0) {
-      r.ok = true;
-      r.detail = path;
-    } else {
-      int e = errno;
-      r.detail = path + ": " + strerrorname_np(e);
-      if (e == EACCES || e == EPERM) r.needCap = "cap_dac_read_search";
-      else r.detail += " (debugfs not mounted, or not an Intel IOMMU)";
-    }
-    rep.Report("debugfs", r);
-  }
+  DebugfsSource debugfs;
+  if (o.debugfs) rep.Report("debugfs", debugfs.Open(o.debugfsDir));
   // Every source is open: nothing below needs a capability.
   err = DropAll();
   if (!err.empty()) {
@@ -327,7 +328,11 @@ int main(int argc, char** argv) {
   if (kmsgFd >= 0) fds.push_back({kmsgFd, POLLIN, 0});
   for (int fd : trace.PollFds()) fds.push_back({fd, POLLIN, 0});
   uint64_t nextIrq = 0;
-  uint64_t nextRegset = 0;
+  uint64_t nextDebugfs = 0;
+  std::string commands;
+  if (debugfs.ok())
+    for (const auto& d : o.debugfsDevices)
+      if (!debugfs.Watch(d, false)) return 0;
   while (!g_stop) {
     uint64_t now = NowNs();
     if (now >= nextIrq) {
@@ -335,9 +340,9 @@ int main(int argc, char** argv) {
       if (!trace.Drain() || !WriteFrame(kCounts, trace.TakeCounts())) break;
       nextIrq = now + o.intervalMs * 1000000ull;
     }
-    if (regsetFd >= 0 && now >= nextRegset) {
-      if (!SendDebugfs(regsetFd, "iommu_regset")) break;
-      nextRegset = now + 5000000000ull;
+    if (debugfs.ok() && now >= nextDebugfs) {
+      if (!debugfs.ReadAll()) break;
+      nextDebugfs = now + o.debugfsIntervalMs * 1000000ull;
     }
     // Wake at least every 100 ms so trace rings below the watermark still drain.
     int r = poll(fds.data(), fds.size(), 100);
@@ -347,6 +352,14 @@ int main(int argc, char** argv) {
       char b[256];
       ssize_t n = read(STDIN_FILENO, b, sizeof b);
       if (n == 0) break;  // the app closed our stdin
+      if (n > 0) commands.append(b, static_cast<size_t>(n));
+      bool alive = true;
+      for (size_t nl; alive && (nl = commands.find('\n')) != std::string::npos;) {
+        alive = OnCommand(commands.substr(0, nl), &debugfs);
+        commands.erase(0, nl + 1);
+      }
+      if (!alive) break;
+      if (commands.size() > 256) commands.clear();  // not a command line: drop it
     }
     if (kmsgFd >= 0 && !DrainKmsg(kmsgFd)) break;
     if (!trace.Drain()) break;

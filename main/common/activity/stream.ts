@@ -1,6 +1,7 @@
 // What the activity core streams to its consumers (CLI NDJSON, dashboard):
 // the decoded kernel events with wall-clock times and the device resolved to
 // the Host view's group and driver, source states, and per-second rates.
+import type { DebugfsActivity, DebugfsUnit, DevicePasids } from '../debugfs/events';
 import type { DmaFault, IommuMessage, KmsgGap, SuppressedMessages, UnparsedLine } from './types';
 
 export interface ResolvedDevice {
@@ -47,7 +48,8 @@ export type ActivityEvent =
   | KmsgGap
   | TopologyActivity
   | TraceFault
-  | SourceState;
+  | SourceState
+  | DebugfsActivity;
 
 // --- rates: one event per interval -------------------------------------------
 // map/unmap tracepoints carry no unit or device (iommu_map() knows only the
@@ -107,4 +109,6 @@ export interface ActivitySnapshot {
   sources: SourceState[];
   events: ActivityEvent[];
   rates: RatesEvent[];
+  /** The newest debugfs state per unit and device (absent from older cores). */
+  debugfs?: { units: DebugfsUnit[]; devices: DevicePasids[] };
 }

@@ -24,6 +24,7 @@ import {
   type TraceFormat,
 } from '../../common/activity/trace-format';
 import type { KmsgActivity } from '../../common/activity/types';
+import { DebugfsState, MAX_WATCHED } from './debugfs-state';
 import { FRAME, FrameReader, traceSamples, type HelperCounts } from './frames';
 import { findCaptureHelper } from './helper-path';
 import { RateCounter, type RatesEvent } from './rates';
@@ -43,6 +44,10 @@ export interface ActivityOptions {
   units?: string[];
   /** Called on attach/group events so the caller can rescan the topology. */
   onTopologyChange?: () => void;
+  /** Devices whose debugfs page tables the helper reads from the start (ssss:bb:dd.f). */
+  watchDevices?: string[];
+  /** Ask the helper to read the debugfs page tables of each device that faults (default true). */
+  watchFaultingDevices?: boolean;
   /** History bounds. */
   maxEvents?: number;
   maxRates?: number;
@@ -69,6 +74,8 @@ export class ActivityCore {
   private prevIrq: { at: number; lines: IommuInterrupt[] } | null = null;
   private stderr = '';
   private readonly resolve: (device: string) => ResolvedDevice;
+  /** Intel debugfs: per unit registers/queues, per device live PASIDs (debugfs-state.ts). */
+  readonly debugfs: DebugfsState;
   readonly sources = new Map<string, SourceState>();
   readonly events: ActivityEvent[] = [];
   readonly rateHistory: RatesEvent[] = [];
@@ -80,6 +87,7 @@ export class ActivityCore {
   constructor(private readonly opts: ActivityOptions = {}) {
     this.resolve = opts.resolve ?? (() => ({ group: null, driver: null }));
     this.rates = new RateCounter(this.resolve);
+    this.debugfs = new DebugfsState(this.resolve);
     this.rates.knownUnits(opts.units ?? []);
   }
 
@@ -130,7 +138,14 @@ export class ActivityCore {
       this.startDirectInterrupts(intervalMs);
       return;
     }
-    const args = ['--interval-ms', String(intervalMs), ...(this.opts.helperArgs ?? [])];
+    const watch = (this.opts.watchDevices ?? []).slice(0, MAX_WATCHED);
+    for (const d of watch) this.debugfs.watched.add(d);
+    const args = [
+      '--interval-ms',
+      String(intervalMs),
+      ...watch.flatMap((d) => ['--debugfs-device', d]),
+      ...(this.opts.helperArgs ?? []),
+    ];
     const child = spawn(helper, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     const ready = new Promise<void>((resolve) => {
@@ -267,6 +282,10 @@ export class ActivityCore {
       case FRAME.traceLost:
         this.rates.lostTrace += Number(p.readBigUInt64LE(8));
         break;
+      case FRAME.debugfs:
+        // Off the hot path: a few frames every debugfs interval (5 s by default).
+        for (const e of this.debugfs.onFrame(p, Date.now())) this.emit(e);
+        break;
       case FRAME.interrupts:
         this.onInterrupts(
           Number(p.readBigUInt64LE(0) / 1_000_000n),
@@ -289,6 +308,7 @@ export class ActivityCore {
         };
         this.rates.fault(f.unit ?? this.unitOfDevice(f.device), f.device, time);
         this.emit(f);
+        if (f.device && this.opts.watchFaultingDevices !== false) this.watchDevice(f.device);
       } else if (a.type === 'suppressed' || a.type === 'iommu-message') {
         this.emit({ ...a, time: wallClockOf(a.bootUs / 1000) });
       } else {
@@ -301,6 +321,20 @@ export class ActivityCore {
         this.onKmsg(this.kmsg.flush());
       }, KMSG_FLUSH_MS);
     }
+  }
+
+  /**
+   * Has the helper read `device`'s debugfs page tables every debugfs interval
+   * (and now). False when it is not a PCI address, MAX_WATCHED are watched, or
+   * no helper runs; true when it is (or already was) watched.
+   */
+  watchDevice(device: string): boolean {
+    if (this.debugfs.watched.has(device)) return true;
+    if (!/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(device)) return false;
+    if (this.debugfs.watched.size >= MAX_WATCHED || !this.child?.stdin?.writable) return false;
+    this.debugfs.watched.add(device);
+    this.child.stdin.write(`watch-device ${device}\n`);
+    return true;
   }
 
   /** Intel fault lines name no unit: take it from the topology's device. */

@@ -46,6 +46,8 @@ export interface TopState {
   suppressed: number;
   unparsed: number;
   topology: string[];
+  /** Lines appended at the end (the debugfs block: activity-debugfs-format.ts). */
+  extra?: string[];
 }
 
 export function formatTop(s: TopState): string {
@@ -87,6 +89,7 @@ export function formatTop(s: TopState): string {
   out.push(...(s.faults.length ? s.faults.slice(-10).map(faultLine) : ['  none']));
   if (s.topology.length)
     out.push('', 'topology changes:', ...s.topology.slice(-5).map((t) => `  ${escapeTerminal(t)}`));
+  out.push(...(s.extra ?? []));
   return `${out.join('\n')}\n`;
 }
 
@@ -100,6 +103,13 @@ export function matchesFilter(e: ActivityEvent, f: { device?: string; unit?: str
     );
   if (e.type === 'topology' || e.type === 'trace-fault')
     return f.device === undefined || e.device === f.device;
+  if (e.type === 'debugfs-unit') return f.unit === undefined || e.unit === f.unit;
+  if (e.type === 'device-pasids')
+    return (
+      (f.device === undefined || e.device === f.device) &&
+      (f.unit === undefined || e.unit === f.unit)
+    );
+  if (e.type === 'debugfs-file') return true;
   return (
     e.type === 'source' || e.type === 'kmsg-gap' || e.type === 'unparsed' || e.type === 'suppressed'
   );

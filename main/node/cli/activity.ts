@@ -2,10 +2,12 @@
 // from the kernel log, tracepoint rates, IOMMU interrupts) through the
 // capture helper. NDJSON with --json, a top-like screen otherwise.
 import type { ActivityEvent, SourceState, TimedFault } from '../../common/activity/stream';
+import type { DebugfsFile, DebugfsUnit, DevicePasids } from '../../common/debugfs/events';
 import { ActivityCore } from '../activity/activity-core';
 import type { RatesEvent } from '../activity/rates';
 import { TopologyResolver } from '../activity/topology-resolver';
 import { flagHelp, numberFlag, parseFlags, UsageError } from './args';
+import { debugfsBlock } from './activity-debugfs-format';
 import { faultJson, filterRates, formatTop, matchesFilter, type TopState } from './activity-format';
 import type { Subcommand } from './main';
 
@@ -20,6 +22,16 @@ const FLAGS = {
   interval: { type: 'string', value: 'MS', help: 'rates interval (default 1000)' },
   duration: { type: 'string', value: 'S', help: 'stop after S seconds (default: until Ctrl-C)' },
   'no-helper': { type: 'boolean', help: 'do not run iommuscope-capture (interrupts only)' },
+  'debugfs-dir': {
+    type: 'string',
+    value: 'DIR',
+    help: 'read Intel debugfs from DIR (default /sys/kernel/debug/iommu/intel)',
+  },
+  'debugfs-interval': {
+    type: 'string',
+    value: 'MS',
+    help: 'how often the helper rereads debugfs (default 5000)',
+  },
   help: { type: 'boolean', help: 'this help' },
 } as const;
 
@@ -34,6 +46,8 @@ function helpText(): string {
     'cap_syslog (when kernel.dmesg_restrict=1), cap_perfmon and cap_dac_read_search:',
     '  sudo setcap cap_syslog,cap_perfmon,cap_dac_read_search+ep <path>/iommuscope-capture',
     'Without them it says which source is missing and shows what it can read.',
+    'Intel debugfs (registers, queues, live PASIDs per device) is reread every',
+    '--debugfs-interval; the page tables of --device and of each faulting device too.',
     '',
     flagHelp(FLAGS),
   ].join('\n');
@@ -70,9 +84,22 @@ export async function activityCommand(argv: string[]): Promise<number> {
     );
     return 1;
   }
+  const debugfsMs =
+    flags['debugfs-interval'] === undefined
+      ? null
+      : numberFlag('debugfs-interval', flags['debugfs-interval'], {
+          integer: true,
+          min: 100,
+          max: 600000,
+        });
   const core = new ActivityCore({
     helper: flags['no-helper'] ? null : undefined,
-    helperArgs: flags.history ? ['--kmsg-history'] : [],
+    helperArgs: [
+      ...(flags.history ? ['--kmsg-history'] : []),
+      ...(flags['debugfs-dir'] !== undefined ? ['--debugfs-dir', flags['debugfs-dir']] : []),
+      ...(debugfsMs !== null ? ['--debugfs-interval-ms', String(debugfsMs)] : []),
+    ],
+    watchDevices: filter.device !== undefined ? [filter.device] : [],
     intervalMs,
     resolve: topo.resolve,
     units: topo.units,
@@ -90,6 +117,10 @@ export async function activityCommand(argv: string[]): Promise<number> {
     unparsed: 0,
     topology: [],
   };
+  // Newest Intel debugfs state, by unit, device and file.
+  const debugfsUnits = new Map<string, DebugfsUnit>();
+  const devicePasids = new Map<string, DevicePasids>();
+  const debugfsFiles = new Map<string, DebugfsFile>();
   const write = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
   core.on((e: ActivityEvent | RatesEvent) => {
     if (e.type === 'rates') {
@@ -97,6 +128,11 @@ export async function activityCommand(argv: string[]): Promise<number> {
       if (json) write(r);
       else {
         top.rates = r;
+        top.extra = debugfsBlock(
+          [...debugfsUnits.values()],
+          [...devicePasids.values()],
+          [...debugfsFiles.values()],
+        );
         process.stdout.write(`${tty ? '\x1b[H\x1b[2J' : ''}${formatTop(top)}${tty ? '' : '\n'}`);
       }
       return;
@@ -117,6 +153,9 @@ export async function activityCommand(argv: string[]): Promise<number> {
       if (top.faults.length > 100) top.faults.shift();
     } else if (e.type === 'suppressed') top.suppressed += e.count;
     else if (e.type === 'unparsed') top.unparsed++;
+    else if (e.type === 'debugfs-unit') debugfsUnits.set(e.unit, e);
+    else if (e.type === 'device-pasids') devicePasids.set(e.device, e);
+    else if (e.type === 'debugfs-file') debugfsFiles.set(e.file, e);
     else if (e.type === 'topology')
       top.topology.push(`${e.change} ${e.device}${e.group !== null ? ` group ${e.group}` : ''}`);
   });

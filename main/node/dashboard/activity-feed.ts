@@ -81,6 +81,10 @@ export class ActivityFeed {
       sources: [...this.core.sources.values()],
       events: this.core.events.filter((e) => e.type !== 'source').slice(-SNAPSHOT_EVENTS),
       rates: this.core.rateHistory.slice(-SNAPSHOT_RATES),
+      debugfs: {
+        units: [...this.core.debugfs.units.values()],
+        devices: [...this.core.debugfs.devices.values()],
+      },
     };
   }
 

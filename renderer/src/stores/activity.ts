@@ -10,6 +10,7 @@ import type {
   SourceState,
   TimedFault,
 } from '../../../main/common/activity/stream';
+import type { DebugfsUnit, DevicePasids } from '../../../main/common/debugfs/events';
 import { useCore } from '../transport';
 
 const MAX_FAULTS = 2000;
@@ -32,13 +33,33 @@ export const useActivityStore = defineStore('activity', () => {
   const dropped = ref(0);
   const filter = ref({ device: '', unit: '', reason: '' });
   const byDevice = shallowRef(new Map<string, DeviceFaultSummary>());
+  // Intel debugfs: the newest state per unit and per device (live PASIDs).
+  const debugfsUnits = shallowRef(new Map<string, DebugfsUnit>());
+  const devicePasids = shallowRef(new Map<string, DevicePasids>());
+
+  function addDebugfs(units: DebugfsUnit[], devices: DevicePasids[]): void {
+    if (units.length) {
+      const m = new Map(debugfsUnits.value);
+      for (const u of units) m.set(u.unit, u);
+      debugfsUnits.value = m;
+    }
+    if (devices.length) {
+      const m = new Map(devicePasids.value);
+      for (const d of devices) m.set(d.device, d);
+      devicePasids.value = m;
+    }
+  }
 
   function add(events: ActivityEvent[]): void {
     const newFaults: TimedFault[] = [];
     const rest: ActivityEvent[] = [];
     const dev = new Map(byDevice.value);
+    const units: DebugfsUnit[] = [];
+    const pasids: DevicePasids[] = [];
     for (const e of events) {
-      if (e.type === 'dma-fault') {
+      if (e.type === 'debugfs-unit') units.push(e);
+      else if (e.type === 'device-pasids') pasids.push(e);
+      else if (e.type === 'dma-fault') {
         newFaults.push(e);
         if (e.device) dev.set(e.device, { count: (dev.get(e.device)?.count ?? 0) + 1, last: e });
       } else if (e.type === 'source') {
@@ -52,6 +73,7 @@ export const useActivityStore = defineStore('activity', () => {
     if (newFaults.length) faults.value = [...faults.value, ...newFaults].slice(-MAX_FAULTS);
     if (rest.length) others.value = [...others.value, ...rest].slice(-MAX_EVENTS);
     byDevice.value = dev;
+    addDebugfs(units, pasids);
   }
 
   function applyBatch(b: ActivityBatch): void {
@@ -68,8 +90,11 @@ export const useActivityStore = defineStore('activity', () => {
     faults.value = [];
     others.value = [];
     byDevice.value = new Map();
+    debugfsUnits.value = new Map();
+    devicePasids.value = new Map();
     suppressed.value = unparsed.value = 0;
     add(s.events);
+    addDebugfs(s.debugfs?.units ?? [], s.debugfs?.devices ?? []);
     rates.value = s.rates.slice(-MAX_RATES);
   }
 
@@ -99,6 +124,8 @@ export const useActivityStore = defineStore('activity', () => {
     dropped,
     filter,
     byDevice,
+    debugfsUnits,
+    devicePasids,
     filtered,
     units,
     reasons,
