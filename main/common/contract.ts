@@ -69,6 +69,34 @@ export const faultFilter = object({
 });
 export type FaultFilter = Infer<typeof faultFilter>;
 
+/** Columns the fault table can be sorted by (FaultRow fields; time = readMs). */
+export const sortKeys = [
+  'group',
+  'time',
+  'dev',
+  'pasid',
+  'grpid',
+  'perm',
+  'addr',
+  'pages',
+  'state',
+  'by',
+  'latency',
+  'cookie',
+] as const;
+export type SortKey = (typeof sortKeys)[number];
+
+/**
+ * Sort order of faults.query: by `key`, ties by group (ascending, so the
+ * order is stable). Rows without the value (no PASID; by and latency while
+ * pending) come last in either direction.
+ */
+export const faultSort = object({
+  key: literal(...sortKeys),
+  dir: literal('asc', 'desc'),
+});
+export type FaultSort = Infer<typeof faultSort>;
+
 /** One row of the fault table: a page request group. */
 export interface FaultRow {
   /** The group's identity (decimal sequence number); rows are in group order. */
@@ -269,8 +297,12 @@ export const requests = {
       offset: number({ int: true, min: 0 }),
       limit: number({ int: true, min: 1, max: MAX_QUERY_ROWS }),
       filter: optional(faultFilter),
+      /** Default: group order, ascending. */
+      sort: optional(faultSort),
+      /** Also answer where this group is under the filter and sort (`at`, null when absent). */
+      locate: optional(groupId),
     }),
-    result: trusted<{ total: number; rows: FaultRow[] }>('rows'),
+    result: trusted<{ total: number; rows: FaultRow[]; at?: number | null }>('rows'),
   },
   /** null when the group is not (or no longer) in the fault log. */
   'faults.detail': {

@@ -590,7 +590,9 @@ export class CoreService {
       },
 
       'faults.query': async (p) =>
-        this.view ? this.view.log.query(p.offset, p.limit, p.filter) : { total: 0, rows: [] },
+        this.view
+          ? this.view.log.query(p.offset, p.limit, p.filter, p.sort, p.locate)
+          : { total: 0, rows: [], ...(p.locate !== undefined ? { at: null } : {}) },
 
       'faults.stats': async (p) =>
         this.view
