@@ -353,9 +353,11 @@ export class FaultLog {
     const c = this.rows;
     const rows: FaultRow[] = [];
     const plain = !sort || (sort.key === 'group' && sort.dir === 'asc');
-    if (plain && locate === undefined && isEmptyFilter(filter) && c.dense) {
+    if (plain && isEmptyFilter(filter) && c.dense) {
       for (let p = c.head + offset; p < c.end && rows.length < limit; p++) rows.push(this.rowAt(p));
-      return { total: c.live, rows };
+      if (locate === undefined) return { total: c.live, rows };
+      const pos = this.rows.find(Number(locate));
+      return { total: c.live, rows, at: pos < 0 ? null : pos - c.head };
     }
     const m = this.matching(filter ?? {});
     const order = plain ? m : this.sorted(m, filter ?? {}, sort);
