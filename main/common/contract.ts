@@ -205,6 +205,14 @@ export interface RateSeries {
   points: number[];
 }
 
+/** rates.history's answer: `points` of each series are bucketMs wide, the last ending at tEndMs. */
+export interface RateHistoryView {
+  bucketMs: number;
+  tEndMs: number;
+  byDevice: RateSeries[];
+  byPasid: RateSeries[];
+}
+
 /**
  * One coalesced update. Counters move every frame; `rates` and `latency`
  * come only when the chart is due (about twice a second), so renderer work
@@ -324,6 +332,18 @@ export const requests = {
       maxConversations: optional(number({ int: true, min: 1, max: MAX_STATS_ROWS })),
     }),
     result: trusted<FaultStats>('FaultStats'),
+  },
+  /**
+   * The core's rate history for the Live charts' long windows (it outlives
+   * the renderer): the last `seconds` (up to 24 h) at 1 s (up to 10 min) or
+   * 10 s resolution, averaged down to at most `points` points per series.
+   */
+  'rates.history': {
+    params: object({
+      seconds: number({ int: true, min: 10, max: 86_400 }),
+      points: optional(number({ int: true, min: 10, max: 2000 })),
+    }),
+    result: trusted<RateHistoryView>('RateHistoryView'),
   },
   /** Answers every pending group, or exactly the pending groups matching `filter`. */
   'faults.drain': {
