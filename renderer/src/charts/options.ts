@@ -8,10 +8,13 @@ import { axisStyle, palette, type EChartsCoreOption } from './echarts';
 
 const textStyle = { color: '#c5ccd8', fontSize: 11 };
 
+/** Session time as m:ss, or h:mm:ss past the hour (long windows). */
 function mmss(seconds: number): string {
-  const m = Math.floor(seconds / 60);
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
   const s = Math.floor(seconds % 60);
-  return `${m}:${String(s).padStart(2, '0')}`;
+  const ss = String(s).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
 export function rateOption(w: RateWindow): EChartsCoreOption {

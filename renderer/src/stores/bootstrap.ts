@@ -8,6 +8,7 @@ import { useAppStore } from './app';
 import { useFaultsStore } from './faults';
 import { useHostStore } from './host';
 import { useLiveStore } from './live';
+import { useRateArchiveStore } from './rate-archive';
 import { useSessionStore } from './session';
 import { useTopologyStore } from './topology';
 
@@ -50,6 +51,7 @@ export function bootstrapStores(pinia: Pinia): void {
         ]);
         faults.reload(true);
         await core.request('stream.resync', {});
+        await useRateArchiveStore(pinia).seedLive();
       } catch (err) {
         app.notify('error', `Loading state from the core failed: ${errorMessage(err)}`);
       }
