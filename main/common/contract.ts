@@ -66,6 +66,10 @@ export const faultFilter = object({
   addrMin: optional(hex),
   addrMax: optional(hex),
   state: optional(literal('pending', 'success', 'invalid')),
+  /** Read at or after this many ms since the session started (a range brushed on a chart). */
+  readMsMin: optional(number({ min: 0 })),
+  /** Read at or before this many ms since the session started. */
+  readMsMax: optional(number({ min: 0 })),
 });
 export type FaultFilter = Infer<typeof faultFilter>;
 

@@ -134,3 +134,26 @@ test('the contract refuses an unknown sort key or direction and an extra field',
     /params\.locate/,
   );
 });
+
+test('a read-time range (brushed on a chart) narrows the query, also with text and sort', () => {
+  // floodBatch reads group k at k µs: groups 1..30 at 0.000 .. 0.029 ms.
+  const log = latencyLog();
+  const r = log.query(0, 30, { readMsMin: 0.005, readMsMax: 0.009 });
+  assert.deepEqual(groups(r.rows), [6, 7, 8, 9, 10]);
+  const both = log.query(0, 30, { readMsMin: 0.005, readMsMax: 0.009, filter: 'dev == 2' });
+  assert.deepEqual(groups(both.rows), [6, 10], 'AND with the filter text');
+  const sorted = log.query(0, 30, { readMsMin: 0.005 }, { key: 'group', dir: 'desc' });
+  assert.equal(sorted.total, 25);
+  assert.equal(sorted.rows[0]!.group, '30');
+  // Negative: an empty range matches nothing; a negative bound is refused by the contract.
+  assert.equal(log.query(0, 30, { readMsMin: 1, readMsMax: 0.5 }).total, 0);
+  assert.throws(
+    () =>
+      validate(
+        requests['faults.query'].params,
+        { offset: 0, limit: 1, filter: { readMsMin: -1 } },
+        'p',
+      ),
+    /p\.filter\.readMsMin: -1 is outside/,
+  );
+});

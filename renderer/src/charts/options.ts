@@ -48,6 +48,14 @@ export function rateOption(w: RateWindow): EChartsCoreOption {
       ...axisStyle,
       axisLabel: { ...axisStyle.axisLabel, formatter: (v: number) => fmtCompact(v) },
     },
+    // Brushing picks a time range (EChart arms it); no toolbox button needed.
+    brush: {
+      xAxisIndex: 0,
+      brushType: 'lineX',
+      brushMode: 'single',
+      transformable: false,
+      brushStyle: { color: 'rgba(91,155,213,0.2)', borderColor: '#5b9bd5', borderWidth: 1 },
+    },
     series: w.series.map((s) => ({
       id: s.key,
       name: s.label,

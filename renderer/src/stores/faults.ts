@@ -307,9 +307,30 @@ export const useFaultsStore = defineStore('faults', () => {
     return applyFilter(text.trim() ? { ...rest, filter: text.trim() } : rest);
   }
 
-  /** Sets the structured quick filters, keeping the display-filter text. */
+  /** The parts of the filter the quick-filter form does not own: the text and the time range. */
+  function keptParts(): FaultFilter {
+    const { filter: text, readMsMin, readMsMax } = filter.value;
+    return {
+      ...(text ? { filter: text } : {}),
+      ...(readMsMin !== undefined ? { readMsMin } : {}),
+      ...(readMsMax !== undefined ? { readMsMax } : {}),
+    };
+  }
+
+  /** Sets the structured quick filters, keeping the display-filter text and the time range. */
   function applyStructured(next: FaultFilter): string | null {
-    return applyFilter(filter.value.filter ? { ...next, filter: filter.value.filter } : next);
+    return applyFilter({ ...next, ...keptParts() });
+  }
+
+  /** Narrows the table to groups read in [fromMs, toMs] (session ms); null clears the range. */
+  function applyTimeRange(range: { fromMs: number; toMs: number } | null): string | null {
+    const rest: FaultFilter = { ...filter.value };
+    delete rest.readMsMin;
+    delete rest.readMsMax;
+    if (!range) return applyFilter(rest);
+    const fromMs = Math.max(0, Math.min(range.fromMs, range.toMs));
+    const toMs = Math.max(0, range.fromMs, range.toMs);
+    return applyFilter({ ...rest, readMsMin: fromMs, readMsMax: toMs });
   }
 
   /**
@@ -590,6 +611,7 @@ export const useFaultsStore = defineStore('faults', () => {
     filterText,
     applyFilterText,
     applyStructured,
+    applyTimeRange,
     pendingMatching,
     moveCursor,
     setCursor,
