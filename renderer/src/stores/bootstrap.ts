@@ -1,6 +1,7 @@
 // Wires core events into the stores and reloads every store after each
 // (re)connection, then asks the core to resync its stream.
 import type { Pinia } from 'pinia';
+import { watch } from 'vue';
 import { errorMessage } from '../format';
 import { onConnected, useCore } from '../transport';
 import { useActivityStore } from './activity';
@@ -9,6 +10,7 @@ import { useFaultsStore } from './faults';
 import { useHostStore } from './host';
 import { useLiveStore } from './live';
 import { useRateArchiveStore } from './rate-archive';
+import { useAlarmsStore } from './alarms';
 import { useSessionStore } from './session';
 import { useTopologyStore } from './topology';
 
@@ -21,10 +23,20 @@ export function bootstrapStores(pinia: Pinia): void {
   const session = useSessionStore(pinia);
   const topology = useTopologyStore(pinia);
   const activity = useActivityStore(pinia);
+  const alarms = useAlarmsStore(pinia);
+  watch(
+    () => host.topology,
+    (t) => alarms.checkHost(t),
+  );
+  watch(
+    () => activity.faults,
+    (f) => alarms.checkActivity(f),
+  );
 
   core.on('frame', (f) => {
     live.applyFrame(f);
     faults.onFrame(f);
+    alarms.checkFrame(f);
   });
   core.on('host.changed', (u) => host.applyUpdate(u));
   core.on('session.changed', (s) => {
