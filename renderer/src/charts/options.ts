@@ -45,7 +45,11 @@ function alarmMarks(w: RateWindow, marks: RateMarks | undefined): object {
             symbol: 'none',
             animation: false,
             lineStyle: { color: ALARM_COLOUR, type: 'dashed' },
-            label: { color: ALARM_COLOUR, formatter: `alarm > ${fmtCompact(marks.line)}/s` },
+            label: {
+              color: ALARM_COLOUR,
+              position: 'insideEndTop',
+              formatter: `alarm > ${fmtCompact(marks.line)}/s`,
+            },
             data: [{ yAxis: marks.line, name: 'rate alarm' }],
           },
         }
