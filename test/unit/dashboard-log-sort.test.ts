@@ -157,3 +157,29 @@ test('a read-time range (brushed on a chart) narrows the query, also with text a
     /p\.filter\.readMsMin: -1 is outside/,
   );
 });
+
+test('integer keys (packed sort) order like a plain comparator, ties by group, both directions', () => {
+  const log = new FaultLog({ startNs: 0 });
+  log.ingest(floodBatch(500, 1, { devices: 7, pasids: 5 }));
+  const all = log.query(0, 500).rows;
+  for (const key of ['dev', 'pasid', 'grpid', 'cookie', 'perm'] as const) {
+    for (const dir of ['asc', 'desc'] as const) {
+      const value = (r: (typeof all)[number]): number =>
+        key === 'dev'
+          ? r.devId
+          : key === 'pasid'
+            ? (r.pasid ?? -1)
+            : key === 'grpid'
+              ? r.grpid
+              : key === 'cookie'
+                ? r.cookie
+                : r.perm;
+      const sign = dir === 'asc' ? 1 : -1;
+      const want = [...all]
+        .sort((a, b) => sign * (value(a) - value(b)) || Number(a.group) - Number(b.group))
+        .map((r) => r.group);
+      const got = log.query(0, 500, undefined, { key, dir }).rows.map((r) => r.group);
+      assert.deepEqual(got, want, `${key} ${dir}`);
+    }
+  }
+});

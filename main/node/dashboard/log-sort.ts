@@ -61,7 +61,57 @@ export function sortPositions(
   const out = positions.slice(from, from + n);
   if (sort.key === 'group') return sort.dir === 'asc' ? out : out.reverse();
   const [k1, k2] = keyReader(c, sort.key);
-  const sign = sort.dir === 'asc' ? 1 : -1;
+  const packed = INTEGER_KEYS.has(sort.key) && n <= MAX_PACKED_ROWS;
+  return packed ? sortPacked(out, k1, sort.dir) : sortCompared(out, k1, k2, sort.dir);
+}
+
+/** Keys whose values are u32 integers (or absent): they pack with the index into one double. */
+const INTEGER_KEYS: ReadonlySet<SortKey> = new Set([
+  'dev',
+  'pasid',
+  'grpid',
+  'perm',
+  'pages',
+  'state',
+  'by',
+  'cookie',
+]);
+const INDEX_BITS = 20;
+/** 33 value bits (u32 + absent) and 20 index bits fit a double's 53 exactly. */
+const MAX_PACKED_ROWS = 1 << INDEX_BITS;
+const ABSENT = 2 ** 32;
+
+/**
+ * Integer keys: (value, index) packed into one exact double and sorted with
+ * the typed array's own numeric sort (no comparator calls: several times faster).
+ */
+function sortPacked(
+  out: Float64Array,
+  key: (p: number) => number,
+  dir: FaultSort['dir'],
+): Float64Array {
+  const n = out.length;
+  const packed = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = key(out[i]!);
+    // Absent sorts last both ways; descending flips the present values.
+    const rank = Number.isNaN(v) ? ABSENT : dir === 'asc' ? v : ABSENT - 1 - v;
+    packed[i] = rank * MAX_PACKED_ROWS + i;
+  }
+  packed.sort();
+  const sorted = new Float64Array(n);
+  for (let i = 0; i < n; i++) sorted[i] = out[packed[i]! % MAX_PACKED_ROWS]!;
+  return sorted;
+}
+
+function sortCompared(
+  out: Float64Array,
+  k1: (p: number) => number,
+  k2: (p: number) => number,
+  dir: FaultSort['dir'],
+): Float64Array {
+  const n = out.length;
+  const sign = dir === 'asc' ? 1 : -1;
   // Absent values sort after every present one, whichever the direction.
   const absent = sign > 0 ? Infinity : -Infinity;
   const a1 = new Float64Array(n);
