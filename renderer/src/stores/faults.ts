@@ -41,6 +41,9 @@ export interface ExpandedGroup {
 
 export type DrainScope = 'pending' | 'filter';
 
+/** A faults.query answer and the group it was asked to locate (null: none). */
+type Located = RequestResult<'faults.query'> & { located: GroupId | null };
+
 export const useFaultsStore = defineStore('faults', () => {
   const initialText = urlFilterText();
   const filter = ref<FaultFilter>(initialText ? { filter: initialText } : {});
@@ -90,21 +93,25 @@ export const useFaultsStore = defineStore('faults', () => {
    * move when answers re-sort them or the sort changes, and the cursor
    * follows its group.
    */
-  function query(offset: number, f: FaultFilter): Promise<RequestResult<'faults.query'>> {
+  async function query(offset: number, f: FaultFilter): Promise<Located> {
     const s = sort.value;
     const locate = !follow.value && cursorGroup.value !== null ? cursorGroup.value : null;
-    return useCore().request('faults.query', {
+    const res = await useCore().request('faults.query', {
       offset,
       limit: PAGE_ROWS,
       ...(Object.keys(f).length ? { filter: f } : {}),
       ...(s ? { sort: s } : {}),
       ...(locate !== null ? { locate } : {}),
     });
+    return { ...res, located: locate };
   }
 
-  /** Where the core says the cursor's group is (gone in group order: relocate places it). */
-  function placeCursor(res: RequestResult<'faults.query'>): void {
-    if (res.at === undefined || follow.value) return;
+  /**
+   * Where the core says the cursor's group is (gone in group order: relocate
+   * places it). Ignored when the cursor moved to another group meanwhile.
+   */
+  function placeCursor(res: Located): void {
+    if (res.at === undefined || follow.value || res.located !== cursorGroup.value) return;
     if (res.at === null) {
       if (sort.value) cursorGone.value = true;
     } else {
