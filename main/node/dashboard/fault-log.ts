@@ -31,7 +31,7 @@ import { RawRing, type RecordColumns } from './raw-ring';
 import { computeStats } from './fault-stats';
 import { MAX_STATS_ROWS, type FaultStats } from '../../common/fault-stats';
 import { NO_PASID, NO_RULE, NOT_ANSWERED, RowState, RowStore, lowerBound } from './log-rows';
-import { sortPositions, sortReadsAnswers } from './log-sort';
+import { SortCache } from './log-sort-cache';
 
 // A million answered rows for the table; past that memory stays flat.
 export const DEFAULT_MAX_GROUPS = 1 << 20;
@@ -95,27 +95,6 @@ interface MatchCache {
   answerVersion: number;
 }
 
-interface SortCache {
-  key: string;
-  sorted: Float64Array;
-  rowsVersion: number;
-  end: number;
-  head: number;
-  answerVersion: number;
-  /** performance.now() when made, and how long the sort took (ms). */
-  builtAt: number;
-  tookMs: number;
-}
-
-/**
- * A sort slower than this is not redone on every query while rows stream
- * in: its order is reused (without the newest rows or answers) for up to
- * RESORT_FACTOR times its cost, so sorting a big live log takes at most a
- * fifth of the core's time. Small logs are always sorted fresh.
- */
-const SLOW_SORT_MS = 20;
-const RESORT_FACTOR = 4;
-
 export interface QueryResult {
   total: number;
   rows: FaultRow[];
@@ -134,7 +113,7 @@ export class FaultLog {
   private pendingRows = 0;
   private answerVersion = 0;
   private cache: MatchCache | undefined;
-  private sortCache: SortCache | undefined;
+  private readonly sortCache = new SortCache();
   /** Answered rows evicted because more than maxGroups were kept. */
   dropped = 0;
   /** Groups read whose records never reached the log. */
@@ -372,7 +351,11 @@ export class FaultLog {
       return { total: c.live, rows, at: pos < 0 ? null : pos - c.head };
     }
     const m = this.matching(filter ?? {});
-    const order = plain ? m : this.sorted(m, filter ?? {}, sort);
+    let order = m;
+    if (sort && !plain) {
+      const f = this.compile(filter ?? {});
+      order = this.sortCache.sorted(this.rows, m, f.key, f.hasState, this.answerVersion, sort);
+    }
     for (let k = order.from + offset; k < order.count && rows.length < limit; k++) {
       rows.push(this.rowAt(order.matches[k]!));
     }
@@ -392,54 +375,6 @@ export class FaultLog {
       if (order.matches[k] === pos) return k - order.from;
     }
     return null;
-  }
-
-  /** The matching positions ordered by `sort`, cached while the log and (if read) answers stay. */
-  private sorted(
-    m: { matches: Float64Array; from: number; count: number },
-    filter: FaultFilter,
-    sort: FaultSort,
-  ): { matches: Float64Array; from: number; count: number } {
-    const c = this.rows;
-    const f = this.compile(filter);
-    const key = `${f.key}\u0000${sort.key}:${sort.dir}`;
-    const sc = this.sortCache;
-    const answersMatter = sortReadsAnswers(sort) || f.hasState;
-    if (
-      sc &&
-      sc.key === key &&
-      sc.rowsVersion === c.version &&
-      sc.end === c.end &&
-      sc.head === c.head &&
-      (!answersMatter || sc.answerVersion === this.answerVersion) &&
-      sc.sorted.length === m.count - m.from
-    ) {
-      return { matches: sc.sorted, from: 0, count: sc.sorted.length };
-    }
-    const now = performance.now();
-    if (
-      sc &&
-      sc.key === key &&
-      sc.rowsVersion === c.version &&
-      sc.head === c.head &&
-      sc.tookMs > SLOW_SORT_MS &&
-      now - sc.builtAt < RESORT_FACTOR * sc.tookMs
-    ) {
-      // Only rows added or answered since: every position in the old order is still live.
-      return { matches: sc.sorted, from: 0, count: sc.sorted.length };
-    }
-    const sorted = sortPositions(c.cols, m.matches, m.from, m.count, sort);
-    this.sortCache = {
-      key,
-      sorted,
-      rowsVersion: c.version,
-      end: c.end,
-      head: c.head,
-      answerVersion: this.answerVersion,
-      builtAt: now,
-      tookMs: performance.now() - now,
-    };
-    return { matches: sorted, from: 0, count: sorted.length };
   }
 
   /** Per device, per PASID and per conversation statistics of the rows matching `filter`. */
