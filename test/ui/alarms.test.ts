@@ -2,8 +2,10 @@
 // crossing (not one per frame), re-armed once the value is back under it;
 // the crossing is marked on the rate charts and a rate threshold is drawn
 // as a line; a bad threshold is refused with the reason; thresholds survive
-// a reload.
+// a reload. Host and activity alarms: a device whose PRI status reads
+// Stopped (sysfs-caps fixture) and a replayed DMA fault each raise one notice.
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import {
@@ -11,6 +13,7 @@ import {
   launchBrowser,
   openApp,
   pendingInPage,
+  repoRoot,
   screenshot,
   startServe,
   uiSkipReason,
@@ -111,5 +114,41 @@ describe('ui: alarms on thresholds', { skip: skip ?? false }, () => {
     assert.equal(await page.getByTestId('alarm-pending').inputValue(), '10');
     assert.equal(await page.getByTestId('alarm-rate').inputValue(), '5');
     assert.deepEqual(pageErrors, []);
+  });
+});
+
+describe('ui: alarms on host data and activity', { skip: skip ?? false }, () => {
+  let serve: Serve;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    const fixtures = path.join(repoRoot, 'test', 'fixtures');
+    serve = await startServe([
+      '--sysfs-root',
+      path.join(fixtures, 'sysfs-caps'),
+      '--activity-replay',
+      path.join(fixtures, 'activity', 'kernel-7.3', 'capture-stream.bin'),
+    ]);
+    browser = await launchBrowser();
+    page = await openApp(browser, serve.url);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await serve?.stop();
+  });
+
+  it('PRI Stopped on a host device and a DMA fault: one notice each', async () => {
+    await until('PRI Stopped alarm', async () =>
+      (await alarmNotices(page)).some((t) => /PRI Stopped on [0-9a-f]{4}:/.test(t)),
+    );
+    await until('DMA fault alarm', async () =>
+      (await alarmNotices(page)).some((t) => /DMA fault.* on 0000:00:05\.0/.test(t)),
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    const all = await alarmNotices(page);
+    assert.equal(all.filter((t) => /PRI Stopped/.test(t)).length, 1, all.join(' | '));
+    assert.equal(all.filter((t) => /DMA fault/.test(t)).length, 1, all.join(' | '));
   });
 });
