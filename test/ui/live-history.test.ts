@@ -136,6 +136,34 @@ describe('ui: Live history beyond 10 minutes, kept in the core', { skip: skip ??
         (await page.getByTestId('live-archive-note').count()) === 0
       );
     });
+  });
+
+  it('10 min after a reload: rates older than the frames carry (59 s) come back from the core', async () => {
+    await page.getByTestId('live-window').selectOption('600');
+    const seconds = (label: string): number =>
+      label.split(':').reduce((a, p) => a * 60 + Number(p), 0);
+    // Wait until the session is past 75 s, so the oldest rates are beyond any frame.
+    await until(
+      'session past 75 s',
+      async () => {
+        const x = (await chartData(page, 'chart-device')).x;
+        return x.length > 0 && seconds(x.at(-1)!) >= 75;
+      },
+      90_000,
+    );
+    await page.reload();
+    await waitConnected(page);
+    await gotoTab(page, 'Live');
+    await until(
+      'rates older than 60 s',
+      async () => {
+        // The session's first seconds: 65 s and more before the reload, beyond any frame.
+        const d = await chartData(page, 'chart-device');
+        if (d.x.length < 75) return false;
+        return d.series.some((s) => s.data.slice(2, 10).some((v) => Number(v) > 0));
+      },
+      8000,
+    );
     assert.deepEqual(pageErrors, []);
   });
 });
