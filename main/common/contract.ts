@@ -67,8 +67,40 @@ export const faultFilter = object({
   addrMin: optional(hex),
   addrMax: optional(hex),
   state: optional(literal('pending', 'success', 'invalid')),
+  /** Read at or after this many ms since the session started (a range brushed on a chart). */
+  readMsMin: optional(number({ min: 0 })),
+  /** Read at or before this many ms since the session started. */
+  readMsMax: optional(number({ min: 0 })),
 });
 export type FaultFilter = Infer<typeof faultFilter>;
+
+/** Columns the fault table can be sorted by (FaultRow fields; time = readMs). */
+export const sortKeys = [
+  'group',
+  'time',
+  'dev',
+  'pasid',
+  'grpid',
+  'perm',
+  'addr',
+  'pages',
+  'state',
+  'by',
+  'latency',
+  'cookie',
+] as const;
+export type SortKey = (typeof sortKeys)[number];
+
+/**
+ * Sort order of faults.query: by `key`, ties by group (ascending, so the
+ * order is stable). Rows without the value (no PASID; by and latency while
+ * pending) come last in either direction.
+ */
+export const faultSort = object({
+  key: literal(...sortKeys),
+  dir: literal('asc', 'desc'),
+});
+export type FaultSort = Infer<typeof faultSort>;
 
 /** One row of the fault table: a page request group. */
 export interface FaultRow {
@@ -178,6 +210,14 @@ export interface RateSeries {
   points: number[];
 }
 
+/** rates.history's answer: `points` of each series are bucketMs wide, the last ending at tEndMs. */
+export interface RateHistoryView {
+  bucketMs: number;
+  tEndMs: number;
+  byDevice: RateSeries[];
+  byPasid: RateSeries[];
+}
+
 /**
  * One coalesced update. Counters move every frame; `rates` and `latency`
  * come only when the chart is due (about twice a second), so renderer work
@@ -272,8 +312,12 @@ export const requests = {
       offset: number({ int: true, min: 0 }),
       limit: number({ int: true, min: 1, max: MAX_QUERY_ROWS }),
       filter: optional(faultFilter),
+      /** Default: group order, ascending. */
+      sort: optional(faultSort),
+      /** Also answer where this group is under the filter and sort (`at`, null when absent). */
+      locate: optional(groupId),
     }),
-    result: trusted<{ total: number; rows: FaultRow[] }>('rows'),
+    result: trusted<{ total: number; rows: FaultRow[]; at?: number | null }>('rows'),
   },
   /** null when the group is not (or no longer) in the fault log. */
   'faults.detail': {
@@ -295,6 +339,18 @@ export const requests = {
       maxConversations: optional(number({ int: true, min: 1, max: MAX_STATS_ROWS })),
     }),
     result: trusted<FaultStats>('FaultStats'),
+  },
+  /**
+   * The core's rate history for the Live charts' long windows (it outlives
+   * the renderer): the last `seconds` (up to 24 h) at 1 s (up to 10 min) or
+   * 10 s resolution, averaged down to at most `points` points per series.
+   */
+  'rates.history': {
+    params: object({
+      seconds: number({ int: true, min: 10, max: 86_400 }),
+      points: optional(number({ int: true, min: 10, max: 2000 })),
+    }),
+    result: trusted<RateHistoryView>('RateHistoryView'),
   },
   /** Answers every pending group, or exactly the pending groups matching `filter`. */
   'faults.drain': {

@@ -34,6 +34,7 @@ import { FrameBuilder, type Clock, type FrameContent } from './frame-builder';
 import { LatencyHistogram } from './latency-histogram';
 import { formatPolicyText, parsePolicyText } from './policy-text';
 import { RateWindow } from './rate-window';
+import { RateArchive } from './rate-archive';
 import { RecentErrors } from './recent-errors';
 import { toTotals } from './totals';
 import type { BatchListener, BatchSubscribe } from '../recording/batch-tap';
@@ -131,6 +132,9 @@ class SessionView implements RespondView {
   readonly log: FaultLog;
   readonly byDevice = new RateWindow();
   readonly byPasid = new RateWindow();
+  /** Longer, coarser history (rates.history): kept here so a reloaded renderer still has it. */
+  readonly archiveDevice = new RateArchive();
+  readonly archivePasid = new RateArchive();
   readonly latency = new LatencyHistogram();
   readonly startNs: number;
   private readonly nowNs: () => number;
@@ -171,11 +175,17 @@ class SessionView implements RespondView {
         perPasid.set(k, (perPasid.get(k) ?? 0) + 1);
       }
     }
-    for (const [dev, n] of perDev) this.byDevice.add(`dev:${dev}`, `dev ${dev}`, tMs, n);
+    for (const [dev, n] of perDev) {
+      this.byDevice.add(`dev:${dev}`, `dev ${dev}`, tMs, n);
+      this.archiveDevice.add(`dev:${dev}`, `dev ${dev}`, tMs, n);
+    }
     for (const [k, n] of perPasid) {
       const dev = Math.floor(k / 0x100000);
       const pasid = k % 0x100000;
-      this.byPasid.add(`pasid:${dev}:${pasid}`, `dev ${dev} · PASID ${pasid}`, tMs, n);
+      const key = `pasid:${dev}:${pasid}`;
+      const label = `dev ${dev} · PASID ${pasid}`;
+      this.byPasid.add(key, label, tMs, n);
+      this.archivePasid.add(key, label, tMs, n);
     }
     const a = b.answered;
     for (let i = 0; i < a.count; i++) {
@@ -658,7 +668,24 @@ export class CoreService {
       },
 
       'faults.query': async (p) =>
-        this.view ? this.view.log.query(p.offset, p.limit, p.filter) : { total: 0, rows: [] },
+        this.view
+          ? this.view.log.query(p.offset, p.limit, p.filter, p.sort, p.locate)
+          : { total: 0, rows: [], ...(p.locate !== undefined ? { at: null } : {}) },
+
+      'rates.history': async (p) => {
+        const v = this.view;
+        const points = p.points ?? 600;
+        if (!v) return { bucketMs: 1000, tEndMs: 0, byDevice: [], byPasid: [] };
+        const now = v.nowMs();
+        const dev = v.archiveDevice.view(now, p.seconds, points, MAX_RATE_SERIES);
+        const pasid = v.archivePasid.view(now, p.seconds, points, MAX_RATE_SERIES);
+        return {
+          bucketMs: dev.bucketMs,
+          tEndMs: dev.tEndMs,
+          byDevice: dev.series,
+          byPasid: pasid.series,
+        };
+      },
 
       'faults.stats': async (p) =>
         this.view

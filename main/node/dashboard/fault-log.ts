@@ -9,7 +9,13 @@
 // a batch (overflow; always automatically answered) are counted in
 // `skipped`, not rows. The raw 40-byte records are kept in a second bounded
 // ring for faults.detail.
-import type { AnsweredByName, FaultDetail, FaultFilter, FaultRow } from '../../common/contract';
+import type {
+  AnsweredByName,
+  FaultDetail,
+  FaultFilter,
+  FaultRow,
+  FaultSort,
+} from '../../common/contract';
 import { answeredByNames } from '../../common/contract';
 import type { DecodedBatch } from '../session/decode-batch';
 import { RECORDS_LEFT_OUT } from '../session/decode-batch';
@@ -25,6 +31,7 @@ import { RawRing, type RecordColumns } from './raw-ring';
 import { computeStats } from './fault-stats';
 import { MAX_STATS_ROWS, type FaultStats } from '../../common/fault-stats';
 import { NO_PASID, NO_RULE, NOT_ANSWERED, RowState, RowStore, lowerBound } from './log-rows';
+import { SortCache } from './log-sort-cache';
 
 // A million answered rows for the table; past that memory stays flat.
 export const DEFAULT_MAX_GROUPS = 1 << 20;
@@ -91,6 +98,8 @@ interface MatchCache {
 export interface QueryResult {
   total: number;
   rows: FaultRow[];
+  /** With `locate`: the group's position under the filter and sort, null when not there. */
+  at?: number | null;
 }
 
 export class FaultLog {
@@ -104,6 +113,7 @@ export class FaultLog {
   private pendingRows = 0;
   private answerVersion = 0;
   private cache: MatchCache | undefined;
+  private readonly sortCache = new SortCache();
   /** Answered rows evicted because more than maxGroups were kept. */
   dropped = 0;
   /** Groups read whose records never reached the log. */
@@ -320,19 +330,51 @@ export class FaultLog {
     return { row, pages };
   }
 
-  /** A page of rows in group order, optionally filtered. */
-  query(offset: number, limit: number, filter?: FaultFilter): QueryResult {
+  /**
+   * A page of rows, optionally filtered, in group order or by `sort`; with
+   * `locate`, also where that group is in this order.
+   */
+  query(
+    offset: number,
+    limit: number,
+    filter?: FaultFilter,
+    sort?: FaultSort,
+    locate?: string,
+  ): QueryResult {
     const c = this.rows;
     const rows: FaultRow[] = [];
-    if (isEmptyFilter(filter) && c.dense) {
+    const plain = !sort || (sort.key === 'group' && sort.dir === 'asc');
+    if (plain && isEmptyFilter(filter) && c.dense) {
       for (let p = c.head + offset; p < c.end && rows.length < limit; p++) rows.push(this.rowAt(p));
-      return { total: c.live, rows };
+      if (locate === undefined) return { total: c.live, rows };
+      const pos = this.rows.find(Number(locate));
+      return { total: c.live, rows, at: pos < 0 ? null : pos - c.head };
     }
-    const { matches, from, count } = this.matching(filter ?? {});
-    for (let k = from + offset; k < count && rows.length < limit; k++) {
-      rows.push(this.rowAt(matches[k]!));
+    const m = this.matching(filter ?? {});
+    let order = m;
+    if (sort && !plain) {
+      const f = this.compile(filter ?? {});
+      order = this.sortCache.sorted(this.rows, m, f.key, f.hasState, this.answerVersion, sort);
     }
-    return { total: count - from, rows };
+    for (let k = order.from + offset; k < order.count && rows.length < limit; k++) {
+      rows.push(this.rowAt(order.matches[k]!));
+    }
+    const out: QueryResult = { total: order.count - order.from, rows };
+    if (locate !== undefined) out.at = this.positionOf(order, Number(locate));
+    return out;
+  }
+
+  /** Where group `seq` is in `order` (relative to its start), or null. */
+  private positionOf(
+    order: { matches: Float64Array; from: number; count: number },
+    seq: number,
+  ): number | null {
+    const pos = this.rows.find(seq);
+    if (pos < 0) return null;
+    for (let k = order.from; k < order.count; k++) {
+      if (order.matches[k] === pos) return k - order.from;
+    }
+    return null;
   }
 
   /** Per device, per PASID and per conversation statistics of the rows matching `filter`. */

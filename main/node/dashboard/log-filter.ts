@@ -71,11 +71,18 @@ export function compileFilter(
   c: RowColumns,
   recordsOf: RecordsOf,
 ): CompiledFilter {
-  const expr = faultFilterExpr(filter);
+  const { readMsMin, readMsMax, ...rest } = filter;
+  const expr = faultFilterExpr(rest);
   const test = compileExpr(expr, rowFacts(c, recordsOf));
+  // The read-time range is not a filter-language field: it is checked here, on the column.
+  const lo = readMsMin ?? -Infinity;
+  const hi = readMsMax ?? Infinity;
+  const ranged = readMsMin !== undefined || readMsMax !== undefined;
   return {
-    key: formatFilter(expr),
+    key: ranged ? `${formatFilter(expr)}\u0000read ${lo}..${hi}` : formatFilter(expr),
     hasState: readsAnswerState(fieldsOf(expr)),
-    test: (p) => c.state[p] !== RowState.Gone && test(p),
+    test: ranged
+      ? (p) => c.state[p] !== RowState.Gone && c.readMs[p]! >= lo && c.readMs[p]! <= hi && test(p)
+      : (p) => c.state[p] !== RowState.Gone && test(p),
   };
 }

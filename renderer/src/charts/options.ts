@@ -8,13 +8,69 @@ import { axisStyle, palette, type EChartsCoreOption } from './echarts';
 
 const textStyle = { color: '#c5ccd8', fontSize: 11 };
 
+/** Session time as m:ss, or h:mm:ss past the hour (long windows). */
 function mmss(seconds: number): string {
-  const m = Math.floor(seconds / 60);
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
   const s = Math.floor(seconds % 60);
-  return `${m}:${String(s).padStart(2, '0')}`;
+  const ss = String(s).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
-export function rateOption(w: RateWindow): EChartsCoreOption {
+/** Alarm decorations of a rate chart: a threshold line and the crossings' times. */
+export interface RateMarks {
+  /** Requests/s (the stacked total's threshold); null: none. */
+  line: number | null;
+  /** Session seconds and short names of alarm crossings. */
+  points: readonly { t: number; label: string }[];
+}
+
+const ALARM_COLOUR = '#e06060';
+
+/** markLine/markPoint for the first series (they need one to hang on; coordinates are the chart's). */
+function alarmMarks(w: RateWindow, marks: RateMarks | undefined): object {
+  if (!marks) return {};
+  const t = w.times;
+  const width = t.length > 1 ? t[1]! - t[0]! : 1;
+  const points = marks.points.flatMap((m) => {
+    if (t.length === 0 || m.t <= t[0]! - width || m.t > t.at(-1)!) return [];
+    const index = t.findIndex((end) => end >= m.t);
+    return [{ name: m.label, coord: [index, 0], value: m.label }];
+  });
+  return {
+    ...(marks.line !== null
+      ? {
+          markLine: {
+            silent: true,
+            symbol: 'none',
+            animation: false,
+            lineStyle: { color: ALARM_COLOUR, type: 'dashed' },
+            label: {
+              color: ALARM_COLOUR,
+              position: 'insideEndTop',
+              formatter: `alarm > ${fmtCompact(marks.line)}/s`,
+            },
+            data: [{ yAxis: marks.line, name: 'rate alarm' }],
+          },
+        }
+      : {}),
+    ...(points.length
+      ? {
+          markPoint: {
+            silent: true,
+            animation: false,
+            symbol: 'pin',
+            symbolSize: 26,
+            itemStyle: { color: ALARM_COLOUR },
+            label: { fontSize: 8, formatter: '!' },
+            data: points,
+          },
+        }
+      : {}),
+  };
+}
+
+export function rateOption(w: RateWindow, marks?: RateMarks): EChartsCoreOption {
   return {
     animation: false,
     color: palette,
@@ -45,7 +101,16 @@ export function rateOption(w: RateWindow): EChartsCoreOption {
       ...axisStyle,
       axisLabel: { ...axisStyle.axisLabel, formatter: (v: number) => fmtCompact(v) },
     },
-    series: w.series.map((s) => ({
+    // Brushing picks a time range (EChart arms it); no toolbox button needed.
+    brush: {
+      xAxisIndex: 0,
+      brushType: 'lineX',
+      brushMode: 'single',
+      transformable: false,
+      brushStyle: { color: 'rgba(91,155,213,0.2)', borderColor: '#5b9bd5', borderWidth: 1 },
+    },
+    series: w.series.map((s, k) => ({
+      ...(k === 0 ? alarmMarks(w, marks) : {}),
       id: s.key,
       name: s.label,
       type: 'line',

@@ -1,6 +1,7 @@
 // Wires core events into the stores and reloads every store after each
 // (re)connection, then asks the core to resync its stream.
 import type { Pinia } from 'pinia';
+import { watch } from 'vue';
 import { errorMessage } from '../format';
 import { onConnected, useCore } from '../transport';
 import { useActivityStore } from './activity';
@@ -9,6 +10,8 @@ import { useFaultsStore } from './faults';
 import { useHostStore } from './host';
 import { useLiveStore } from './live';
 import { useReplayStore } from './replay';
+import { useRateArchiveStore } from './rate-archive';
+import { useAlarmsStore } from './alarms';
 import { useSessionStore } from './session';
 import { useTopologyStore } from './topology';
 
@@ -22,6 +25,15 @@ export function bootstrapStores(pinia: Pinia): void {
   const topology = useTopologyStore(pinia);
   const activity = useActivityStore(pinia);
   const replay = useReplayStore(pinia);
+  const alarms = useAlarmsStore(pinia);
+  watch(
+    () => host.topology,
+    (t) => alarms.checkHost(t),
+  );
+  watch(
+    () => activity.faults,
+    (f) => alarms.checkActivity(f),
+  );
 
   core.on('frame', (f) => {
     // A replay sought back replays from its start: the views start over with it.
@@ -30,6 +42,7 @@ export function bootstrapStores(pinia: Pinia): void {
     live.applyFrame(f);
     if (wentBack) faults.reload();
     else faults.onFrame(f);
+    alarms.checkFrame(f);
   });
   core.on('host.changed', (u) => host.applyUpdate(u));
   core.on('session.changed', (s) => {
@@ -56,6 +69,7 @@ export function bootstrapStores(pinia: Pinia): void {
         ]);
         faults.reload(true);
         await core.request('stream.resync', {});
+        await useRateArchiveStore(pinia).seedLive();
       } catch (err) {
         app.notify('error', `Loading state from the core failed: ${errorMessage(err)}`);
       }

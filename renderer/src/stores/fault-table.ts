@@ -52,8 +52,27 @@ export type TimeMode = 'relative' | 'absolute' | 'delta';
 export const TIME_MODES: readonly TimeMode[] = ['relative', 'absolute', 'delta'];
 
 const PREFS_KEY = 'iommuscope.faultTable';
+/** Narrowest a dragged column gets (the header's resize handle stays reachable). */
+export const MIN_COL_WIDTH = 28;
+export const MAX_COL_WIDTH = 800;
 
-function loadPrefs(): { hidden: ColumnKey[]; time: TimeMode } {
+interface Prefs {
+  hidden: ColumnKey[];
+  time: TimeMode;
+  widths: Partial<Record<ColumnKey, number>>;
+}
+
+function loadWidths(v: unknown): Partial<Record<ColumnKey, number>> {
+  const out: Partial<Record<ColumnKey, number>> = {};
+  if (typeof v !== 'object' || v === null) return out;
+  for (const c of COLUMNS) {
+    const w = (v as Record<string, unknown>)[c.key];
+    if (typeof w === 'number' && w >= MIN_COL_WIDTH && w <= MAX_COL_WIDTH) out[c.key] = w;
+  }
+  return out;
+}
+
+function loadPrefs(): Prefs {
   try {
     const v = JSON.parse(localStorage.getItem(PREFS_KEY) ?? '{}') as Record<string, unknown>;
     const keys = COLUMNS.map((c) => c.key as string);
@@ -61,9 +80,9 @@ function loadPrefs(): { hidden: ColumnKey[]; time: TimeMode } {
       ? (v.hidden.filter((k) => typeof k === 'string' && keys.includes(k)) as ColumnKey[])
       : [];
     const time = TIME_MODES.includes(v.time as TimeMode) ? (v.time as TimeMode) : 'relative';
-    return { hidden, time };
+    return { hidden, time, widths: loadWidths(v.widths) };
   } catch {
-    return { hidden: [], time: 'relative' };
+    return { hidden: [], time: 'relative', widths: {} };
   }
 }
 
@@ -80,19 +99,30 @@ export const useFaultTableStore = defineStore('faultTable', () => {
   const prefs = loadPrefs();
   const hidden = ref(new Set<ColumnKey>(prefs.hidden));
   const timeMode = ref<TimeMode>(prefs.time);
+  /** Widths the user dragged or fitted; the others keep COLUMNS' default. */
+  const widths = ref<Partial<Record<ColumnKey, number>>>(prefs.widths);
   /** Where the last plain click landed: the start of a shift-click range. */
   const anchor = ref<number | null>(null);
 
-  watch([hidden, timeMode], () => {
+  watch([hidden, timeMode, widths], () => {
     try {
       localStorage.setItem(
         PREFS_KEY,
-        JSON.stringify({ hidden: [...hidden.value], time: timeMode.value }),
+        JSON.stringify({ hidden: [...hidden.value], time: timeMode.value, widths: widths.value }),
       );
     } catch {
       // Storage unavailable: the options last for this page.
     }
   });
+
+  function widthOf(c: Column): number {
+    return widths.value[c.key] ?? c.width;
+  }
+
+  function setWidth(key: ColumnKey, px: number): void {
+    const w = Math.round(Math.min(MAX_COL_WIDTH, Math.max(MIN_COL_WIDTH, px)));
+    widths.value = { ...widths.value, [key]: w };
+  }
 
   function toggleColumn(key: ColumnKey): void {
     const next = new Set(hidden.value);
@@ -116,29 +146,29 @@ export const useFaultTableStore = defineStore('faultTable', () => {
 
   /**
    * Puts the cursor on group `text` (a decimal group number, '#' allowed):
-   * its position under the filter is how many matching groups come before it.
+   * the core says where it is under the filter and the sort.
    */
   async function gotoGroup(text: string): Promise<string | null> {
     const faults = useFaultsStore();
     const id: GroupId = text.trim().replace(/^#/, '');
     if (!/^(0|[1-9][0-9]{0,15})$/.test(id)) return `'${text}' is not a group number`;
     const f = faults.filter;
-    const before = f.filter ? `(${f.filter}) && group < ${id}` : `group < ${id}`;
-    const at = f.filter ? `(${f.filter}) && group == ${id}` : `group == ${id}`;
     try {
-      const core = useCore();
-      const [pos, hit] = await Promise.all([
-        core.request('faults.query', { offset: 0, limit: 1, filter: { ...f, filter: before } }),
-        core.request('faults.query', { offset: 0, limit: 1, filter: { ...f, filter: at } }),
-      ]);
-      if (hit.total === 0) {
+      const res = await useCore().request('faults.query', {
+        offset: 0,
+        limit: 1,
+        ...(Object.keys(f).length ? { filter: f } : {}),
+        ...(faults.sort ? { sort: faults.sort } : {}),
+        locate: id,
+      });
+      if (res.at === null || res.at === undefined) {
         return `group #${id} is not in the table${faults.hasFilter ? ' under this filter' : ' (answered long ago and dropped, or not read yet)'}`;
       }
       faults.follow = false;
-      faults.cursor = pos.total;
+      faults.cursor = res.at;
       faults.cursorGroup = id;
       faults.cursorGone = false;
-      anchor.value = pos.total;
+      anchor.value = res.at;
       return null;
     } catch (err) {
       return errorMessage(err);
@@ -161,5 +191,16 @@ export const useFaultTableStore = defineStore('faultTable', () => {
     }
   }
 
-  return { hidden, timeMode, anchor, toggleColumn, selectRange, gotoGroup, copyRow };
+  return {
+    hidden,
+    timeMode,
+    widths,
+    widthOf,
+    setWidth,
+    anchor,
+    toggleColumn,
+    selectRange,
+    gotoGroup,
+    copyRow,
+  };
 });

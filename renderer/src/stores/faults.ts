@@ -14,6 +14,7 @@ import {
   type FaultDetail,
   type FaultFilter,
   type FaultRow,
+  type FaultSort,
   type Frame,
   type RequestResult,
 } from '../../../main/common/contract';
@@ -22,6 +23,7 @@ import { useCore } from '../transport';
 import { errorMessage } from '../format';
 import { useAppStore } from './app';
 import { setUrlFilterText, urlFilterText } from '../fault-url-state';
+import { loadSort, saveSort } from '../sort-storage';
 
 export const PAGE_ROWS = 200;
 /** Cached pages beyond this are evicted, furthest from the screen first. */
@@ -39,9 +41,14 @@ export interface ExpandedGroup {
 
 export type DrainScope = 'pending' | 'filter';
 
+/** A faults.query answer and the group it was asked to locate (null: none). */
+type Located = RequestResult<'faults.query'> & { located: GroupId | null };
+
 export const useFaultsStore = defineStore('faults', () => {
   const initialText = urlFilterText();
   const filter = ref<FaultFilter>(initialText ? { filter: initialText } : {});
+  /** null: group order (the log's own). Sorted in the core, so it holds across pages. */
+  const sort = ref<FaultSort | null>(loadSort());
   const total = ref(0);
   const pages = shallowRef(new Map<number, FaultRow[]>());
   const follow = ref(true);
@@ -80,13 +87,37 @@ export const useFaultsStore = defineStore('faults', () => {
     return pages.value.get(Math.floor(pos / PAGE_ROWS))?.[pos % PAGE_ROWS];
   }
 
-  /** One faults.query for up to a page of rows from `offset`, under filter `f`. */
-  function query(offset: number, f: FaultFilter): Promise<RequestResult<'faults.query'>> {
-    return useCore().request('faults.query', {
+  /**
+   * One faults.query for up to a page of rows from `offset`, under filter
+   * `f` and the sort. It also asks where the cursor's group is now: rows
+   * move when answers re-sort them or the sort changes, and the cursor
+   * follows its group.
+   */
+  async function query(offset: number, f: FaultFilter): Promise<Located> {
+    const s = sort.value;
+    const locate = !follow.value && cursorGroup.value !== null ? cursorGroup.value : null;
+    const res = await useCore().request('faults.query', {
       offset,
       limit: PAGE_ROWS,
       ...(Object.keys(f).length ? { filter: f } : {}),
+      ...(s ? { sort: s } : {}),
+      ...(locate !== null ? { locate } : {}),
     });
+    return { ...res, located: locate };
+  }
+
+  /**
+   * Where the core says the cursor's group is (gone in group order: relocate
+   * places it). Ignored when the cursor moved to another group meanwhile.
+   */
+  function placeCursor(res: Located): void {
+    if (res.at === undefined || follow.value || res.located !== cursorGroup.value) return;
+    if (res.at === null) {
+      if (sort.value) cursorGone.value = true;
+    } else {
+      cursor.value = res.at;
+      cursorGone.value = false;
+    }
   }
 
   /**
@@ -121,7 +152,13 @@ export const useFaultsStore = defineStore('faults', () => {
   function fetchPage(page: number): Promise<void> {
     return fetchRows(String(page), async (f) => {
       const res = await query(page * PAGE_ROWS, f);
-      return { total: res.total, place: (map) => map.set(page, res.rows) };
+      return {
+        total: res.total,
+        place: (map) => {
+          map.set(page, res.rows);
+          placeCursor(res);
+        },
+      };
     });
   }
 
@@ -253,6 +290,20 @@ export const useFaultsStore = defineStore('faults', () => {
     return null;
   }
 
+  /**
+   * Sort by `next` (null: group order). The cursor and the selection keep
+   * their groups: the first query asks where the cursor's group went.
+   */
+  function applySort(next: FaultSort | null): void {
+    sort.value = next;
+    saveSort(next);
+    if (next) {
+      follow.value = false;
+      cursorGroup.value ??= rowAt(cursor.value)?.group ?? null;
+    }
+    reload();
+  }
+
   /** The display-filter text part of the filter ('' for none). */
   const filterText = computed(() => filter.value.filter ?? '');
 
@@ -263,9 +314,30 @@ export const useFaultsStore = defineStore('faults', () => {
     return applyFilter(text.trim() ? { ...rest, filter: text.trim() } : rest);
   }
 
-  /** Sets the structured quick filters, keeping the display-filter text. */
+  /** The parts of the filter the quick-filter form does not own: the text and the time range. */
+  function keptParts(): FaultFilter {
+    const { filter: text, readMsMin, readMsMax } = filter.value;
+    return {
+      ...(text ? { filter: text } : {}),
+      ...(readMsMin !== undefined ? { readMsMin } : {}),
+      ...(readMsMax !== undefined ? { readMsMax } : {}),
+    };
+  }
+
+  /** Sets the structured quick filters, keeping the display-filter text and the time range. */
   function applyStructured(next: FaultFilter): string | null {
-    return applyFilter(filter.value.filter ? { ...next, filter: filter.value.filter } : next);
+    return applyFilter({ ...next, ...keptParts() });
+  }
+
+  /** Narrows the table to groups read in [fromMs, toMs] (session ms); null clears the range. */
+  function applyTimeRange(range: { fromMs: number; toMs: number } | null): string | null {
+    const rest: FaultFilter = { ...filter.value };
+    delete rest.readMsMin;
+    delete rest.readMsMax;
+    if (!range) return applyFilter(rest);
+    const fromMs = Math.max(0, Math.min(range.fromMs, range.toMs));
+    const toMs = Math.max(0, range.fromMs, range.toMs);
+    return applyFilter({ ...rest, readMsMin: fromMs, readMsMax: toMs });
   }
 
   /**
@@ -292,7 +364,13 @@ export const useFaultsStore = defineStore('faults', () => {
     }
   }
 
-  /** Where a group is (or would be, were it still in view), from the loaded rows. */
+  /** The loaded position of `group`, whatever the order. */
+  function locateLoaded(group: GroupId): number | undefined {
+    for (const [pos, row] of loadedRows()) if (row.group === group) return pos;
+    return undefined;
+  }
+
+  /** Where a group is (or would be, were it still in view), from the loaded rows (group order). */
   function locate(group: GroupId): { pos: number; gone: boolean } | undefined {
     let after: number | undefined;
     let before = -1;
@@ -319,6 +397,13 @@ export const useFaultsStore = defineStore('faults', () => {
       cursorGone.value = false;
     } else if (cursorGroup.value === null) {
       cursorGroup.value = rowAt(cursor.value)?.group ?? null;
+    } else if (sort.value) {
+      // Sorted: the query's `locate` placed the cursor; a loaded row of its group refines it.
+      const at = locateLoaded(cursorGroup.value);
+      if (at !== undefined) {
+        cursor.value = at;
+        cursorGone.value = false;
+      }
     } else if (rowAt(cursor.value)?.group !== cursorGroup.value || cursorGone.value) {
       const at = locate(cursorGroup.value);
       if (at) {
@@ -340,8 +425,8 @@ export const useFaultsStore = defineStore('faults', () => {
         continue;
       }
       moved = true;
-      const at = locate(e.group);
-      if (at && !at.gone) next.set(at.pos, e);
+      const at = sort.value ? locateLoaded(e.group) : locate(e.group)?.pos;
+      if (at !== undefined && rowAt(at)?.group === e.group) next.set(at, e);
     }
     if (moved) expanded.value = next;
   }
@@ -510,6 +595,8 @@ export const useFaultsStore = defineStore('faults', () => {
 
   return {
     filter,
+    sort,
+    applySort,
     total,
     pages,
     follow,
@@ -531,6 +618,7 @@ export const useFaultsStore = defineStore('faults', () => {
     filterText,
     applyFilterText,
     applyStructured,
+    applyTimeRange,
     pendingMatching,
     moveCursor,
     setCursor,

@@ -3,12 +3,25 @@
 // `latency`, into fixed-size ring buffers, and `chartVersion` tells the charts
 // to redraw.
 import { defineStore } from 'pinia';
-import { computed, markRaw, ref, shallowRef } from 'vue';
+import { computed, markRaw, ref, shallowRef, watch } from 'vue';
 import type { Frame } from '../../../main/common/contract';
 import { RateHistory } from './rate-history';
 
-/** Points a chart can show (the longest time window at the core's bucket size). */
+/** Points a chart can show from frames (10 min at the core's 1 s buckets). */
 export const HISTORY_POINTS = 600;
+/** Windows served by the core's rate archive (rates.history), beyond the frames' history. */
+export const ARCHIVE_WINDOWS: readonly number[] = [1800, 3600, 21_600, 86_400];
+const SHORT_WINDOWS: readonly number[] = [30, 60, 120, 300, 600];
+const WINDOW_KEY = 'iommuscope.live.window';
+
+function loadWindow(): number {
+  try {
+    const v = Number(localStorage.getItem(WINDOW_KEY));
+    return [...SHORT_WINDOWS, ...ARCHIVE_WINDOWS].includes(v) ? v : 60;
+  } catch {
+    return 60;
+  }
+}
 
 export interface LatencyHistogram {
   edgesUs: number[];
@@ -35,7 +48,15 @@ export const useLiveStore = defineStore('live', () => {
   const chartVersion = ref(0);
   const latencyVersion = ref(0);
   const paused = ref(false);
-  const windowSeconds = ref(60);
+  /** Kept across reloads (the long windows' data is in the core, so it is still there). */
+  const windowSeconds = ref(loadWindow());
+  watch(windowSeconds, (v) => {
+    try {
+      localStorage.setItem(WINDOW_KEY, String(v));
+    } catch {
+      // Storage unavailable: the choice lasts for this page.
+    }
+  });
   const framesReceived = ref(0);
 
   function applyFrame(f: Frame): void {
@@ -76,10 +97,13 @@ export const useLiveStore = defineStore('live', () => {
   const windowPoints = computed(() =>
     Math.max(2, Math.round((windowSeconds.value * 1000) / bucketMs.value)),
   );
-  /** Window choices that fit in the history. */
-  const windowChoices = computed(() =>
-    [30, 60, 120, 300, 600].filter((s) => (s * 1000) / bucketMs.value <= HISTORY_POINTS),
-  );
+  /** Window choices: those that fit in the frames' history, then the core's archive. */
+  const windowChoices = computed(() => [
+    ...SHORT_WINDOWS.filter((s) => (s * 1000) / bucketMs.value <= HISTORY_POINTS),
+    ...ARCHIVE_WINDOWS,
+  ]);
+  /** The chosen window is drawn from rates.history, not from the frames. */
+  const fromArchive = computed(() => ARCHIVE_WINDOWS.includes(windowSeconds.value));
 
   return {
     frame,
@@ -92,6 +116,7 @@ export const useLiveStore = defineStore('live', () => {
     windowSeconds,
     windowPoints,
     windowChoices,
+    fromArchive,
     framesReceived,
     applyFrame,
     reset,
