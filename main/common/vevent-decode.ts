@@ -157,7 +157,7 @@ export function decodeSelftestEvent(data: Uint8Array): DecodedVevent {
     kind: 'selftest',
     summary: `selftest virt id ${hex(v)}`,
     virtId: String(v),
-    fields: { virtId: hex(v) },
+    fields: {},
   };
 }
 
