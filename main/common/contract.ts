@@ -22,6 +22,7 @@ import type { FaultSourceKind, IommufdObjects } from './iommufd-objects';
 import { MAX_STATS_ROWS, type FaultStats } from './fault-stats';
 import type { ActivityBatch, ActivitySnapshot } from './activity/stream';
 import { RECORDING_NAME, recordingRequests } from './recording-contract';
+import { veventEvents, veventRequests } from './vevent-contract';
 
 /** Largest message either side accepts, in bytes of JSON. */
 export const MAX_MESSAGE_BYTES = 1 << 20;
@@ -311,6 +312,7 @@ export const requests = {
   /** Re-send everything a freshly loaded renderer needs (after a reload). */
   'stream.resync': { params: object({}), result: trusted<object>('ok') },
   ...recordingRequests,
+  ...veventRequests,
 } satisfies Record<string, { params: Schema<unknown>; result: Schema<unknown> }>;
 
 export type RequestName = keyof typeof requests;
@@ -335,6 +337,7 @@ export const events = {
     /** The group the notice is about, when there is one. */
     group: optional(groupId),
   }),
+  ...veventEvents,
 } satisfies Record<string, Schema<unknown>>;
 
 export type EventName = keyof typeof events;

@@ -33,6 +33,8 @@ import { FaultLog } from './fault-log';
 import { FrameBuilder, type Clock, type FrameContent } from './frame-builder';
 import { LatencyHistogram } from './latency-histogram';
 import { formatPolicyText, parsePolicyText } from './policy-text';
+import { VeventFeed } from './vevent-feed';
+import { veventHandlers } from './vevent-handlers';
 import { RateWindow } from './rate-window';
 import { RecentErrors } from './recent-errors';
 import { toTotals } from './totals';
@@ -204,6 +206,8 @@ export class CoreService {
   /** Prometheus counters of every session and the host topology (serve's /metrics). */
   readonly metrics = new FaultMetrics();
   private readonly topologyMetrics = new TopologyMetrics(this.metrics.registry);
+  /** The vEVENTQ source beside the fault session (Events view). */
+  readonly vevents: VeventFeed;
 
   constructor(private readonly opts: CoreServiceOptions) {
     this.policy = opts.policy ?? { rules: [], fallback: { kind: 'hold' } };
@@ -249,6 +253,14 @@ export class CoreService {
       source: { frame: (withCharts) => this.frameContent(withCharts) },
       send: (frame) => this.broadcast('frame', frame),
       ...(opts.clock ? { clock: opts.clock } : {}),
+    });
+    this.vevents = new VeventFeed({
+      send: (frame) => this.broadcast('vevent.frame', frame),
+      // The Topology view shows the fault session's objects while one is open.
+      onObjects: (o) => {
+        if (!this.session) this.broadcast('topology.changed', o);
+      },
+      ...(opts.sessionDefaults?.addon ? { addon: opts.sessionDefaults.addon } : {}),
     });
     this.handlers = this.makeHandlers();
     // Activity view hook-up: batches go to every subscriber as 'activity' events.
@@ -433,7 +445,7 @@ export class CoreService {
       lastError: problems.length ? problems.join('; ') : this.state.lastError,
     });
     if (problems.length) this.notice('warning', `session teardown: ${problems.join('; ')}`);
-    this.broadcast('topology.changed', null);
+    this.broadcast('topology.changed', this.vevents.objects());
     this.frames.changed();
   }
 
@@ -453,6 +465,7 @@ export class CoreService {
       try {
         await this.closeSession(code);
       } finally {
+        this.vevents.dispose();
         this.recording.close(); // after the final drain's batch
         this.host.stop();
         this.frames.dispose();
@@ -565,7 +578,7 @@ export class CoreService {
       },
 
       'topology.objects': async (): Promise<IommufdObjects | null> =>
-        this.session && !this.session.closed ? this.session.objects() : null,
+        this.session && !this.session.closed ? this.session.objects() : this.vevents.objects(),
 
       'policy.set': async (p) => {
         const spec = parsePolicyText(p.spec);
@@ -632,13 +645,15 @@ export class CoreService {
       'recording.start': async (p) => this.recording.start(p.name),
       'recording.stop': async () => this.recording.stop(),
       'recording.status': async () => this.recording.status(),
+      ...veventHandlers(this.vevents),
 
       'stream.resync': async (_p, ctx: RequestContext) => {
         ctx.emit('session.changed', this.sessionState());
         ctx.emit(
           'topology.changed',
-          this.session && !this.session.closed ? this.session.objects() : null,
+          this.session && !this.session.closed ? this.session.objects() : this.vevents.objects(),
         );
+        ctx.emit('vevent.frame', this.vevents.fullFrame());
         const topo = this.host.topology;
         if (topo) {
           ctx.emit('host.changed', {
