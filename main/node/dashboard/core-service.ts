@@ -653,7 +653,6 @@ export class CoreService {
           'topology.changed',
           this.session && !this.session.closed ? this.session.objects() : this.vevents.objects(),
         );
-        ctx.emit('vevent.frame', this.vevents.fullFrame());
         const topo = this.host.topology;
         if (topo) {
           ctx.emit('host.changed', {
@@ -663,6 +662,7 @@ export class CoreService {
           });
         }
         ctx.emit('frame', this.frames.full());
+        ctx.emit('vevent.frame', this.vevents.fullFrame());
         return { ok: true };
       },
     };

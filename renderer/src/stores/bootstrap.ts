@@ -5,6 +5,7 @@ import { errorMessage } from '../format';
 import { onConnected, useCore } from '../transport';
 import { useActivityStore } from './activity';
 import { useAppStore } from './app';
+import { useEventsStore } from './events';
 import { useFaultsStore } from './faults';
 import { useHostStore } from './host';
 import { useLiveStore } from './live';
@@ -20,6 +21,7 @@ export function bootstrapStores(pinia: Pinia): void {
   const session = useSessionStore(pinia);
   const topology = useTopologyStore(pinia);
   const activity = useActivityStore(pinia);
+  const events = useEventsStore(pinia);
 
   core.on('frame', (f) => {
     live.applyFrame(f);
@@ -37,6 +39,7 @@ export function bootstrapStores(pinia: Pinia): void {
   core.on('topology.changed', (o) => topology.set(o));
   core.on('notice', (n) => app.notify(n.level, n.message));
   core.on('activity', (b) => activity.applyBatch(b));
+  core.on('vevent.frame', (f) => events.applyFrame(f));
 
   onConnected(() => {
     void (async () => {
@@ -47,6 +50,7 @@ export function bootstrapStores(pinia: Pinia): void {
           host.load(),
           topology.load(),
           activity.load(),
+          events.load(),
         ]);
         faults.reload(true);
         await core.request('stream.resync', {});
