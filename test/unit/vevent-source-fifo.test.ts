@@ -13,6 +13,11 @@ import type { IommufdObjects } from '../../main/common/iommufd-objects';
 import { fifoVeventAddon } from '../shared/fifo-vevent-addon';
 import { until } from '../shared/until';
 import { addonSkipReason, tryLoadAddon } from './addon-available';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bufferSource } from '../../main/node/recording/bgzf';
+import { readCapture } from '../../main/node/recording/capture-reader';
 
 const skip = addonSkipReason() ?? false;
 
@@ -62,6 +67,33 @@ test(
     assert.equal(r.summary.injected, 50);
     assert.equal(r.summary.stopReason, 'injection done');
     assert.equal(r.summary.clean, true);
+  },
+);
+
+test(
+  'watch vevent --record: the session frame, then one vevent frame per event, in order',
+  { skip },
+  async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'iommuscope-vevent-rec-'));
+    try {
+      const file = path.join(dir, 'v.pcapng.gz');
+      const r = await watch(['--inject', 'count=30', '--json', '--record', file]);
+      assert.equal(r.status, 0);
+      const c = readCapture(bufferSource(readFileSync(file)));
+      assert.equal(c.error, null);
+      assert.equal(c.closed, true);
+      assert.ok(c.frames.some((f) => f.kind === 'session' && f.source === 'vevent'));
+      const ev = c.frames.filter((f) => f.kind === 'vevent');
+      assert.deepEqual(
+        ev.map((f) => f.kind === 'vevent' && f.sequence),
+        Array.from({ length: 30 }, (_, i) => i),
+      );
+      assert.ok(
+        ev.every((f) => f.kind === 'vevent' && f.eventType === 0xbeefbeef && f.data.length === 4),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   },
 );
 

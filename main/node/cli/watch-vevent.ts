@@ -344,19 +344,19 @@ function veventStatusOf(f: VeventSummary): string {
   );
 }
 
-/** Each vEVENT read (and each LOST_EVENTS marker) as a recording frame. */
+/** Each vEVENT read (and each LOST_EVENTS marker) as a recording frame, one flush per batch. */
 function recordBatch(rec: Recorder, s: VeventSource, b: VeventBatch): void {
   const e = b.events;
   const bytes = new Uint8Array(b.data);
-  for (let i = 0; i < e.sequence.length; i++) {
-    rec.vevent({
+  rec.vevents(
+    Array.from(e.sequence, (sequence, i) => ({
       monoNs: e.readNs[i]!,
       viommuId: s.ids.viommu,
       veventqId: s.ids.veventq,
       eventType: s.eventType,
       headerFlags: e.flags[i]!,
-      sequence: e.sequence[i]!,
+      sequence,
       data: bytes.slice(e.offset[i]!, e.offset[i]! + e.length[i]!),
-    });
-  }
+    })),
+  );
 }
