@@ -68,6 +68,11 @@ export function fifoVeventAddon(
       return nextId++;
     },
     mockDomainReplace: (_fd: number, _s: number, pt: number) => pt,
+    ioasMapAnon: () => 0x1000000n,
+    // A kernel without HW queues (6.15, 6.16): the source goes on without one.
+    hwQueueAlloc: () => {
+      throw errno('ENOTTY', 'hwQueueAlloc: ENOTTY (test double)');
+    },
     triggerVevent: () => {
       fail('triggerVevent');
       const b = Buffer.alloc(12);

@@ -21,6 +21,9 @@ import { HwptFlag, HWPT_DATA_SELFTEST, SelftestType, selftestHwptData } from './
 /** The kernel's VEVENTQ_MAX_DEPTH (drivers/iommu/iommufd/eventq.c). */
 export const VEVENTQ_MAX_DEPTH = 1 << 19;
 export const VEVENTQ_DEFAULT_DEPTH = 1024;
+/** MOCK_APERTURE_START of the selftest, and one page for its HW queue. */
+const MOCK_APERTURE = 0x1000000n;
+const HW_QUEUE_BYTES = 0x1000n;
 
 /** IOMMU_HW_INFO_TYPE_* → the vIOMMU and vEVENTQ types its driver offers. */
 const UNIT_TYPES: Record<number, { viommu: number; veventq: number; name: string }> = {
@@ -49,6 +52,8 @@ interface Ids {
   vdevice: number;
   /** mock only */
   stdev?: number;
+  /** mock only: a selftest HW queue (index 0) on one mapped page, when the kernel has them. */
+  hwQueue?: { id: number; iova: bigint; length: bigint };
   mockHwpt?: number;
   nested?: number;
 }
@@ -215,7 +220,25 @@ export class VeventSource {
       () => addon.vdeviceAlloc(fd, viommu, devId, opts.virtId),
     );
     let nested: number | undefined;
+    let hwQueue: Ids['hwQueue'];
     if (mock) {
+      // A HW queue (kernel 6.17+) completes the picture; optional: older kernels refuse it.
+      try {
+        const iova = addon.ioasMapAnon(fd, ioas, HW_QUEUE_BYTES, MOCK_APERTURE, 6);
+        const id = addon.hwQueueAlloc(fd, {
+          viommuId: viommu,
+          type: SelftestType.hwQueue,
+          index: 0,
+          iova,
+          length: HW_QUEUE_BYTES,
+        });
+        hwQueue = { id, iova, length: HW_QUEUE_BYTES };
+        opts.log?.(`HW_QUEUE_ALLOC index 0 at 0x${iova.toString(16)}: ${id}`);
+      } catch (err) {
+        opts.log?.(
+          `HW_QUEUE_ALLOC skipped (${err instanceof Error ? err.message : String(err)}): the vEVENTQ does not need it`,
+        );
+      }
       // The selftest reports vEVENTs for a device attached to a nested HWPT on the vIOMMU.
       nested = step('HWPT_ALLOC nested on the vIOMMU', 'vevent-attach', subject, () =>
         addon.hwptAlloc(fd, {
@@ -248,6 +271,7 @@ export class VeventSource {
       vdevice,
       ...(mock ? { stdev: mock.stdevId, mockHwpt: mock.hwptId } : {}),
       ...(nested !== undefined ? { nested } : {}),
+      ...(hwQueue ? { hwQueue } : {}),
     };
     return new VeventSource(
       addon,
@@ -298,7 +322,11 @@ export class VeventSource {
     const g = this.graph;
     const { ioas, dev, parent, viommu, veventq, vdevice, mockHwpt, nested } = this.ids;
     const mock = this.kind === 'mock';
-    g.add({ type: 'ioas', key: objectKey.ioas(ioas), id: ioas, state: 'live', mappings: [] });
+    const hq = this.ids.hwQueue;
+    const mappings = hq
+      ? [{ iova: `0x${hq.iova.toString(16)}`, length: `0x${hq.length.toString(16)}` }]
+      : [];
+    g.add({ type: 'ioas', key: objectKey.ioas(ioas), id: ioas, state: 'live', mappings });
     const hwpt = (id: number, kind: 'paging' | 'nest-parent' | 'nested', dataType = 0) =>
       g.add({
         type: 'hwpt',
@@ -358,6 +386,20 @@ export class VeventSource {
       hwpt(nested, 'nested', HWPT_DATA_SELFTEST);
       g.link(objectKey.hwpt(nested), objectKey.viommu(viommu), 'parent');
       g.link(objectKey.device(dev), objectKey.hwpt(nested), 'attached');
+    }
+    if (hq) {
+      g.add({
+        type: 'hwqueue',
+        key: objectKey.hwqueue(hq.id),
+        id: hq.id,
+        state: 'live',
+        queueType: SelftestType.hwQueue,
+        typeName: 'selftest',
+        index: 0,
+        base: `0x${hq.iova.toString(16)}`,
+        length: `0x${hq.length.toString(16)}`,
+      });
+      g.link(objectKey.hwqueue(hq.id), objectKey.viommu(viommu), 'parent');
     }
     // A VFIO device stays unattached: its nested HWPT needs the guest's STE, which a VMM owns.
   }
