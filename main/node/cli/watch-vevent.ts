@@ -18,6 +18,7 @@ import {
   type VeventSummary,
 } from '../vevent/vevent-output';
 import { VeventRowDecoder } from '../vevent/vevent-rows';
+import { veventFrames } from '../vevent/vevent-frames';
 import { Recorder } from '../recording/recorder';
 import { packageVersion } from '../dashboard/version';
 import { numberFlag, UsageError } from './args';
@@ -250,7 +251,7 @@ export async function runVeventWatch(
   };
   const onBatch = (b: VeventBatch): void => {
     const items = rows.rows(b);
-    if (rec) recordBatch(rec, s, b);
+    if (rec) rec.vevents(veventFrames(s, b));
     if (items.length && opts.json) writer.write(veventNdjson(queueId, items), items.length);
     else if (items.length && text)
       writer.write(
@@ -341,22 +342,5 @@ function veventStatusOf(f: VeventSummary): string {
   return (
     `vevents ${f.events} (${f.eventsPerSec}/s)  lost ${f.lost} (markers ${f.lostMarkers})  ` +
     `errors ${f.errors}${f.injected !== undefined ? `  injected ${f.injected}` : ''}  ${f.stopReason}`
-  );
-}
-
-/** Each vEVENT read (and each LOST_EVENTS marker) as a recording frame, one flush per batch. */
-function recordBatch(rec: Recorder, s: VeventSource, b: VeventBatch): void {
-  const e = b.events;
-  const bytes = new Uint8Array(b.data);
-  rec.vevents(
-    Array.from(e.sequence, (sequence, i) => ({
-      monoNs: e.readNs[i]!,
-      viommuId: s.ids.viommu,
-      veventqId: s.ids.veventq,
-      eventType: s.eventType,
-      headerFlags: e.flags[i]!,
-      sequence,
-      data: bytes.slice(e.offset[i]!, e.offset[i]! + e.length[i]!),
-    })),
   );
 }

@@ -35,6 +35,7 @@ import { LatencyHistogram } from './latency-histogram';
 import { formatPolicyText, parsePolicyText } from './policy-text';
 import { VeventFeed } from './vevent-feed';
 import { veventHandlers } from './vevent-handlers';
+import { veventFrames } from '../vevent/vevent-frames';
 import { RateWindow } from './rate-window';
 import { RecentErrors } from './recent-errors';
 import { toTotals } from './totals';
@@ -261,6 +262,9 @@ export class CoreService {
         if (!this.session) this.broadcast('topology.changed', o);
       },
       ...(opts.sessionDefaults?.addon ? { addon: opts.sessionDefaults.addon } : {}),
+      onBatch: (source, b) => {
+        if (this.recording.status().recording) this.recording.vevents(veventFrames(source, b));
+      },
     });
     this.handlers = this.makeHandlers();
     // Activity view hook-up: batches go to every subscriber as 'activity' events.
