@@ -238,8 +238,19 @@ export async function runVeventWatch(
   );
   const text = opts.json || opts.quiet ? undefined : new TextFormatter();
   const rows = new VeventRowDecoder(s.eventType);
+  // What JS has been given so far (the batches' totals): stop decisions wait for the
+  // lines to be printed, not only for the reader thread to have read them.
+  let delivered: VeventTotals = zeroTotals;
+  let restStarted = false;
+  /** The injection after the prefill burst starts once the reader took the burst out. */
+  const startRest = (): void => {
+    if (!injector || restStarted || !opts.inject) return;
+    if (opts.inject.prefill > 0 && delivered.events + delivered.lost < opts.inject.prefill) return;
+    restStarted = true;
+    injector.start(() => checkDone());
+  };
   const checkDone = (): void => {
-    const t = s.queue.totals();
+    const t = delivered;
     if (opts.count !== undefined && t.events >= opts.count) return stop('count');
     if (opts.durationS !== undefined && performance.now() - started >= opts.durationS * 1000)
       return stop('duration');
@@ -250,6 +261,7 @@ export async function runVeventWatch(
     }
   };
   const onBatch = (b: VeventBatch): void => {
+    delivered = b.totals;
     const items = rows.rows(b);
     if (rec) rec.vevents(veventFrames(s, b));
     if (items.length && opts.json) writer.write(veventNdjson(queueId, items), items.length);
@@ -260,6 +272,7 @@ export async function runVeventWatch(
       );
     for (const e of b.errors)
       process.stderr.write(`iommuscope watch: vEVENTQ ${e.op}: ${e.message}\n`);
+    startRest();
     checkDone();
   };
 
@@ -273,13 +286,16 @@ export async function runVeventWatch(
   }, 1000);
   const ttyTimer =
     tty && opts.quiet ? setInterval(() => out.write(`\r\x1b[K${status()}`), 200) : undefined;
-  const tick = setInterval(checkDone, 50);
+  const tick = setInterval(() => {
+    startRest();
+    checkDone();
+  }, 50);
   let runError: string | undefined;
   try {
     // The prefill burst goes in before the reader runs: a shallow queue overflows.
     injector?.prefill();
     s.queue.start(onBatch);
-    injector?.start(() => checkDone());
+    startRest();
     checkDone();
     await stopped;
   } catch (err) {
@@ -293,8 +309,15 @@ export async function runVeventWatch(
     injector?.stop();
   }
   const teardownErrors = s.close();
-  // The reader's last flush reaches JS through the event loop: let it print and record.
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  // The reader's last flush reaches JS through the event loop: let it print and record
+  // (bounded: a reader that never delivers does not hold the exit).
+  const last = s.queue.totals();
+  const until = performance.now() + 5000;
+  while (
+    delivered.events + delivered.lostMarkers < last.events + last.lostMarkers &&
+    performance.now() < until
+  )
+    await new Promise((resolve) => setTimeout(resolve, 10));
   const recorded = rec?.stop(stopReason);
   await writer.idle();
   const final: VeventSummary = {
