@@ -48,6 +48,8 @@ export class VeventFeed {
   private source: VeventSource | undefined;
   private injector: VeventInjector | undefined;
   private decoder: VeventRowDecoder | undefined;
+  /** The source whose batches are still taken (its last flush comes after close). */
+  private reading: VeventSource | undefined;
   private pending: VeventUiRow[] = [];
   private skipped = 0;
   private n = 0;
@@ -112,6 +114,7 @@ export class VeventFeed {
     this.device = p.device;
     this.lastError = null;
     this.decoder = new VeventRowDecoder(source.eventType);
+    this.reading = source;
     this.pending = [];
     this.skipped = 0;
     this.injectBase = { injected: 0, failed: 0 };
@@ -180,8 +183,9 @@ export class VeventFeed {
   }
 
   private onBatch(source: VeventSource, b: VeventBatch): void {
-    if (this.source !== source || !this.decoder) return;
+    if (this.reading !== source || !this.decoder) return;
     this.opts.onBatch?.(source, b);
+    if (!this.source) this.lastTotals = this.totalsOfClosed(source);
     for (const r of this.decoder.rows(b)) {
       const t = (r.readNs - this.startNs) / 1e6;
       const row: VeventUiRow =
@@ -221,6 +225,14 @@ export class VeventFeed {
     this.pending = [];
     this.skipped = 0;
     this.opts.send(frame);
+  }
+
+  private totalsOfClosed(s: VeventSource): VeventTotalsUi {
+    return {
+      ...this.totals(s),
+      injected: this.injectBase.injected,
+      injectFailed: this.injectBase.failed,
+    };
   }
 
   private injectedSoFar(): { injected: number; failed: number } {
