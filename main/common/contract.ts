@@ -22,6 +22,7 @@ import type { FaultSourceKind, IommufdObjects } from './iommufd-objects';
 import { MAX_STATS_ROWS, type FaultStats } from './fault-stats';
 import type { ActivityBatch, ActivitySnapshot } from './activity/stream';
 import { RECORDING_NAME, recordingRequests } from './recording-contract';
+import { veventEvents, veventRequests } from './vevent-contract';
 import { replayRequests, type ReplayState } from './replay-contract';
 
 /** Largest message either side accepts, in bytes of JSON. */
@@ -370,6 +371,7 @@ export const requests = {
   /** Re-send everything a freshly loaded renderer needs (after a reload). */
   'stream.resync': { params: object({}), result: trusted<object>('ok') },
   ...recordingRequests,
+  ...veventRequests,
   ...replayRequests,
 } satisfies Record<string, { params: Schema<unknown>; result: Schema<unknown> }>;
 
@@ -395,6 +397,7 @@ export const events = {
     /** The group the notice is about, when there is one. */
     group: optional(groupId),
   }),
+  ...veventEvents,
 } satisfies Record<string, Schema<unknown>>;
 
 export type EventName = keyof typeof events;

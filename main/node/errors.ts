@@ -18,6 +18,12 @@ export type ErrorContext =
   | 'mock-domain'
   | 'hwpt-alloc'
   | 'inject'
+  | 'nest-parent-alloc'
+  | 'viommu-alloc'
+  | 'vdevice-alloc'
+  | 'veventq-alloc'
+  | 'vevent-attach'
+  | 'trigger-vevent'
   | 'addon';
 
 export const UDEV_RULE = 'resources/udev/70-iommuscope.rules';
@@ -148,6 +154,16 @@ export function explain(err: unknown, ctx: ErrorContext, subject = ''): Iommusco
           'raise RLIMIT_MEMLOCK (ulimit -l)',
         );
       break;
+    case 'nest-parent-alloc':
+    case 'viommu-alloc':
+    case 'vdevice-alloc':
+    case 'veventq-alloc':
+    case 'vevent-attach':
+    case 'trigger-vevent': {
+      const e = explainVevent(ctx, code, subject);
+      if (e) return make(e.cause, e.fix);
+      break;
+    }
     case 'addon':
       return make(
         'the native addon is not available',
@@ -160,6 +176,71 @@ export function explain(err: unknown, ctx: ErrorContext, subject = ''): Iommusco
     `${describeContext(ctx)}${subject ? ` (${subject})` : ''} failed with ${code}`,
     'check the kernel log (dmesg) for the reason; report it if it persists',
   );
+}
+
+/** Kernel versions of the vIOMMU series (the ioctls' errno tells us; these only name the fix). */
+export const VIOMMU_SINCE = '6.13';
+export const VEVENTQ_SINCE = '6.15';
+
+function explainVevent(
+  ctx: ErrorContext,
+  code: string,
+  subject: string,
+): { cause: string; fix: string } | undefined {
+  const upgrade = `run Linux ${VEVENTQ_SINCE} or later (the test VM's 7.3 kernel has it)`;
+  if (ctx === 'viommu-alloc' && code === 'ENOTTY')
+    return {
+      cause:
+        'this kernel is too old for vEVENTQs: IOMMU_VIOMMU_ALLOC is not an iommufd ioctl here (ENOTTY); ' +
+        `vIOMMU came in Linux ${VIOMMU_SINCE} and vEVENTQ (IOMMU_VEVENTQ_ALLOC) in Linux ${VEVENTQ_SINCE}`,
+      fix: upgrade,
+    };
+  if (ctx === 'veventq-alloc' && code === 'ENOTTY')
+    return {
+      cause:
+        'this kernel has vIOMMU but no vEVENTQ: IOMMU_VEVENTQ_ALLOC is not an iommufd ioctl here (ENOTTY); ' +
+        `it came in Linux ${VEVENTQ_SINCE}`,
+      fix: upgrade,
+    };
+  if (ctx === 'trigger-vevent' && (code === 'EOPNOTSUPP' || code === 'ENOTTY'))
+    return {
+      cause: `this kernel's iommufd selftest has no TRIGGER_VEVENT (it came with vEVENTQ, Linux ${VEVENTQ_SINCE})`,
+      fix: upgrade,
+    };
+  if (ctx === 'trigger-vevent' && code === 'ENOENT')
+    return {
+      cause: 'the mock device has no vIOMMU or no virtual id, so the selftest reports no vEVENT',
+      fix: 'give the vDEVICE a non-zero --virt-id',
+    };
+  const dev = subject || 'the device';
+  if (ctx === 'nest-parent-alloc' && (code === 'EOPNOTSUPP' || code === 'EINVAL'))
+    return {
+      cause:
+        `the IOMMU of ${dev} refused a nest-parent HWPT (HWPT_ALLOC with NEST_PARENT, ${code}): ` +
+        'it does no nested translation, so it can have no vIOMMU and no vEVENTQ',
+      fix: 'use a device behind an ARM SMMUv3 (or Tegra241 CMDQV) with nesting, or --source vevent without --device for the selftest mock',
+    };
+  if (ctx === 'viommu-alloc' && (code === 'EOPNOTSUPP' || code === 'EINVAL'))
+    return {
+      cause: `the kernel refused IOMMU_VIOMMU_ALLOC for ${dev} (${code}): its IOMMU driver has no vIOMMU of that type`,
+      fix: 'vEVENTQs come from ARM SMMUv3 and Tegra241 CMDQV vIOMMUs: use a device behind one, or --source vevent without --device for the selftest mock',
+    };
+  if (ctx === 'veventq-alloc' && code === 'EEXIST')
+    return {
+      cause: 'the vIOMMU already has a vEVENTQ of this type (one per type)',
+      fix: 'close the other reader of this vIOMMU',
+    };
+  if (ctx === 'veventq-alloc' && code === 'EINVAL')
+    return {
+      cause: 'the kernel refused the vEVENTQ depth (it takes 1..524288)',
+      fix: 'pass --depth N with 1 <= N <= 524288',
+    };
+  if (ctx === 'vdevice-alloc' && code === 'EEXIST')
+    return {
+      cause: `${dev} already has a vDEVICE on this vIOMMU, or the virtual id is taken`,
+      fix: 'pick another --virt-id',
+    };
+  return undefined;
 }
 
 function describeContext(ctx: ErrorContext): string {
@@ -178,6 +259,12 @@ function describeContext(ctx: ErrorContext): string {
     'mock-domain': 'creating the mock device',
     'hwpt-alloc': 'allocating an HWPT',
     inject: 'injecting faults',
+    'nest-parent-alloc': 'allocating the nest-parent HWPT',
+    'viommu-alloc': 'allocating the vIOMMU (IOMMU_VIOMMU_ALLOC)',
+    'vdevice-alloc': 'allocating the vDEVICE (IOMMU_VDEVICE_ALLOC)',
+    'veventq-alloc': 'allocating the vEVENTQ (IOMMU_VEVENTQ_ALLOC)',
+    'vevent-attach': 'attaching the nested HWPT on the vIOMMU',
+    'trigger-vevent': 'triggering a vEVENT (IOMMU_TEST_OP_TRIGGER_VEVENT)',
     addon: 'loading the native addon',
   };
   return words[ctx];

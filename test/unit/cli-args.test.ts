@@ -72,7 +72,7 @@ test('watch args: defaults and a full mock line', () => {
 });
 
 for (const [argv, why] of [
-  [['--source', 'kernel'], /--source 'kernel' must be sim, mock or iommufd/],
+  [['--source', 'kernel'], /--source 'kernel' must be sim, mock, iommufd or vevent/],
   [['--source', 'iommufd'], /needs --device/],
   [['--device', '/dev/vfio/devices/vfio0'], /only for --source iommufd/],
   [['--pasid', '1'], /only for --source iommufd or mock/],

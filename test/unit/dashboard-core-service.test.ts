@@ -263,7 +263,7 @@ for (const backend of backends) {
         assert.deepEqual(await call('stream.resync', {}), { ok: true });
         assert.deepEqual(
           direct.map((e) => e.event),
-          ['session.changed', 'topology.changed', 'frame'],
+          ['session.changed', 'topology.changed', 'frame', 'vevent.frame'],
         );
         assert.ok((direct[2]!.payload as Frame).rates, 'the resync frame has charts');
         assert.ok(broadcast.length - before <= 2, 'resync is not broadcast (a frame may coincide)');

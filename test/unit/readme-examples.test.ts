@@ -76,8 +76,9 @@ for (const line of examples) {
     });
     continue;
   }
-  const needsMock = line.includes('--source mock');
-  const needsDevice = line.includes('--source iommufd');
+  const vevent = line.includes('--source vevent');
+  const needsMock = line.includes('--source mock') || (vevent && !line.includes('--device'));
+  const needsDevice = line.includes('--source iommufd') || (vevent && line.includes('--device'));
   test(`README example: ${line}`, { skip }, () => {
     const r = run(args, 60_000);
     assert.equal(r.signal, null, 'finished by itself');

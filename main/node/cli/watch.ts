@@ -10,6 +10,7 @@ import { parsePolicy, parsePolicyRules, POLICY_USAGE, type PolicySpec } from '..
 import type { FaultSourceKind } from '../../common/iommufd-objects';
 import { FaultSession } from '../session/fault-session';
 import { policyCanHold } from '../session/native-specs';
+import { didYouMean } from '../../common/suggest';
 import { flagHelp, numberFlag, parseFlags, UsageError, type FlagSpec } from './args';
 import type { Subcommand } from './main';
 import {
@@ -30,24 +31,41 @@ import type { Expr } from '../../common/filter/ast';
 import { WatchFilter } from './watch-filter';
 import { recordFlagSpec, startWatchRecording } from './record-flag';
 import type { Recorder } from '../recording/recorder';
+import { VEVENT_INJECT_USAGE } from '../../common/vevent-inject';
+import { VEVENTQ_DEFAULT_DEPTH, VEVENTQ_MAX_DEPTH } from '../sources/vevent-source';
+import { runVeventWatch, veventWatchOptions, type VeventWatchOptions } from './watch-vevent';
 
 const flagSpec = {
   source: {
     type: 'string',
-    value: 'sim|mock|iommufd',
-    help: 'where page requests come from (default sim)',
+    value: 'sim|mock|iommufd|vevent',
+    help: "where page requests come from (default sim); vevent: a vIOMMU's vEVENTQ (kernel 6.15+)",
   },
   device: {
     type: 'string',
     value: '/dev/vfio/devices/vfioN',
-    help: 'iommufd: the VFIO device cdev',
+    help: 'iommufd: the VFIO device cdev; vevent: a device behind an ARM SMMUv3 / Tegra241 CMDQV (default: the selftest mock)',
+  },
+  depth: {
+    type: 'string',
+    value: 'N',
+    help: `vevent: the vEVENTQ depth, 1..${VEVENTQ_MAX_DEPTH} (default ${VEVENTQ_DEFAULT_DEPTH}); more events than that unread are lost`,
+  },
+  'virt-id': {
+    type: 'string',
+    value: 'ID',
+    help: "vevent: the vDEVICE's virtual id (SMMUv3 vSID), decimal or 0x hex (default 0x1)",
   },
   pasid: {
     type: 'string',
     value: 'N|A-B',
     help: 'iommufd: attach to PASID N of the device; mock: attach PASIDs A..B (kernel with PASID attach)',
   },
-  inject: { type: 'string', value: 'SPEC', help: `sim/mock: inject ${INJECT_USAGE}` },
+  inject: {
+    type: 'string',
+    value: 'SPEC',
+    help: `sim/mock: inject ${INJECT_USAGE}; vevent (mock): ${VEVENT_INJECT_USAGE}`,
+  },
   policy: {
     type: 'string',
     value: 'POLICY',
@@ -104,13 +122,15 @@ export interface WatchOptions {
 
 export function watchHelp(): string {
   return [
-    'usage: iommuscope watch [--source sim|mock|iommufd] [options]',
+    'usage: iommuscope watch [--source sim|mock|iommufd|vevent] [options]',
     '',
     'Reads page requests from a fault queue, answers them by policy, and prints them: one line per',
     'group read and one per answer (time group N dev D pasid P grp G cookie C perm addr +Np;',
     'time group N success|invalid by user|policy rule R|drain|kernel latency), or NDJSON with --json.',
     'On exit (and on Ctrl-C) pending groups are drained, then one {"type":"summary"} line is printed;',
     'the exit status is non-zero when a fault went unanswered or a kernel call failed.',
+    "--source vevent reads a vIOMMU's vEVENTQ instead: one line per vEVENT (sequence, virt id, decode,",
+    'hex data) and one per loss; nothing to answer.',
     '',
     flagHelp(flagSpec),
     '',
@@ -120,6 +140,7 @@ export function watchHelp(): string {
     "  iommuscope watch --inject count=1000,pasids=1-8 --policy success --filter 'pasid in {1..4} && latency > 10us'",
     '  iommuscope watch --source sim --inject count=1000 --policy success --record run.pcapng.gz',
     '  iommuscope watch --source iommufd --device /dev/vfio/devices/vfio0 --policy @rules.json',
+    '  iommuscope watch --source vevent --depth 64 --virt-id 0x8 --inject count=1000 --json',
   ].join('\n');
 }
 
@@ -157,15 +178,29 @@ export function parseWatchFilter(text: string): Expr {
   }
 }
 
-/** argv → options; every problem is a UsageError (exit 2). */
+/** argv → options for any source (vevent included); every problem is a UsageError (exit 2). */
+export function parseWatchCommand(argv: string[]): WatchOptions | VeventWatchOptions | 'help' {
+  const { flags, positionals } = parseFlags(argv, flagSpec);
+  if (flags.help) return 'help';
+  if (flags.source === 'vevent') return veventWatchOptions(flags, positionals);
+  return parseWatchArgs(argv);
+}
+
+/** argv → options of a fault source; every problem is a UsageError (exit 2). */
 export function parseWatchArgs(argv: string[]): WatchOptions | 'help' {
   const { flags, positionals } = parseFlags(argv, flagSpec);
   if (flags.help) return 'help';
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   const source = flags.source ?? 'sim';
+  if (source === 'vevent')
+    throw new UsageError('--source vevent is for `iommuscope watch` (not serve or agent yet)');
   if (source !== 'sim' && source !== 'mock' && source !== 'iommufd') {
-    throw new UsageError(`--source '${source}' must be sim, mock or iommufd`);
+    throw new UsageError(
+      `--source '${source}' must be sim, mock, iommufd or vevent${didYouMean(source, ['sim', 'mock', 'iommufd', 'vevent'])}`,
+    );
   }
+  for (const f of ['depth', 'virt-id'] as const)
+    if (flags[f] !== undefined) throw new UsageError(`--${f} is only for --source vevent`);
   if (source === 'iommufd' && !flags.device)
     throw new UsageError('--source iommufd needs --device /dev/vfio/devices/vfioN');
   if (source !== 'iommufd' && flags.device)
@@ -422,13 +457,14 @@ async function idleOrGone(writer: OutWriter, gone: () => boolean): Promise<void>
 
 export const watchCommand: Subcommand = {
   name: 'watch',
-  summary: 'read, answer and print page requests from a fault queue (sim, mock or a VFIO device)',
+  summary:
+    'read, answer and print page requests from a fault queue (sim, mock or a VFIO device), or read a vEVENTQ',
   async run(argv) {
-    const opts = parseWatchArgs(argv);
+    const opts = parseWatchCommand(argv);
     if (opts === 'help') {
       process.stdout.write(`${watchHelp()}\n`);
       return 0;
     }
-    return runWatch(opts);
+    return opts.source === 'vevent' ? runVeventWatch(opts) : runWatch(opts);
   },
 };

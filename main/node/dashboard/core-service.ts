@@ -33,6 +33,9 @@ import { FaultLog } from './fault-log';
 import { FrameBuilder, type Clock, type FrameContent } from './frame-builder';
 import { LatencyHistogram } from './latency-histogram';
 import { formatPolicyText, parsePolicyText } from './policy-text';
+import { VeventFeed } from './vevent-feed';
+import { veventHandlers } from './vevent-handlers';
+import { veventFrames } from '../vevent/vevent-frames';
 import { RateWindow } from './rate-window';
 import { RateArchive } from './rate-archive';
 import { RecentErrors } from './recent-errors';
@@ -236,6 +239,8 @@ export class CoreService {
   private readonly topologyMetrics = new TopologyMetrics(this.metrics.registry);
   /** Recordings dropped on a window, on their way into the recordings folder. */
   readonly uploads: ReplayUploads;
+  /** The vEVENTQ source beside the fault session (Events view). */
+  readonly vevents: VeventFeed;
 
   constructor(private readonly opts: CoreServiceOptions) {
     this.policy = opts.policy ?? { rules: [], fallback: { kind: 'hold' } };
@@ -287,6 +292,17 @@ export class CoreService {
       maxBytes: opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
       checkCanOpen: () => this.checkCanOpenReplay(),
       open: (file) => this.openReplayFile(file),
+    });
+    this.vevents = new VeventFeed({
+      send: (frame) => this.broadcast('vevent.frame', frame),
+      // The Topology view shows the fault session's objects while one is open.
+      onObjects: (o) => {
+        if (!this.session) this.broadcast('topology.changed', o);
+      },
+      ...(opts.sessionDefaults?.addon ? { addon: opts.sessionDefaults.addon } : {}),
+      onBatch: (source, b) => {
+        if (this.recording.status().recording) this.recording.vevents(veventFrames(source, b));
+      },
     });
     this.handlers = this.makeHandlers();
     // Activity view hook-up: batches go to every subscriber as 'activity' events.
@@ -506,7 +522,7 @@ export class CoreService {
       lastError: problems.length ? problems.join('; ') : this.state.lastError,
     });
     if (problems.length) this.notice('warning', `session teardown: ${problems.join('; ')}`);
-    this.broadcast('topology.changed', null);
+    this.broadcast('topology.changed', this.vevents.objects());
     this.frames.changed();
   }
 
@@ -527,6 +543,7 @@ export class CoreService {
         await this.closeSession(code);
       } finally {
         this.uploads.close();
+        this.vevents.dispose();
         this.recording.close(); // after the final drain's batch
         this.host.stop();
         this.frames.dispose();
@@ -643,7 +660,7 @@ export class CoreService {
       },
 
       'topology.objects': async (): Promise<IommufdObjects | null> =>
-        this.session && !this.session.closed ? this.session.objects() : null,
+        this.session && !this.session.closed ? this.session.objects() : this.vevents.objects(),
 
       'policy.set': async (p) => {
         const spec = parsePolicyText(p.spec);
@@ -732,12 +749,13 @@ export class CoreService {
         changed: () => this.frames.changed(),
       }),
       ...replayUploadHandlers(this.uploads),
+      ...veventHandlers(this.vevents),
 
       'stream.resync': async (_p, ctx: RequestContext) => {
         ctx.emit('session.changed', this.sessionState());
         ctx.emit(
           'topology.changed',
-          this.session && !this.session.closed ? this.session.objects() : null,
+          this.session && !this.session.closed ? this.session.objects() : this.vevents.objects(),
         );
         const topo = this.host.topology;
         if (topo) {
@@ -748,6 +766,7 @@ export class CoreService {
           });
         }
         ctx.emit('frame', this.frames.full());
+        ctx.emit('vevent.frame', this.vevents.fullFrame());
         return { ok: true };
       },
     };

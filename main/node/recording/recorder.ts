@@ -94,6 +94,16 @@ export class Recorder {
     this.frame({ ...e, kind: 'vevent' });
   }
 
+  /** Many vEVENTs (one reader batch) with one flush, instead of one per frame. */
+  vevents(events: Fields<VEventFrame>[]): void {
+    if (!this.recording || events.length === 0) return;
+    this.guard(() => {
+      for (const e of events)
+        this.writer.append({ monoNs: nowNs(), ...e, kind: 'vevent' } as VEventFrame);
+      this.writer.flush();
+    });
+  }
+
   hostActivity(e: Fields<HostActivityFrame>): void {
     this.frame({ ...e, kind: 'host-activity' });
   }

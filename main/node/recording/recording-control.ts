@@ -107,6 +107,11 @@ export class RecordingControl {
     this.recorder?.policy(queue, policy, by);
   }
 
+  /** vEVENTs of the dashboard's vEVENTQ source (one flush per reader batch). */
+  vevents(frames: Parameters<Recorder['vevents']>[0]): void {
+    this.recorder?.vevents(frames);
+  }
+
   topology(t: HostTopology): void {
     this.lastTopology = t;
     this.recorder?.topology(t);

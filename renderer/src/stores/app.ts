@@ -6,7 +6,15 @@ import type { AppInfo } from '../../../main/common/contract';
 import { useCore } from '../transport';
 import { bindUrlState } from '../url-state';
 
-export const tabs = ['Host', 'Live', 'Faults', 'Topology', 'Session', 'Activity'] as const;
+export const tabs = [
+  'Host',
+  'Live',
+  'Faults',
+  'Events',
+  'Topology',
+  'Session',
+  'Activity',
+] as const;
 export type TabName = (typeof tabs)[number];
 
 export interface Notice {

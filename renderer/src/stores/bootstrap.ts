@@ -6,6 +6,7 @@ import { errorMessage } from '../format';
 import { onConnected, useCore } from '../transport';
 import { useActivityStore } from './activity';
 import { useAppStore } from './app';
+import { useEventsStore } from './events';
 import { useFaultsStore } from './faults';
 import { useHostStore } from './host';
 import { useLiveStore } from './live';
@@ -34,6 +35,7 @@ export function bootstrapStores(pinia: Pinia): void {
     () => activity.faults,
     (f) => alarms.checkActivity(f),
   );
+  const events = useEventsStore(pinia);
 
   core.on('frame', (f) => {
     // A replay sought back replays from its start: the views start over with it.
@@ -56,6 +58,7 @@ export function bootstrapStores(pinia: Pinia): void {
   core.on('topology.changed', (o) => topology.set(o));
   core.on('notice', (n) => app.notify(n.level, n.message));
   core.on('activity', (b) => activity.applyBatch(b));
+  core.on('vevent.frame', (f) => events.applyFrame(f));
 
   onConnected(() => {
     void (async () => {
@@ -66,6 +69,7 @@ export function bootstrapStores(pinia: Pinia): void {
           host.load(),
           topology.load(),
           activity.load(),
+          events.load(),
         ]);
         faults.reload(true);
         await core.request('stream.resync', {});
