@@ -172,11 +172,16 @@ describe('ui: Live charts filter the Faults table', { skip: skip ?? false }, () 
     await page.mouse.click(at.x, at.y);
     await page.getByTestId('view-faults').waitFor({ timeout: 5000 });
     assert.equal(await page.getByTestId('filter-text').inputValue(), 'dev == 2');
-    await until('rows', async () => (await page.getByTestId('fault-row').count()) > 0);
-    const devs = await page
-      .locator('[data-testid="fault-row"] [data-col="dev"]')
-      .evaluateAll((els) => els.map((e) => (e.textContent ?? '').trim()));
-    assert.ok(devs.length > 0 && devs.every((v) => v === '2'), devs.join(','));
+    // The table re-renders as the filtered page arrives: wait for it, not for any rows.
+    let devs: string[] = [];
+    await until('rows of dev 2 only', async () => {
+      devs = await page
+        .locator('[data-testid="fault-row"] [data-col="dev"]')
+        .evaluateAll((els) => els.map((e) => (e.textContent ?? '').trim()));
+      return devs.length > 0 && devs.every((v) => v === '2');
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}; dev column: ${devs.join(',')}`);
+    });
     assert.deepEqual(pageErrors, []);
   });
 });
