@@ -35,25 +35,6 @@ const STREAM = path.join(
   'kernel-7.3',
   'capture-stream.bin',
 );
-/**
- * Cuts found in views this branch does not own, reported to their owners:
- * printed on every run instead of failing it; anything else cut fails.
- */
-const KNOWN_CUTS: { view: string; size: string; cut: RegExp; why: string }[] = [
-  {
-    view: 'faults-detail',
-    size: '1280x720',
-    cut: /^div\.tablewrap cuts its content/,
-    why: 'FaultTable.vue: the fixed column widths need ~950 px beside the detail pane',
-  },
-  {
-    view: 'faults-detail',
-    size: '1280x720',
-    cut: /^pre\[detail-raw\] cuts its content/,
-    why: 'FaultDetailPane.vue: the 40-byte hex dump is a few px wider than the pane',
-  },
-];
-
 const SIZES = [
   { width: 1600, height: 1000 },
   { width: 1280, height: 720 },
@@ -178,15 +159,7 @@ describe('ui: every view at 1600x1000 and 1280x720', { skip: skip ?? false }, ()
     const file = await screenshot(page, `views-${view}-${size.width}x${size.height}`);
     assert.deepEqual(consoleErrors, [], `console errors on ${view} (${file})`);
     const at = `${size.width}x${size.height}`;
-    const cuts = (await horizontalCuts(page)).filter((cut) => {
-      const known = KNOWN_CUTS.find((k) => k.view === view && k.size === at && k.cut.test(cut));
-      if (known)
-        console.log(
-          `# ${view} ${at}: known cut in a view this branch does not own: ${cut} (${known.why})`,
-        );
-      return !known;
-    });
-    assert.deepEqual(cuts, [], `${view} at ${at} (${file})`);
+    assert.deepEqual(await horizontalCuts(page), [], `${view} at ${at} (${file})`);
   }
 
   for (const size of SIZES) {
@@ -242,6 +215,13 @@ describe('ui: every view at 1600x1000 and 1280x720', { skip: skip ?? false }, ()
           '20',
       );
       await check('topology', size);
+    });
+
+    it(`${at}: Events`, async () => {
+      await gotoTab(page, 'Events');
+      await page.getByTestId('view-events').waitFor();
+      await page.getByTestId('events-read').waitFor();
+      await check('events', size);
     });
 
     it(`${at}: Activity`, async () => {

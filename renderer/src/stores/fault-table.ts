@@ -35,7 +35,7 @@ export interface Column {
 export const COLUMNS: readonly Column[] = [
   { key: 'group', label: 'group', width: 84, right: true },
   { key: 'cookie', label: 'cookie', width: 72, right: true },
-  { key: 'time', label: 'time', width: 100 },
+  { key: 'time', label: 'time', width: 92 },
   { key: 'dev', label: 'dev', width: 44, right: true },
   { key: 'pasid', label: 'pasid', width: 64, right: true },
   { key: 'grpid', label: 'grpid', width: 52, right: true },
@@ -43,7 +43,7 @@ export const COLUMNS: readonly Column[] = [
   { key: 'addr', label: 'address', width: 146 },
   { key: 'pages', label: 'pages', width: 60, right: true },
   { key: 'state', label: 'state', width: 64 },
-  { key: 'by', label: 'by', width: 92 },
+  { key: 'by', label: 'by', width: 84 },
   { key: 'latency', label: 'latency', width: 80, right: true },
 ];
 
