@@ -23,6 +23,7 @@ import { Recorder } from '../recording/recorder';
 import { packageVersion } from '../dashboard/version';
 import { numberFlag, UsageError } from './args';
 import { exitPaths, ExitStatus, statusFor } from './exit-paths';
+import { runOutput } from './run-output';
 import { OutWriter, type OutStream } from './out-writer';
 import { TextFormatter } from './watch-text';
 
@@ -162,17 +163,7 @@ export async function runVeventWatch(
       clean: false,
     }),
   });
-  const stdout = env.out ?? process.stdout;
-  const out: OutStream & { isTTY?: boolean } = {
-    write: (chunk) => run.stdoutClosed || stdout.write(chunk),
-    once: (event, fn) => stdout.once(event, fn),
-    ...(stdout.isTTY !== undefined ? { isTTY: stdout.isTTY } : {}),
-  };
-  const summarize = (obj: object): void => {
-    if (env.out) out.write(`${JSON.stringify(obj)}\n`);
-    else run.summary(obj);
-    run.end();
-  };
+  const { out, summarize } = runOutput(run, env.out);
   const fail = (msg: string): number => {
     process.stderr.write(`iommuscope watch: ${msg}\n`);
     summarize({

@@ -25,6 +25,7 @@ import { OutWriter, type OutStream } from './out-writer';
 import type { NativeAddon } from '../native/addon-types';
 import { TextFormatter, textLostLine } from './watch-text';
 import { exitPaths, ExitStatus, statusFor } from './exit-paths';
+import { runOutput } from './run-output';
 import { parseFilter } from '../../common/filter/parser';
 import { FilterError, formatCaret } from '../../common/filter/errors';
 import type { Expr } from '../../common/filter/ast';
@@ -302,19 +303,7 @@ export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<
       clean: false,
     }),
   });
-  const stdout = env.out ?? process.stdout;
-  // Once stdout is gone (EPIPE: `| head`) nothing more is written or waited for.
-  const out: OutStream & { isTTY?: boolean } = {
-    write: (chunk) => run.stdoutClosed || stdout.write(chunk),
-    once: (event, fn) => stdout.once(event, fn),
-    ...(stdout.isTTY !== undefined ? { isTTY: stdout.isTTY } : {}),
-  };
-  // The one summary line goes where the output goes (a test's stream, or stdout via exit-paths).
-  const summarize = (obj: object): void => {
-    if (env.out) out.write(`${JSON.stringify(obj)}\n`);
-    else run.summary(obj);
-    run.end();
-  };
+  const { out, summarize } = runOutput(run, env.out);
   try {
     session = FaultSession.open({
       source: opts.source,
