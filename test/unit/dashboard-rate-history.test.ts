@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RateWindow } from '../../main/node/dashboard/rate-window';
-import { MAX_RATE_SERIES } from '../../main/node/dashboard/core-service';
+import { MAX_RATE_SERIES } from '../../main/node/dashboard/session-view';
 import { MAX_TRACKED, OTHER_SERIES, RateHistory } from '../../main/common/rate-history';
 
 const HISTORY = 600;

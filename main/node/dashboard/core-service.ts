@@ -5,46 +5,38 @@
 // the host topology watcher. State lives here, so a renderer that reloads or
 // reconnects loses nothing: stream.resync sends it all again.
 import path from 'node:path';
-import type {
-  AppInfo,
-  EventEnvelope,
-  EventName,
-  EventPayload,
-  SessionState,
-} from '../../common/contract';
+import type { EventEnvelope, EventName, EventPayload, SessionState } from '../../common/contract';
 import type { HostTopology, TopologyUpdate } from '../../common/host-topology';
-import { FaultFlag } from '../../common/fault-record';
 import type { IommufdObjects } from '../../common/iommufd-objects';
 import { parseInject, type InjectSpec } from '../../common/inject';
 import type { PolicySpec } from '../../common/policy';
-import { AnsweredBy, type QueueTotals } from '../native/addon-types';
-import { respondToGroups, toGroupSeq, type RespondView } from './respond';
+import { respondToGroups } from './respond';
 import {
   FaultSession,
-  type DecodedBatch,
   type FaultSessionOptions,
   type SessionSummary,
 } from '../session/fault-session';
 import { TopologyWatcher } from '../topology/watcher';
-import type { ActivityFeed } from './activity-feed';
 import { probeAppInfo } from './app-info';
+import {
+  DASHBOARD_JS_BUFFER_RECORDS,
+  type CoreServiceOptions,
+  type HostFeed,
+} from './core-options';
 import { RequestError, type Handlers, type RequestContext } from './dispatch';
-import { FaultLog } from './fault-log';
-import { FrameBuilder, type Clock, type FrameContent } from './frame-builder';
-import { LatencyHistogram } from './latency-histogram';
+import { FrameBuilder, type FrameContent } from './frame-builder';
 import { formatPolicyText, parsePolicyText } from './policy-text';
 import { VeventFeed } from './vevent-feed';
 import { veventHandlers } from './vevent-handlers';
 import { veventFrames } from '../vevent/vevent-frames';
-import { RateWindow } from './rate-window';
-import { RateArchive } from './rate-archive';
-import { RecentErrors } from './recent-errors';
-import { toTotals } from './totals';
+import { SessionView } from './session-view';
+import { viewFrameContent } from './view-frame';
+import { viewHandlers } from './view-handlers';
 import type { BatchListener, BatchSubscribe } from '../recording/batch-tap';
 import { RECORDING_NAME } from '../../common/recording-contract';
 import { defaultRecordingDir, RecordingControl } from '../recording/recording-control';
 import { ReplaySource } from '../sources/replay-source';
-import { replayHandlers, replayState } from './replay-control';
+import { replayHandlers } from './replay-control';
 import { ReplayUploads } from './replay-upload';
 import { replayUploadHandlers } from './replay-upload-handlers';
 import { DEFAULT_MAX_UPLOAD_BYTES } from '../../common/replay-contract';
@@ -52,63 +44,9 @@ import { RecordingError } from '../recording/recording-error';
 import { FaultMetrics } from '../metrics/fault-metrics';
 import { TopologyMetrics } from '../metrics/topology-metrics';
 
-const EMPTY_TABLE = { rows: [], leftOut: 0 };
-
-/** Lines per rate chart; the rest are summed into 'other'. */
-export const MAX_RATE_SERIES = 8;
-/** Rows in Frame.newest. */
-export const NEWEST_ROWS = 20;
-
-/**
- * Per-flush cap on the records of automatically answered groups the native
- * reader hands to JS (every 10 ms by default). Beyond ~800k page requests/s
- * the log shows those groups as counted, not rows (Frame.logSkipped; their
- * answers stay exact in the totals), and the event loop stays free for the
- * renderer. Records of pending groups are always delivered: every pending
- * group has a row.
- */
-export const DASHBOARD_JS_BUFFER_RECORDS = 8192;
-
-/** Where host.snapshot and host.changed come from (the topology watcher, or a test double). */
-export interface HostFeed {
-  start(): Promise<HostTopology>;
-  readonly topology: HostTopology | undefined;
-  onUpdate(fn: (u: TopologyUpdate) => void): () => void;
-  onError(fn: (err: Error) => void): () => void;
-  stop(): void;
-}
-
-export interface CoreServiceOptions {
-  version: string;
-  mode: AppInfo['mode'];
-  /** Answer for groups pending at close/quit; default 1 (INVALID). */
-  drainCode?: 0 | 1;
-  /** Policy of the next session.open without one; default hold. */
-  policy?: PolicySpec;
-  sysfsRoot?: string;
-  /** Host topology rescan interval (ms); default 1000. */
-  hostIntervalMs?: number;
-  host?: HostFeed;
-  /** Session options every open gets (tuning, iommuPath, test addon). */
-  sessionDefaults?: Partial<FaultSessionOptions>;
-  logMaxGroups?: number;
-  logMaxRawRecords?: number;
-  clock?: Clock;
-  /** Diagnostics (stderr in the CLI). */
-  log?: (line: string) => void;
-  appInfo?: () => AppInfo;
-  /** Activity view feed (host-wide IOMMU activity); absent: the view says it is off. */
-  activity?: ActivityFeed;
-  /** Folder of the Record button's files and of replays opened by name; default defaultRecordingDir(). */
-  recordingDir?: string;
-  /** Largest recording a client may upload (drop on the window); default DEFAULT_MAX_UPLOAD_BYTES. */
-  maxUploadBytes?: number;
-}
+export type { CoreServiceOptions, HostFeed } from './core-options';
 
 type Listener = (envelope: EventEnvelope) => void;
-
-const monoNs = (): number => Number(process.hrtime.bigint());
-const none = new Uint32Array(0);
 
 /** A recording named by a client: a file inside the core's recordings folder, never a path. */
 function recordingPath(dir: string, name: string): string {
@@ -118,101 +56,6 @@ function recordingPath(dir: string, name: string): string {
       `recording '${name}' must be a file name in ${dir} (no folders)`,
     );
   return path.join(dir, name.endsWith('.pcapng.gz') ? name : `${name}.pcapng.gz`);
-}
-
-/**
- * The clock a view's times are measured on: the host's for live sessions; a
- * replay's recorded time (from its first batch), so rows, charts and frames
- * after a seek are exactly those of a replay played straight to that point.
- */
-interface ViewClock {
-  startNs: number;
-  nowNs(): number;
-}
-
-/** What one session leaves behind for the dashboard (kept after it closes). */
-class SessionView implements RespondView {
-  readonly log: FaultLog;
-  readonly byDevice = new RateWindow();
-  readonly byPasid = new RateWindow();
-  /** Longer, coarser history (rates.history): kept here so a reloaded renderer still has it. */
-  readonly archiveDevice = new RateArchive();
-  readonly archivePasid = new RateArchive();
-  readonly latency = new LatencyHistogram();
-  readonly startNs: number;
-  private readonly nowNs: () => number;
-  readonly startedAt = Date.now();
-  totals: QueueTotals | undefined;
-  readonly errors = new RecentErrors();
-  /** (ms, faults) samples of the last second or so, for faultRate. */
-  private samples: [number, number][] = [];
-
-  constructor(opts: { maxGroups?: number; maxRaw?: number; clock?: ViewClock | undefined }) {
-    this.startNs = opts.clock?.startNs ?? monoNs();
-    this.nowNs = opts.clock?.nowNs ?? monoNs;
-    this.log = new FaultLog({
-      startNs: this.startNs,
-      ...(opts.maxGroups !== undefined ? { maxGroups: opts.maxGroups } : {}),
-      ...(opts.maxRaw !== undefined ? { maxRawRecords: opts.maxRaw } : {}),
-    });
-  }
-
-  nowMs(): number {
-    return (this.nowNs() - this.startNs) / 1e6;
-  }
-
-  ingest(b: DecodedBatch): void {
-    this.log.ingest(b);
-    this.totals = b.totals;
-    const r = b.read;
-    const tMs = r.count > 0 ? (r.readNs[r.count - 1]! - this.startNs) / 1e6 : this.nowMs();
-    // Aggregate per batch first: one Map update per key, not per fault.
-    const perDev = new Map<number, number>();
-    const perPasid = new Map<number, number>();
-    const { devId, flags, pasid } = b.count > 0 ? b : { devId: none, flags: none, pasid: none };
-    for (let i = 0; i < b.count; i++) {
-      const dev = devId[i]!;
-      perDev.set(dev, (perDev.get(dev) ?? 0) + 1);
-      if (flags[i]! & FaultFlag.PasidValid) {
-        const k = dev * 0x100000 + (pasid[i]! & 0xfffff);
-        perPasid.set(k, (perPasid.get(k) ?? 0) + 1);
-      }
-    }
-    for (const [dev, n] of perDev) {
-      this.byDevice.add(`dev:${dev}`, `dev ${dev}`, tMs, n);
-      this.archiveDevice.add(`dev:${dev}`, `dev ${dev}`, tMs, n);
-    }
-    for (const [k, n] of perPasid) {
-      const dev = Math.floor(k / 0x100000);
-      const pasid = k % 0x100000;
-      const key = `pasid:${dev}:${pasid}`;
-      const label = `dev ${dev} · PASID ${pasid}`;
-      this.byPasid.add(key, label, tMs, n);
-      this.archivePasid.add(key, label, tMs, n);
-    }
-    const a = b.answered;
-    for (let i = 0; i < a.count; i++) {
-      if (a.by[i] === AnsweredBy.Policy) this.latency.add(a.latencyNs[i]! / 1e3);
-    }
-    for (const e of b.errors) {
-      this.errors.add({
-        at: this.nowMs(),
-        group: e.group === null ? null : String(e.group),
-        cookie: e.cookie,
-        code: e.code,
-        message: e.message,
-      });
-    }
-  }
-
-  faultRate(nowMs: number): number {
-    const faults = this.totals?.faults ?? 0;
-    this.samples.push([nowMs, faults]);
-    while (this.samples.length > 2 && this.samples[1]![0] <= nowMs - 1000) this.samples.shift();
-    const [t0, f0] = this.samples[0]!;
-    const dt = nowMs - t0;
-    return dt > 0 ? Math.round(((faults - f0) * 1000) / dt) : 0;
-  }
 }
 
 export class CoreService {
@@ -570,46 +413,7 @@ export class CoreService {
   // --- frames ---------------------------------------------------------------
 
   private frameContent(withCharts: boolean): FrameContent {
-    const v = this.view;
-    const t = v ? v.nowMs() : 0;
-    const progress = this.session?.injectProgress();
-    const q = v?.totals;
-    const content: FrameContent = {
-      t,
-      totals: toTotals(q),
-      faultRate: v && this.session ? v.faultRate(t) : 0,
-      answeredByUser: q?.byUser ?? 0,
-      answeredByPolicy: q?.byPolicy ?? 0,
-      answeredByDrain: q?.byDrain ?? 0,
-      answeredByKernel: q?.byKernel ?? 0,
-      logSize: v?.log.size ?? 0,
-      logDropped: v?.log.dropped ?? 0,
-      logSkipped: v?.log.skipped ?? 0,
-      newest: v?.log.newest(NEWEST_ROWS) ?? [],
-      injection: progress
-        ? {
-            injected: progress.injected,
-            failed: progress.failed,
-            done: progress.done,
-            lastError: progress.lastError ?? null,
-          }
-        : null,
-      errors: v ? v.errors.snapshot() : [],
-      replay:
-        this.session && this.session.source instanceof ReplaySource
-          ? replayState(this.session.source)
-          : null,
-    };
-    if (withCharts) {
-      const win = v?.byDevice ?? new RateWindow();
-      content.rates = {
-        bucketMs: win.bucketMs,
-        byDevice: v ? v.byDevice.series(t, MAX_RATE_SERIES) : [],
-        byPasid: v ? v.byPasid.series(t, MAX_RATE_SERIES) : [],
-      };
-      content.latency = (v?.latency ?? new LatencyHistogram()).snapshot();
-    }
-    return content;
+    return viewFrameContent(this.view, this.session, withCharts);
   }
 
   // --- requests -------------------------------------------------------------
@@ -684,35 +488,7 @@ export class CoreService {
         return { ok: true };
       },
 
-      'faults.query': async (p) =>
-        this.view
-          ? this.view.log.query(p.offset, p.limit, p.filter, p.sort, p.locate)
-          : { total: 0, rows: [], ...(p.locate !== undefined ? { at: null } : {}) },
-
-      'rates.history': async (p) => {
-        const v = this.view;
-        const points = p.points ?? 600;
-        if (!v) return { bucketMs: 1000, tEndMs: 0, byDevice: [], byPasid: [] };
-        const now = v.nowMs();
-        const dev = v.archiveDevice.view(now, p.seconds, points, MAX_RATE_SERIES);
-        const pasid = v.archivePasid.view(now, p.seconds, points, MAX_RATE_SERIES);
-        return {
-          bucketMs: dev.bucketMs,
-          tEndMs: dev.tEndMs,
-          byDevice: dev.series,
-          byPasid: pasid.series,
-        };
-      },
-
-      'faults.stats': async (p) =>
-        this.view
-          ? this.view.log.stats(p.filter, p.maxConversations)
-          : { groups: 0, byDevice: EMPTY_TABLE, byPasid: EMPTY_TABLE, conversations: EMPTY_TABLE },
-
-      'faults.detail': async (p) => {
-        const seq = toGroupSeq(p.group);
-        return seq === undefined ? null : (this.view?.log.detail(seq) ?? null);
-      },
+      ...viewHandlers(() => this.view),
 
       'faults.respond': async (p) => {
         const session = this.requireSession('faults.respond');
