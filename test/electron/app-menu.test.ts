@@ -17,9 +17,9 @@ import {
   openRecordingFromMenu,
   type OpenRecordingDeps,
 } from '../../main/electron-main/app-menu';
-import type { HostTopology } from '../../main/common/host-topology';
 import { CoreService } from '../../main/node/dashboard/core-service';
 import { recordSession } from '../shared/recorded-session';
+import { staticHost } from '../shared/core-client';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'iommuscope-menu-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -51,30 +51,13 @@ test('dialog options: one file, recordings first, starting in the recordings fol
   assert.deepEqual(o.filters![0]!.extensions, ['pcapng.gz', 'gz']);
 });
 
-const topology: HostTopology = {
-  schema: 1,
-  sysfsRoot: '/fixture',
-  takenAt: 0,
-  scanMs: 0,
-  units: [],
-  groups: [],
-  devices: [],
-  problems: [],
-};
-
 test('open handler: picked file → replay session; cancel → nothing; damaged → error box with the offset', async () => {
   const rec = recordSession(path.join(dir, 'menu.pcapng.gz'), 4, 50);
   const core = new CoreService({
     version: 'test',
     mode: 'electron',
     recordingDir: dir,
-    host: {
-      start: async () => topology,
-      topology,
-      onUpdate: () => () => {},
-      onError: () => () => {},
-      stop: () => {},
-    },
+    host: staticHost(),
   });
   const errors: string[] = [];
   const asked: OpenDialogOptions[] = [];

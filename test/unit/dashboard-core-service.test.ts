@@ -5,44 +5,25 @@
 // visible, policy.set, resync, and session.close draining everything once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type {
-  EventEnvelope,
-  Frame,
-  RequestName,
-  RequestParams,
-  RequestResult,
-  ResponseEnvelope,
-  SessionState,
-} from '../../main/common/contract';
+import type { EventEnvelope, Frame, SessionState } from '../../main/common/contract';
 import type { HostTopology, TopologyUpdate } from '../../main/common/host-topology';
 import {
   CoreService,
   type CoreServiceOptions,
   type HostFeed,
 } from '../../main/node/dashboard/core-service';
-import { dispatch, type RequestContext } from '../../main/node/dashboard/dispatch';
 import type { NativeAddon } from '../../main/node/native/addon-types';
 import { until } from '../shared/until';
 import { fakeSimAddon } from '../shared/fake-fault-queue';
 import { addonSkipReason, tryLoadAddon } from './addon-available';
-
-const topology: HostTopology = {
-  schema: 1,
-  sysfsRoot: '/fixture',
-  takenAt: 0,
-  scanMs: 0,
-  units: [],
-  groups: [],
-  devices: [],
-  problems: [],
-};
+import { coreClient, EMPTY_TOPOLOGY } from '../shared/core-client';
 
 /** A host feed that never touches /sys; `push` plays a topology change. */
 function fakeHost(): HostFeed & { push(u: TopologyUpdate): void } {
   const fns = new Set<(u: TopologyUpdate) => void>();
   let current: HostTopology | undefined;
   return {
-    start: async () => (current = topology),
+    start: async () => (current = EMPTY_TOPOLOGY),
     get topology() {
       return current;
     },
@@ -72,29 +53,9 @@ function harness(addon: NativeAddon, extra: Partial<CoreServiceOptions> = {}) {
   const broadcast: EventEnvelope[] = [];
   core.subscribe((e) => broadcast.push(e));
   const direct: EventEnvelope[] = [];
-  let id = 1;
   /** A client of the core: its own request context (as one WebSocket or window is). */
-  function client(name: string) {
-    const ctx: RequestContext = {
-      client: name,
-      emit: (event, payload) => direct.push({ event, payload }),
-    };
-    const raw = (method: string, params?: unknown): Promise<ResponseEnvelope> =>
-      dispatch(
-        core.handlers,
-        { id: id++, method, ...(params !== undefined ? { params } : {}) },
-        ctx,
-      );
-    async function call<N extends RequestName>(
-      method: N,
-      params: RequestParams<N>,
-    ): Promise<RequestResult<N>> {
-      const r = await raw(method, params);
-      if (!r.ok) throw new Error(`${method}: [${r.error.code}] ${r.error.message}`);
-      return r.result as RequestResult<N>;
-    }
-    return { raw, call };
-  }
+  const client = (name: string) =>
+    coreClient(core, name, (event, payload) => direct.push({ event, payload } as EventEnvelope));
   return { core, host, broadcast, direct, client, ...client('test') };
 }
 
@@ -466,7 +427,11 @@ for (const backend of backends) {
       const { core, host, broadcast, call } = harnessOn();
       try {
         assert.equal((await call('host.snapshot', {})).sysfsRoot, '/fixture');
-        host.push({ seq: 1, changes: [{ kind: 'added', entity: 'group', id: 3 }], topology });
+        host.push({
+          seq: 1,
+          changes: [{ kind: 'added', entity: 'group', id: 3 }],
+          topology: EMPTY_TOPOLOGY,
+        });
         const ev = broadcast.find((e) => e.event === 'host.changed');
         assert.equal((ev!.payload as TopologyUpdate).changes[0]!.id, 3);
         assert.equal((await call('app.info', {})).iommuProblem, 'none here');

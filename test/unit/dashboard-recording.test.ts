@@ -8,37 +8,13 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type {
-  RequestName,
-  RequestParams,
-  RequestResult,
-  ResponseEnvelope,
-} from '../../main/common/contract';
-import type { HostTopology } from '../../main/common/host-topology';
-import { CoreService, type HostFeed } from '../../main/node/dashboard/core-service';
-import { dispatch } from '../../main/node/dashboard/dispatch';
+import { CoreService } from '../../main/node/dashboard/core-service';
 import { samples, sum } from '../shared/exposition';
 import { until } from '../shared/until';
 import { addonSkipReason, tryLoadAddon } from './addon-available';
+import { coreClient, staticHost } from '../shared/core-client';
 
-const topology: HostTopology = {
-  schema: 1,
-  sysfsRoot: '/fixture',
-  takenAt: 0,
-  scanMs: 0,
-  units: [],
-  groups: [],
-  devices: [],
-  problems: [],
-};
-
-const host: HostFeed = {
-  start: async () => topology,
-  topology,
-  onUpdate: () => () => {},
-  onError: () => () => {},
-  stop: () => {},
-};
+const host = staticHost();
 
 test(
   'sim: Record button, metrics, then the recording replayed as a dashboard session',
@@ -52,18 +28,7 @@ test(
       recordingDir: dir,
       sessionDefaults: { addon: tryLoadAddon()! },
     });
-    let id = 1;
-    const ctx = { client: 'test', emit: () => {} };
-    const raw = (method: string, params: unknown): Promise<ResponseEnvelope> =>
-      dispatch(core.handlers, { id: id++, method, params }, ctx);
-    async function call<N extends RequestName>(
-      method: N,
-      params: RequestParams<N>,
-    ): Promise<RequestResult<N>> {
-      const r = await raw(method, params);
-      if (!r.ok) throw new Error(`${method}: [${r.error.code}] ${r.error.message}`);
-      return r.result as RequestResult<N>;
-    }
+    const { raw, call } = coreClient(core);
     try {
       // Step: nothing recorded yet.
       assert.equal((await call('recording.status', {})).path, null);

@@ -11,40 +11,18 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type {
-  Frame,
-  RequestName,
-  RequestParams,
-  RequestResult,
-  ResponseEnvelope,
-} from '../../main/common/contract';
-import type { HostTopology } from '../../main/common/host-topology';
+import type { Frame } from '../../main/common/contract';
 import { RECORDING_NAME } from '../../main/common/recording-contract';
 import { UPLOAD_CHUNK_BYTES } from '../../main/common/replay-contract';
-import { CoreService, type HostFeed } from '../../main/node/dashboard/core-service';
+import { CoreService } from '../../main/node/dashboard/core-service';
 import { dispatch } from '../../main/node/dashboard/dispatch';
 import { uploadFileName } from '../../main/node/dashboard/replay-upload';
 import { recordSession } from '../shared/recorded-session';
 import { until } from '../shared/until';
 import { addonSkipReason, tryLoadAddon } from './addon-available';
+import { coreClient, staticHost } from '../shared/core-client';
 
-const topology: HostTopology = {
-  schema: 1,
-  sysfsRoot: '/fixture',
-  takenAt: 0,
-  scanMs: 0,
-  units: [],
-  groups: [],
-  devices: [],
-  problems: [],
-};
-const host: HostFeed = {
-  start: async () => topology,
-  topology,
-  onUpdate: () => () => {},
-  onError: () => () => {},
-  stop: () => {},
-};
+const host = staticHost();
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'iommuscope-replayctl-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -53,26 +31,7 @@ const rec = recordSession(path.join(dir, 'ten.pcapng.gz'), 10, 100);
 
 function makeCore(recordingDir: string, extra: { maxUploadBytes?: number } = {}) {
   const core = new CoreService({ version: 'test', mode: 'browser', host, recordingDir, ...extra });
-  let id = 1;
-  const ctx = { client: 'test', emit: () => {} };
-  const raw = (method: string, params: unknown): Promise<ResponseEnvelope> =>
-    dispatch(core.handlers, { id: id++, method, params }, ctx);
-  async function call<N extends RequestName>(
-    method: N,
-    params: RequestParams<N>,
-  ): Promise<RequestResult<N>> {
-    const r = await raw(method, params);
-    if (!r.ok) throw new Error(`${method}: [${r.error.code}] ${r.error.message}`);
-    return r.result as RequestResult<N>;
-  }
-  async function refused(
-    method: string,
-    params: unknown,
-  ): Promise<{ code: string; message: string }> {
-    const r = await raw(method, params);
-    assert.equal(r.ok, false, `${method} ${JSON.stringify(params)} should be refused`);
-    return r.ok ? { code: '', message: '' } : r.error;
-  }
+  const { raw, call, refused } = coreClient(core);
   return { core, raw, call, refused };
 }
 

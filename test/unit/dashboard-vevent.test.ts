@@ -9,34 +9,17 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { EventEnvelope, ResponseEnvelope } from '../../main/common/contract';
-import type { HostTopology } from '../../main/common/host-topology';
+import type { EventEnvelope } from '../../main/common/contract';
 import type { VeventFrame } from '../../main/common/vevent-contract';
-import { CoreService, type HostFeed } from '../../main/node/dashboard/core-service';
-import { dispatch } from '../../main/node/dashboard/dispatch';
+import { CoreService } from '../../main/node/dashboard/core-service';
 import { bufferSource } from '../../main/node/recording/bgzf';
 import { readCapture } from '../../main/node/recording/capture-reader';
 import { fifoVeventAddon } from '../shared/fifo-vevent-addon';
 import { until } from '../shared/until';
 import { addonSkipReason, tryLoadAddon } from './addon-available';
+import { coreClient, staticHost } from '../shared/core-client';
 
-const topology: HostTopology = {
-  schema: 1,
-  sysfsRoot: '/fixture',
-  takenAt: 0,
-  scanMs: 0,
-  units: [],
-  groups: [],
-  devices: [],
-  problems: [],
-};
-const host: HostFeed = {
-  start: async () => topology,
-  topology,
-  onUpdate: () => () => {},
-  onError: () => () => {},
-  stop: () => {},
-};
+const host = staticHost();
 
 test(
   'vevent.* requests: open, trigger, frames, topology, recording, close; refusals',
@@ -55,22 +38,11 @@ test(
     core.subscribe((e: EventEnvelope) => {
       if (e.event === 'vevent.frame') frames.push(e.payload as VeventFrame);
     });
-    let id = 1;
-    const ctx = { client: 'test', emit: () => {} };
-    const raw = (method: string, params: unknown): Promise<ResponseEnvelope> =>
-      dispatch(core.handlers, { id: id++, method, params }, ctx);
+    const { raw, refused } = coreClient(core);
     const ok = async (method: string, params: unknown): Promise<unknown> => {
       const r = await raw(method, params);
       if (!r.ok) throw new Error(`${method}: [${r.error.code}] ${r.error.message}`);
       return r.result;
-    };
-    const refused = async (
-      method: string,
-      params: unknown,
-    ): Promise<{ code: string; message: string }> => {
-      const r = await raw(method, params);
-      assert.equal(r.ok, false, `${method} should be refused`);
-      return (r as { error: { code: string; message: string } }).error;
     };
     try {
       // Step: nothing open: state closed, trigger refused.

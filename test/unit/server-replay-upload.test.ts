@@ -9,7 +9,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { HostTopology } from '../../main/common/host-topology';
 import { UPLOAD_ROUTE } from '../../main/common/replay-contract';
 import { CoreService } from '../../main/node/dashboard/core-service';
 import {
@@ -17,17 +16,8 @@ import {
   type DashboardServer,
 } from '../../main/node/server/dashboard-server';
 import { recordSession } from '../shared/recorded-session';
+import { staticHost } from '../shared/core-client';
 
-const topology: HostTopology = {
-  schema: 1,
-  sysfsRoot: '/fixture',
-  takenAt: 0,
-  scanMs: 0,
-  units: [],
-  groups: [],
-  devices: [],
-  problems: [],
-};
 const dir = mkdtempSync(path.join(os.tmpdir(), 'iommuscope-upload-'));
 const recDir = path.join(dir, 'recordings');
 const rec = recordSession(path.join(dir, 'src.pcapng.gz'), 6, 20);
@@ -43,13 +33,7 @@ before(async () => {
     mode: 'browser',
     recordingDir: recDir,
     maxUploadBytes: CAP,
-    host: {
-      start: async () => topology,
-      topology,
-      onUpdate: () => () => {},
-      onError: () => () => {},
-      stop: () => {},
-    },
+    host: staticHost(),
   });
   server = await startDashboardServer({
     core,
