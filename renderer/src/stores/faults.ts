@@ -8,6 +8,12 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, triggerRef } from 'vue';
 import {
+  displayLineCount,
+  lineAt as lineAtOf,
+  lineOf as lineOfIn,
+  locateGroup,
+} from '../../../main/common/fault-table-place';
+import {
   compareGroupIds,
   faultFilter,
   type GroupId,
@@ -364,6 +370,10 @@ export const useFaultsStore = defineStore('faults', () => {
     }
   }
 
+  function* loadedGroups(): Generator<[number, GroupId]> {
+    for (const [pos, row] of loadedRows()) yield [pos, row.group];
+  }
+
   /** The loaded position of `group`, whatever the order. */
   function locateLoaded(group: GroupId): number | undefined {
     for (const [pos, row] of loadedRows()) if (row.group === group) return pos;
@@ -372,21 +382,7 @@ export const useFaultsStore = defineStore('faults', () => {
 
   /** Where a group is (or would be, were it still in view), from the loaded rows (group order). */
   function locate(group: GroupId): { pos: number; gone: boolean } | undefined {
-    let after: number | undefined;
-    let before = -1;
-    for (const [pos, row] of loadedRows()) {
-      const c = compareGroupIds(row.group, group);
-      if (c === 0) return { pos, gone: false };
-      if (c > 0 && (after === undefined || pos < after)) after = pos;
-      if (c < 0 && pos > before) before = pos;
-    }
-    // Gone: its place is right after the last row before it, if that is the row before the first after it.
-    if (after !== undefined && before === after - 1) return { pos: after, gone: true };
-    if (after === 0) return { pos: 0, gone: true };
-    if (after === undefined && before >= 0 && before === total.value - 1) {
-      return { pos: total.value, gone: true };
-    }
-    return undefined;
+    return locateGroup(loadedGroups(), group, total.value);
   }
 
   /** After rows moved: the cursor and the expanded rows find their groups again. */
@@ -567,31 +563,16 @@ export const useFaultsStore = defineStore('faults', () => {
     expanded.value = new Map(expanded.value);
   }
 
+  /** Expanded groups' extra display lines (one per page, or one for its loading/error line). */
+  const expandedLines = computed(
+    () => new Map([...expanded.value].map(([pos, e]) => [pos, e.pages?.length ?? 1])),
+  );
   /** Lines the table shows: one per group plus one per page of an expanded group. */
-  const displayCount = computed(() => {
-    let extra = 0;
-    for (const e of expanded.value.values()) extra += e.pages?.length ?? 1;
-    return total.value + extra;
-  });
-
+  const displayCount = computed(() => displayLineCount(total.value, expandedLines.value));
   /** Display line → table position and page (-1 = the group line itself). */
-  function lineAt(line: number): { pos: number; page: number } {
-    let shift = 0;
-    for (const [pos, e] of [...expanded.value].sort((a, b) => a[0] - b[0])) {
-      const extra = e.pages?.length ?? 1;
-      if (line <= pos + shift) break;
-      if (line <= pos + shift + extra) return { pos, page: line - pos - shift - 1 };
-      shift += extra;
-    }
-    return { pos: line - shift, page: -1 };
-  }
-
+  const lineAt = (line: number) => lineAtOf(line, expandedLines.value);
   /** Table position → its display line. */
-  function lineOf(pos: number): number {
-    let shift = 0;
-    for (const [p, e] of expanded.value) if (p < pos) shift += e.pages?.length ?? 1;
-    return pos + shift;
-  }
+  const lineOf = (pos: number) => lineOfIn(pos, expandedLines.value);
 
   return {
     filter,
