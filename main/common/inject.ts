@@ -41,6 +41,8 @@ export interface InjectSpec {
 export const INJECT_PAGE_SIZE = 4096;
 export const INJECT_MAX_COUNT = 1_000_000_000;
 export const INJECT_MAX_RATE = 100_000_000;
+/** The slowest paced rate the native injector takes (one request per 1000 s). */
+export const INJECT_MIN_RATE = 0.001;
 export const INJECT_MAX_DEVICES = 4096;
 export const INJECT_MAX_GROUP_PAGES = 512;
 /** The native queue's bound for the sim's PRI credit (2^24). */
@@ -96,7 +98,7 @@ export function parseInject(text: string): InjectSpec {
         spec.count = take(parseUint(value, 'count', 1, INJECT_MAX_COUNT));
         break;
       case 'rate':
-        spec.rate = take(parseRate(value, 'rate', INJECT_MAX_RATE));
+        spec.rate = take(parseRate(value, 'rate', INJECT_MAX_RATE, INJECT_MIN_RATE));
         break;
       case 'pasids': {
         const r = take(parseUintRange(value, 'pasids', 0, PASID_MAX));

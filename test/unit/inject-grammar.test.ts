@@ -51,6 +51,8 @@ const malformed: [string, RegExp][] = [
   ['count=1,=3', /not key=value/],
   ['count=1,rate=-2', /not a non-negative number/],
   ['count=1,rate=1e3', /not a non-negative number/],
+  // The native injector's floor: refused here as usage, not later as a failed kernel call.
+  ['count=1,rate=0.00000000001', /rate 0\.00000000001 is below the minimum 0\.001/],
   ['count=1,pasids=4-1', /end is below the start/],
   ['count=1,pasids=1-2-3', /not A-B/],
   ['count=1,pasids=1-', /not A-B/],
