@@ -7,6 +7,7 @@
 //   group=K      sim: pages per group (default 1; the mock device only does 1)
 //   perm=rw      r, w, x (exec), p (priv) (default r)
 //   addr=0xA     first address, each request one 4 KiB page after the last (default 0x1000000)
+//   outstanding=N  sim: the PRI credit, groups outstanding before the devices stall (default 512)
 import { GrammarError } from './grammar-error';
 import { parsePerm } from './fault-record';
 import {
@@ -29,13 +30,23 @@ export interface InjectSpec {
   perm: number;
   /** First address, '0x…' hex. */
   addr: string;
+  /**
+   * sim: the PRI credit (a PRI capability's outstanding page request
+   * allocation): injection stalls while this many groups are pending.
+   * A property of the simulated device, so it is set when the queue opens.
+   */
+  outstanding?: number;
 }
 
 export const INJECT_PAGE_SIZE = 4096;
 export const INJECT_MAX_COUNT = 1_000_000_000;
 export const INJECT_MAX_RATE = 100_000_000;
+/** The slowest paced rate the native injector takes (one request per 1000 s). */
+export const INJECT_MIN_RATE = 0.001;
 export const INJECT_MAX_DEVICES = 4096;
 export const INJECT_MAX_GROUP_PAGES = 512;
+/** The native queue's bound for the sim's PRI credit (2^24). */
+export const INJECT_MAX_OUTSTANDING = 1 << 24;
 /** PASIDs are 20 bits (PCIe). */
 export const PASID_MAX = 0xfffff;
 
@@ -50,10 +61,19 @@ export const INJECT_DEFAULTS: Omit<InjectSpec, 'count'> = {
 };
 
 export const INJECT_USAGE =
-  'count=N[,rate=R][,pasids=A-B][,devices=K][,group=K][,perm=r|w|rw|rwx|...][,addr=0xSTART]';
+  'count=N[,rate=R][,pasids=A-B][,devices=K][,group=K][,perm=r|w|rw|rwx|...][,addr=0xSTART][,outstanding=N]';
 
-type Key = 'count' | 'rate' | 'pasids' | 'devices' | 'group' | 'perm' | 'addr';
-const keys: readonly Key[] = ['count', 'rate', 'pasids', 'devices', 'group', 'perm', 'addr'];
+type Key = 'count' | 'rate' | 'pasids' | 'devices' | 'group' | 'perm' | 'addr' | 'outstanding';
+const keys: readonly Key[] = [
+  'count',
+  'rate',
+  'pasids',
+  'devices',
+  'group',
+  'perm',
+  'addr',
+  'outstanding',
+];
 
 /** Parse an --inject string; throws GrammarError naming the bad part and the accepted form. */
 export function parseInject(text: string): InjectSpec {
@@ -78,7 +98,7 @@ export function parseInject(text: string): InjectSpec {
         spec.count = take(parseUint(value, 'count', 1, INJECT_MAX_COUNT));
         break;
       case 'rate':
-        spec.rate = take(parseRate(value, 'rate', INJECT_MAX_RATE));
+        spec.rate = take(parseRate(value, 'rate', INJECT_MAX_RATE, INJECT_MIN_RATE));
         break;
       case 'pasids': {
         const r = take(parseUintRange(value, 'pasids', 0, PASID_MAX));
@@ -100,6 +120,9 @@ export function parseInject(text: string): InjectSpec {
       case 'addr':
         spec.addr = take(parseHexAddr(value, 'addr'));
         break;
+      case 'outstanding':
+        spec.outstanding = take(parseUint(value, 'outstanding', 1, INJECT_MAX_OUTSTANDING));
+        break;
     }
   }
   if (!seen.has('count')) fail('count=N is required');
@@ -116,6 +139,7 @@ export function formatInject(spec: InjectSpec): string {
     spec.pasidMin === spec.pasidMax ? `${spec.pasidMin}` : `${spec.pasidMin}-${spec.pasidMax}`;
   return (
     `count=${spec.count},rate=${spec.rate},pasids=${pasids},devices=${spec.devices},` +
-    `group=${spec.groupPages},perm=${perm},addr=${spec.addr}`
+    `group=${spec.groupPages},perm=${perm},addr=${spec.addr}` +
+    (spec.outstanding !== undefined ? `,outstanding=${spec.outstanding}` : '')
   );
 }

@@ -18,13 +18,24 @@ export function parseUint(text: string, what: string, min: number, max: number):
   return { ok: true, value };
 }
 
-/** Non-negative decimal number (fractions allowed), at most `max`. */
-export function parseRate(text: string, what: string, max: number): Parsed<number> {
+/** Non-negative decimal number (fractions allowed), at most `max`; 0 or at least `minPositive`. */
+export function parseRate(
+  text: string,
+  what: string,
+  max: number,
+  minPositive = 0,
+): Parsed<number> {
   if (!/^[0-9]+(\.[0-9]+)?$/.test(text)) {
     return { ok: false, error: `${what} '${text}' is not a non-negative number` };
   }
   const value = Number(text);
   if (value > max) return { ok: false, error: `${what} ${text} is above the maximum ${max}` };
+  if (value !== 0 && value < minPositive) {
+    return {
+      ok: false,
+      error: `${what} ${text} is below the minimum ${minPositive} (0 means as fast as possible)`,
+    };
+  }
   return { ok: true, value };
 }
 

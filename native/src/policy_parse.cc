@@ -2,6 +2,8 @@
 // here so evaluation needs no checks.
 #include "policy.h"
 
+#include <stdio.h>
+
 #include <string>
 
 #include "args.h"
@@ -169,6 +171,14 @@ static bool ParseAction(Napi::Env env, Napi::Value v, const std::string& where, 
       return false;
     if (code > 1) {
       ThrowArgError(env, where + ".code must be 0 (success) or 1 (invalid)");
+      return false;
+    }
+    // Checked before the cast: a double past 2^64 (1e300) or NaN casts to
+    // anything (0 on x86: answered at once). 60 s is the policy grammar's limit.
+    if (!(ns >= 0 && ns <= 60e9)) {
+      char got[32];
+      snprintf(got, sizeof got, "%g", ns);
+      ThrowArgError(env, where + ".ns must be 0..60e9 (at most 60 s), got " + got);
       return false;
     }
     a->delay_ns = static_cast<uint64_t>(ns);

@@ -188,6 +188,16 @@ test('bad arguments throw TypeError with code EARG', () =>
     assert.throws(() => q.inject(spec({ groupPages: 0 })), earg);
     assert.throws(() => q.setPolicy({ rules: [], fallback: { kind: 'nope' } as never }), earg);
     assert.throws(() => q.setPolicy({ rules: [], fallback: { kind: 'map' } }), /iommufd/);
+    // A delay past 60 s (1e300 used to cast to 0 and answer at once), negative or NaN.
+    for (const ns of [1e300, 2 ** 64, 60e9 + 1, -1, NaN])
+      assert.throws(
+        () => q.setPolicy({ rules: [], fallback: { kind: 'delay', ns, code: 0 } }),
+        (e: NodeJS.ErrnoException) =>
+          earg(e) &&
+          (ns < 0 || Number.isNaN(ns) || /fallback\.ns must be 0\.\.60e9/.test(e.message)),
+        `delay ${ns} ns`,
+      );
+    q.setPolicy({ rules: [], fallback: { kind: 'delay', ns: 60e9, code: 0 } });
     assert.throws(() => a.createFaultQueue({ kind: 'other' } as never), earg);
     assert.throws(() => a.createFaultQueue({ kind: 'kernel' } as never), earg);
     // The read buffer's cap: whole records (40 bytes) in 40..10 MiB.

@@ -188,3 +188,43 @@ test('serve: a crash in a timer drains, one summary, exit 70', { skip }, async (
   const s = onlySummary(r.stdout, 'stdout');
   assert.ok((s.drained as number) >= 20, JSON.stringify(s));
 });
+
+// At full simulator speed the JS formatting of a batch (up to 2^18 groups)
+// takes longer than the reader needs for the next one. The addon hands the
+// next batch over while JS still runs the current one, so Node's
+// thread-safe-function dispatch never returns to the event loop: no signal,
+// no EPIPE, no timer is seen (found by hand: SIGINT and SIGTERM ignored,
+// `| head -1` hung about one run in five, RSS past 1 GB). The fix is native
+// (engine_js.cc / event_engine.cc: release the in-flight slot after the JS
+// call returns and count the flush interval from there), outside this
+// branch; until it lands this test is a todo and reports, not fails.
+test(
+  'watch --json at full sim speed (JS slower than the reader): SIGINT still stops it',
+  { skip, todo: 'needs the native engine to yield to the event loop between batches' },
+  async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        'watch',
+        '--source',
+        'sim',
+        '--inject',
+        'count=1000000000',
+        '--policy',
+        'success',
+        '--json',
+      ],
+      { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const ended = new Promise<number | null>((resolve) => child.on('close', (s) => resolve(s)));
+    await new Promise((r) => setTimeout(r, 3000));
+    child.kill('SIGINT');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const status = await ended;
+    clearTimeout(killer);
+    assert.equal(status, 0, `SIGINT not handled within 10 s (status ${status}); ${stderr}`);
+  },
+);

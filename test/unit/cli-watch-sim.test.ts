@@ -328,6 +328,28 @@ test('watch (fake sim, in-process): 100,000 held groups drained, answerer counts
   assert.match(r.stdout, /answered 100000 .*drain 100000/);
 });
 
+test(
+  'watch sim --inject outstanding=N: a held run stops at N groups (the PRI credit), then drains',
+  { skip },
+  () => {
+    // count is far beyond the credit: without it the sim would inject all of them.
+    for (const credit of [37, 3000]) {
+      const r = run([
+        ...['watch', '--source', 'sim', '--inject', `count=1000000000,outstanding=${credit}`],
+        ...['--policy', 'hold', '--duration', '0.5', '-q'],
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      const s = summary(r.events);
+      assert.equal(s.faults, credit, `credit ${credit}`);
+      assert.equal(s.injected, credit);
+      assert.deepEqual(s.answeredBy, { user: 0, policy: 0, drain: credit, kernel: 0 });
+    }
+    const mock = run(['watch', '--source', 'mock', '--inject', 'count=3,outstanding=5']);
+    assert.equal(mock.status, 2);
+    assert.match(mock.stderr, /outstanding=N needs --source sim/);
+  },
+);
+
 test('watch (fake sim, in-process) text mode: a tcpdump-style line per group and per answer', async () => {
   const rules = path.join(mkdtempSync(path.join(os.tmpdir(), 'iommuscope-rules-')), 'r.json');
   writeFileSync(

@@ -126,6 +126,56 @@ test('fuzz parseInject: any text parses or is a GrammarError; results are in ran
   );
 });
 
+// Well-formed specs with values around every bound: most parse, so a widened
+// or dropped range check shows up (the free-text property above rarely parses).
+const boundedKeys = {
+  devices: [1, 4096],
+  group: [1, 512],
+  outstanding: [1, 1 << 24],
+} as const;
+const nearBounds = fc.oneof(
+  fc.integer({ min: 0, max: 5000 }),
+  fc.integer({ min: (1 << 24) - 3, max: (1 << 24) + 3 }),
+);
+
+test('fuzz parseInject (well-formed keys near their bounds): accepted only in range', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 1_000_000 }),
+      fc.uniqueArray(
+        fc.constantFrom(...(Object.keys(boundedKeys) as (keyof typeof boundedKeys)[])),
+        {
+          minLength: 1,
+        },
+      ),
+      fc.array(nearBounds, { minLength: 3, maxLength: 3 }),
+      fc.oneof(fc.constant('0'), fc.constant('0.0009'), fc.constant('0.001'), fc.nat().map(String)),
+      (count, keys, values, rate) => {
+        const text = [
+          `count=${count}`,
+          `rate=${rate}`,
+          ...keys.map((k, i) => `${k}=${values[i]}`),
+        ].join(',');
+        const inRange =
+          keys.every(
+            (k, i) => values[i]! >= boundedKeys[k][0] && values[i]! <= boundedKeys[k][1],
+          ) &&
+          rate !== '0.0009' &&
+          Number(rate) <= 100_000_000;
+        let parsed = true;
+        try {
+          parseInject(text);
+        } catch (err) {
+          assert.ok(err instanceof GrammarError, String(err));
+          parsed = false;
+        }
+        assert.equal(parsed, inRange, text);
+      },
+    ),
+    RUNS,
+  );
+});
+
 const policyWords = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc

@@ -24,6 +24,13 @@ test('inject: every key', () => {
   assert.deepEqual(parseInject(formatInject(s)), s, 'format round-trips');
 });
 
+test('inject: outstanding=N, the sim PRI credit, parses and round-trips', () => {
+  const s = parseInject('count=10,outstanding=2048');
+  assert.equal(s.outstanding, 2048);
+  assert.deepEqual(parseInject(formatInject(s)), s);
+  assert.equal(parseInject('count=10').outstanding, undefined, 'absent: the queue default');
+});
+
 test('inject: single PASID and spaces around values', () => {
   const s = parseInject('count=2, pasids=7 ,perm=w');
   assert.equal(s.pasidMin, 7);
@@ -44,6 +51,8 @@ const malformed: [string, RegExp][] = [
   ['count=1,=3', /not key=value/],
   ['count=1,rate=-2', /not a non-negative number/],
   ['count=1,rate=1e3', /not a non-negative number/],
+  // The native injector's floor: refused here as usage, not later as a failed kernel call.
+  ['count=1,rate=0.00000000001', /rate 0\.00000000001 is below the minimum 0\.001/],
   ['count=1,pasids=4-1', /end is below the start/],
   ['count=1,pasids=1-2-3', /not A-B/],
   ['count=1,pasids=1-', /not A-B/],
@@ -51,6 +60,9 @@ const malformed: [string, RegExp][] = [
   ['count=1,devices=0', /out of range/],
   ['count=1,group=0', /out of range/],
   ['count=1,group=513', /out of range/],
+  ['count=1,outstanding=0', /outstanding 0 is out of range 1\.\.16777216/],
+  ['count=1,outstanding=16777217', /out of range/],
+  ['count=1,outstanding=-1', /not a non-negative integer/],
   ['count=1,perm=', /empty permission/],
   ['count=1,perm=rq', /unknown permission letter 'q'/],
   ['count=1,perm=rr', /repeated/],

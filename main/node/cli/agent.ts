@@ -165,6 +165,8 @@ export function parseAgentArgs(argv: string[]): AgentOptions | 'help' {
         speed: flags.speed ? numberFlag('speed', flags.speed, { min: 0.001 }) : 1,
       };
     if (flags.inject) opts.session.inject = parseInject(flags.inject);
+    if (opts.session.inject?.outstanding !== undefined && source !== 'sim')
+      throw new UsageError('--inject outstanding=N works with --source sim');
   } catch (err) {
     if (err instanceof GrammarError) throw new UsageError(err.message);
     throw err;
@@ -215,6 +217,7 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
         ...(s.device ? { device: s.device } : {}),
         ...(s.pasid !== undefined ? { pasid: s.pasid } : {}),
         ...(s.replay ? { replay: s.replay } : {}),
+        ...(s.inject?.outstanding !== undefined ? { outstandingLimit: s.inject.outstanding } : {}),
         policy: s.policy,
       },
       (err) => say(`metrics: ${err instanceof Error ? err.message : String(err)}`),

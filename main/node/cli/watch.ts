@@ -263,6 +263,11 @@ export function parseWatchArgs(argv: string[]): WatchOptions | 'help' {
         '--inject group=K and devices=K need --source sim (the mock device makes one-page groups on one device)',
       );
     }
+    if (opts.inject?.outstanding !== undefined && source !== 'sim') {
+      throw new UsageError(
+        "--inject outstanding=N needs --source sim (a real or mock device's PRI credit is its own)",
+      );
+    }
     return opts;
   } catch (err) {
     if (err instanceof GrammarError) throw new UsageError(err.message);
@@ -313,7 +318,7 @@ export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<
       flushIntervalMs: opts.flushMs,
       policy: opts.policy,
       ...(env.addon ? { addon: env.addon } : {}),
-      ...(env.outstandingLimit !== undefined ? { outstandingLimit: env.outstandingLimit } : {}),
+      ...outstandingOption(env.outstandingLimit ?? opts.inject?.outstanding),
       ...(log ? { log } : {}),
     });
   } catch (err) {
@@ -432,6 +437,11 @@ export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<
   }
   summarize(final);
   return statusFor(final);
+}
+
+/** The sim's PRI credit as a queue option, when one was asked for (--inject outstanding=N). */
+export function outstandingOption(limit: number | undefined): { outstandingLimit?: number } {
+  return limit !== undefined ? { outstandingLimit: limit } : {};
 }
 
 /** The writer's backlog reached the stream, or the stream is gone (then nobody reads it). */

@@ -45,6 +45,7 @@ export function openSessionFromOptions(
       ...(s.device ? { device: s.device } : {}),
       ...(s.pasid !== undefined ? { pasid: s.pasid } : {}),
       policy: s.policy,
+      ...(s.inject?.outstanding !== undefined ? { outstandingLimit: s.inject.outstanding } : {}),
       ...(opts.verbose ? { log } : {}),
     });
     if (s.inject) core.startInject(s.inject);

@@ -28,7 +28,7 @@ import {
   type QueueTotals,
   type RespondResult,
 } from '../native/addon-types';
-import { explain } from '../errors';
+import { explain, IommuscopeError } from '../errors';
 import { decodeBatch, type DecodedBatch } from './decode-batch';
 import { toNativeInject, toNativePolicy } from './native-specs';
 import { trackQueue } from './crash-drain';
@@ -104,11 +104,15 @@ export class FaultSession {
   /** Every raw FaultBatch of this session, after the session handled it; returns unsubscribe. */
   readonly subscribeBatches: BatchSubscribe;
 
+  /** sim: the PRI credit the queue was opened with (undefined: the default). */
+  private readonly outstandingLimit: number | undefined;
+
   constructor(
     readonly source: FaultSource,
-    opts: { policy?: PolicySpec; flushIntervalMs?: number } = {},
+    opts: { policy?: PolicySpec; flushIntervalMs?: number; outstandingLimit?: number } = {},
   ) {
     this.flushMs = opts.flushIntervalMs ?? 10;
+    this.outstandingLimit = opts.outstandingLimit;
     this.lastTotals = source.queue.totals();
     this.setPolicy(opts.policy ?? { rules: [], fallback: { kind: 'hold' } });
     const tap = tapQueue(source.queue, (err) =>
@@ -127,6 +131,7 @@ export class FaultSession {
       return new FaultSession(source, {
         ...(opts.policy ? { policy: opts.policy } : {}),
         ...(opts.flushIntervalMs !== undefined ? { flushIntervalMs: opts.flushIntervalMs } : {}),
+        ...(opts.outstandingLimit !== undefined ? { outstandingLimit: opts.outstandingLimit } : {}),
       });
     } catch (err) {
       source.close();
@@ -206,6 +211,16 @@ export class FaultSession {
   /** Start natively paced injection (sim, mock). Throws an IommuscopeError when the source cannot. */
   inject(spec: InjectSpec): void {
     this.assertOpen('inject');
+    // The credit belongs to the simulated device: fixed when the queue opened, not per injection.
+    if (spec.outstanding !== undefined && spec.outstanding !== this.outstandingLimit) {
+      throw new IommuscopeError(
+        'inject',
+        'EINVAL',
+        `outstanding=${spec.outstanding} is the simulated device's PRI credit, fixed when the ` +
+          `session opened (this one has ${this.outstandingLimit ?? 'the default 512'})`,
+        'open the session with it (watch or serve --source sim --inject ...,outstanding=N), or leave it out here',
+      );
+    }
     this.source.checkInject(spec);
     try {
       this.source.queue.inject(toNativeInject(spec));

@@ -25,7 +25,9 @@ export function toNativePolicy(spec: PolicySpec): NativePolicy {
 }
 
 export function toNativeInject(spec: InjectSpec): NativeInjectSpec {
-  return { ...spec, addr: BigInt(spec.addr) };
+  // outstanding is the device's PRI credit: a queue option (set when it opens), not the injection's.
+  const { outstanding: _credit, ...rest } = spec;
+  return { ...rest, addr: BigInt(spec.addr) };
 }
 
 /** True when some group may stay pending forever under this policy (until a user or the drain answers). */
