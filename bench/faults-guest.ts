@@ -3,6 +3,8 @@
 //   node dist/bench/faults-guest.js --c-loop BIN [--count N] [--runs K] [--latency-runs K]
 // Saturation: K alternating runs (C, ours, C, ours, ...) at rate 0, medians.
 // Latency: at 1k, 10k and 50k requests/s (or --rates), alternating too, medians of p50/p99.
+//   Each latency run lasts about LATENCY_RUN_S (at least LATENCY_MIN_COUNT requests): many short
+//   alternating runs give a median that a burst of host load during one run cannot move much.
 // The last stdout line is `BENCH_GUEST {json}` for bench/faults.ts.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -11,6 +13,8 @@ import { pipelineRun, type Measured } from './faults-mock';
 import { fmt, median } from './faults-stats';
 
 export const LATENCY_RATES = [1000, 10000, 50000];
+const LATENCY_RUN_S = 0.6;
+const LATENCY_MIN_COUNT = 1000; // p99 from at least 10 requests
 const RUN_TIMEOUT_MS = 180_000; // one run on a loaded 2-core host under TCG
 
 export interface Side {
@@ -77,8 +81,8 @@ async function main(argv: string[]): Promise<number> {
   const ci = argv.indexOf('--c-loop');
   const binary = ci >= 0 ? argv[ci + 1] : undefined;
   const count = arg('--count', 100_000);
-  const runs = arg('--runs', 5);
-  const latencyRuns = arg('--latency-runs', 2);
+  const runs = arg('--runs', 7);
+  const latencyRuns = arg('--latency-runs', 5);
   const ri = argv.indexOf('--rates');
   const rates = ri >= 0 ? (argv[ri + 1] ?? '').split(',').map(Number) : LATENCY_RATES;
   const whole = (n: number) => Number.isInteger(n) && n >= 0;
@@ -99,7 +103,7 @@ async function main(argv: string[]): Promise<number> {
   const saturation = { count, ...(await alternate(binary, count, 0, runs)) };
   const latency: GuestResult['latency'] = [];
   for (const rate of rates) {
-    const n = Math.max(2000, Math.round(rate * 1.5));
+    const n = Math.max(LATENCY_MIN_COUNT, Math.round(rate * LATENCY_RUN_S));
     console.log(`latency at ${rate}/s: ${latencyRuns} alternating runs of ${n} requests`);
     latency.push({ rate, count: n, ...(await alternate(binary, n, rate, latencyRuns)) });
   }

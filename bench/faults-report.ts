@@ -2,7 +2,8 @@
 import type { CallgrindResult } from './faults-callgrind';
 import type { Options, Part } from './faults';
 import type { GuestResult } from './faults-guest';
-import { fmt, num } from './faults-stats';
+import { fmt, median, num } from './faults-stats';
+import type { Side } from './faults-guest';
 import type { WatchResult } from './faults-watch';
 
 export const TARGETS = {
@@ -13,6 +14,18 @@ export const TARGETS = {
 };
 
 const mark = (ok: boolean) => (ok ? 'meets' : 'MISSES');
+
+/**
+ * Median over the alternating pairs (C run i, pipeline run i, back to back)
+ * of ours/C: a cross-check of the ratio of medians that slow drifts in the
+ * host's load cancel out of.
+ */
+function pairedRatio(c: Side, ours: Side, f: (m: Side['runs'][number]) => number): number {
+  const n = Math.min(c.runs.length, ours.runs.length);
+  const rs: number[] = [];
+  for (let i = 0; i < n; i++) rs.push(f(ours.runs[i]!) / f(c.runs[i]!));
+  return median(rs);
+}
 
 function printVm(kernel: string, g: GuestResult): void {
   const s = g.saturation;
@@ -30,18 +43,30 @@ function printVm(kernel: string, g: GuestResult): void {
       `pipeline ${fmt(s.ours.p50Us)} µs (${fmt(s.ours.readP50Us)} before the read)`,
   );
   console.log(
-    `    ratio pipeline/C ${fmt(ratio, 3)}  (target >= ${TARGETS.saturationRatio}: ${mark(ratio >= TARGETS.saturationRatio)})`,
+    `    ratio pipeline/C ${fmt(ratio, 3)}  (target >= ${TARGETS.saturationRatio}: ${mark(ratio >= TARGETS.saturationRatio)})` +
+      `  median of paired ratios ${fmt(
+        pairedRatio(s.c, s.ours, (m) => m.faultsPerSec),
+        3,
+      )}`,
+  );
+  const lr = g.latency[0]?.c.runs.length ?? 0;
+  console.log(
+    `  latency, TRIGGER_IOPF to the answer's write() returning, per request (µs, medians of ${lr} alternating runs;` +
+      ' paired: median of the per-pair ratios):',
   );
   console.log(
-    "  latency, TRIGGER_IOPF to the answer's write() returning, per request (µs, medians):",
+    '    rate/s   achieved C/ours      C p50    C p99   ours p50  ours p99  p50 ratio  paired',
   );
-  console.log('    rate/s   achieved C/ours      C p50    C p99   ours p50  ours p99  p50 ratio');
   for (const l of g.latency) {
     const r = l.ours.p50Us / l.c.p50Us;
     console.log(
       `    ${String(l.rate).padStart(6)} ${fmt(l.c.faultsPerSec).padStart(8)}/${fmt(l.ours.faultsPerSec).padEnd(8)}` +
         ` ${fmt(l.c.p50Us, 1).padStart(8)} ${fmt(l.c.p99Us, 1).padStart(8)} ${fmt(l.ours.p50Us, 1).padStart(9)}` +
         ` ${fmt(l.ours.p99Us, 1).padStart(9)}  ${fmt(r, 2).padStart(5)}` +
+        `  ${fmt(
+          pairedRatio(l.c, l.ours, (m) => m.p50Us),
+          2,
+        ).padStart(6)}` +
         `  (p50 <= ${TARGETS.latencyP50Ratio}x: ${mark(r <= TARGETS.latencyP50Ratio)}, p99 < ${TARGETS.latencyP99Us} µs: ${mark(l.ours.p99Us < TARGETS.latencyP99Us)})`,
     );
   }
@@ -111,6 +136,7 @@ export function reportJson(
         cReadP50Us: num(s.c.readP50Us),
         oursReadP50Us: num(s.ours.readP50Us),
         ratio: num(ratio),
+        pairedRatio: num(pairedRatio(s.c, s.ours, (m) => m.faultsPerSec)),
         meets: ratio >= TARGETS.saturationRatio,
       },
       latency: p.ok.latency.map((l) => ({
@@ -125,6 +151,9 @@ export function reportJson(
         cReadP50Us: num(l.c.readP50Us),
         oursReadP50Us: num(l.ours.readP50Us),
         p50Ratio: num(l.ours.p50Us / l.c.p50Us),
+        p50PairedRatio: num(pairedRatio(l.c, l.ours, (m) => m.p50Us)),
+        cP50Runs: l.c.runs.map((r) => num(r.p50Us)),
+        oursP50Runs: l.ours.runs.map((r) => num(r.p50Us)),
         meetsP50: l.ours.p50Us / l.c.p50Us <= TARGETS.latencyP50Ratio,
         meetsP99: l.ours.p99Us < TARGETS.latencyP99Us,
       })),

@@ -63,6 +63,39 @@ void FaultQueueCore::RecordAnsweredLocked(uint64_t seq, uint32_t cookie, uint32_
   memo_[seq & (memo_.size() - 1)] = {seq, now, cookie, uint8_t(code), by};
 }
 
+// RecordAnsweredLocked for `k` answers that one write accepted: the columns
+// grow once, the totals once.
+void FaultQueueCore::RecordWrittenLocked(const OutAnswer* a, size_t k, uint8_t by, double now) {
+  const size_t base = buf_.ans_seq.size();
+  buf_.ans_seq.resize(base + k);
+  buf_.ans_cookie.resize(base + k);
+  buf_.ans_code.resize(base + k);
+  buf_.ans_by.resize(base + k, by);
+  buf_.ans_rule.resize(base + k);
+  buf_.ans_latency.resize(base + k);
+  double* seq = buf_.ans_seq.data() + base;
+  uint32_t* cookie = buf_.ans_cookie.data() + base;
+  uint8_t* code = buf_.ans_code.data() + base;
+  int16_t* rule = buf_.ans_rule.data() + base;
+  double* latency = buf_.ans_latency.data() + base;
+  const size_t memo_mask = memo_.size() - 1;
+  uint64_t success = 0;
+  for (size_t i = 0; i < k; i++) {
+    const OutAnswer& x = a[i];
+    seq[i] = double(x.seq);
+    cookie[i] = x.cookie;
+    code[i] = uint8_t(x.code);
+    rule[i] = x.rule;
+    latency[i] = now - x.read_ns;
+    success += x.code == 0;
+    memo_[x.seq & memo_mask] = {x.seq, now, x.cookie, uint8_t(x.code), by};
+  }
+  totals_.answered += k;
+  totals_.success += success;
+  totals_.invalid += k - success;
+  totals_.by[by] += k;
+}
+
 void FaultQueueCore::RecordErrorLocked(uint64_t seq, bool has_cookie, uint32_t cookie, int err,
                                        const std::string& op, const std::string& msg) {
   totals_.errors++;
@@ -121,10 +154,10 @@ void FaultQueueCore::WriteAnswersLocked(std::vector<OutAnswer>& out, uint8_t by,
     if (n > 0) {
       // The channel may accept only part of the batch: these went through.
       size_t k = size_t(n) / sizeof resp_[0];
+      RecordWrittenLocked(&out[off], k, by, now);
       for (size_t i = off; i < off + k; i++) {
         OutAnswer& a = out[i];
         if (a.entry) table_.Erase(*a.entry);
-        RecordAnsweredLocked(a.seq, a.cookie, a.code, by, a.rule, now - a.read_ns, now);
         if (ok) ok->push_back(a.seq);
       }
       off += k;

@@ -2,6 +2,7 @@
 // FaultBatch and QueueTotals in main/node/native/addon-types.ts). Columns
 // are kept as separate vectors so each becomes one typed array by memcpy.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -45,6 +46,16 @@ struct Batch : EngineBatch {
   Totals totals;
 
   size_t RecordCount() const { return records.size() / 40; }
+  void ReserveReads(size_t more) {
+    const size_t n = read_seq.size() + more;
+    if (n <= read_seq.capacity()) return;
+    const size_t cap = std::max(n, 2 * read_seq.capacity());  // geometric, as push_back
+    read_seq.reserve(cap);
+    read_cookie.reserve(cap);
+    read_first.reserve(cap);
+    read_pages.reserve(cap);
+    read_ns.reserve(cap);
+  }
   void Clear() {
     read_seq.clear();
     read_cookie.clear();

@@ -77,11 +77,13 @@ void EventQueueEngine::Run() {
   pthread_setname_np(pthread_self(), format_->ThreadName());
   const int chan_fd = channel_->PollFd();
   while (!stop_) {
-    {
+    uint64_t due;
+    {  // one lock per wake for resuming reads and the next due time
       std::lock_guard<std::mutex> lock(mu_);
       if (paused_ && !dead_ && !(in_flight_ && format_->BackloggedLocked())) SetPolling(true);
+      due = DueLocked();
     }
-    ArmTimer(MonotonicNs());
+    ArmTimer(due);
     struct epoll_event evs[4];
     int n = epoll_wait(epfd_, evs, 4, -1);
     if (n < 0 && errno != EINTR) break;
@@ -101,12 +103,14 @@ void EventQueueEngine::Run() {
     }
     if (stop_) break;
     if (readable) ReadAvailable(hung_up);
-    uint64_t now = MonotonicNs();
-    {
+    const uint64_t now = MonotonicNs();
+    EngineBatch* b;
+    {  // and one for the format's timers and the flush
       std::lock_guard<std::mutex> lock(mu_);
       format_->FireDueLocked(now);
+      b = TakeFlushLocked(now, false);
     }
-    MaybeFlush(now, false);
+    if (b) Deliver(b);
   }
   MaybeFlush(MonotonicNs(), true);  // hand JS what the last reads, drain or close produced
 }
@@ -125,7 +129,6 @@ void EventQueueEngine::StopPollingLocked() {
 }
 
 void EventQueueEngine::ReadAvailable(bool hung_up) {
-  const std::string what = format_->RecordName();
   for (int i = 0; i < kMaxReadsPerWake; i++) {
     std::lock_guard<std::mutex> lock(mu_);
     if (dead_) return;
@@ -145,6 +148,7 @@ void EventQueueEngine::ReadAvailable(bool hung_up) {
     if (n == 0 || n == -EAGAIN) {
       // Empty. Only a pipe or socket whose writer is gone hangs up; the kernel's queues never do.
       if (hung_up) {
+        const std::string what = format_->RecordName();
         format_->ReadFailedLocked(EPIPE, "the " + what + " fd hung up (its writer closed it); "
                                              "no more " + what + "s will be read from it");
         StopPollingLocked();
@@ -152,6 +156,7 @@ void EventQueueEngine::ReadAvailable(bool hung_up) {
       return;
     }
     int err = int(-n);
+    const std::string what = format_->RecordName();
     if (err == ENOMEM) {
       // The vEVENTQ read allocates a copy of its lost-events header (GFP_ATOMIC):
       // a transient failure. Report it and try again on the next wake.
@@ -179,17 +184,17 @@ void EventQueueEngine::ReadAvailable(bool hung_up) {
   }
 }
 
-void EventQueueEngine::ArmTimer(uint64_t now) {
-  uint64_t due = 0;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    due = format_->NextDueLocked();
-    if (format_->HasOutputLocked() && !in_flight_) {
-      uint64_t f = last_flush_ns_ + flush_interval_ns_;
-      if (due == 0 || f < due) due = f;
-    }
+uint64_t EventQueueEngine::DueLocked() const {
+  uint64_t due = format_->NextDueLocked();
+  if (format_->HasOutputLocked() && !in_flight_) {
+    uint64_t f = last_flush_ns_ + flush_interval_ns_;
+    if (due == 0 || f < due) due = f;
   }
-  if (due != 0 && due <= now) due = now + 1;  // 0 would disarm
+  return due;
+}
+
+// `due` is absolute; one already past fires at once. 0 disarms.
+void EventQueueEngine::ArmTimer(uint64_t due) {
   if (due == armed_ns_) return;  // already armed for that (or disarmed): save the syscall per wake
   struct itimerspec its = {};
   if (due != 0) {
@@ -200,20 +205,29 @@ void EventQueueEngine::ArmTimer(uint64_t now) {
   armed_ns_ = due;
 }
 
-void EventQueueEngine::MaybeFlush(uint64_t now, bool final_flush) {
-  EngineBatch* b;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!sink_ || !format_->HasOutputLocked()) return;
-    if (!final_flush && (in_flight_ || now < last_flush_ns_ + flush_interval_ns_)) return;
-    b = format_->TakeBatchLocked(spare_.release());
-    last_flush_ns_ = now;
-    in_flight_ = true;
-  }
+EngineBatch* EventQueueEngine::TakeFlushLocked(uint64_t now, bool final_flush) {
+  if (!sink_ || !format_->HasOutputLocked()) return nullptr;
+  if (!final_flush && (in_flight_ || now < last_flush_ns_ + flush_interval_ns_)) return nullptr;
+  EngineBatch* b = format_->TakeBatchLocked(spare_.release());
+  last_flush_ns_ = now;
+  in_flight_ = true;
+  return b;
+}
+
+void EventQueueEngine::Deliver(EngineBatch* b) {
   if (!sink_(b)) {  // the JS side is shutting down
     delete b;
     in_flight_ = false;
   }
+}
+
+void EventQueueEngine::MaybeFlush(uint64_t now, bool final_flush) {
+  EngineBatch* b;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    b = TakeFlushLocked(now, final_flush);
+  }
+  if (b) Deliver(b);
 }
 
 void EventQueueEngine::FlushDone(std::unique_ptr<EngineBatch> spent) {

@@ -70,8 +70,11 @@ class EventQueueEngine {
   void ReadAvailable(bool hung_up);
   void StopPollingLocked();
   void SetPolling(bool on);
+  uint64_t DueLocked() const;  // the timerfd's next due time: the format's timers, the flush
+  void ArmTimer(uint64_t due);
+  EngineBatch* TakeFlushLocked(uint64_t now, bool final_flush);  // null: nothing due
+  void Deliver(EngineBatch* b);
   void MaybeFlush(uint64_t now, bool final_flush);
-  void ArmTimer(uint64_t now);
 
   std::unique_ptr<EventChannel> channel_;
   QueueFormat* format_;

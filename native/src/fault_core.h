@@ -121,7 +121,8 @@ class FaultQueueCore : public QueueFormat {
     uint8_t code, by;
   };
 
-  void AddGroupLocked(const iommu_hwpt_pgfault* recs, uint32_t n, double now);
+  // `first`: the group's first record in buf_.records, or kRecordsLeftOut when not copied yet.
+  void AddGroupLocked(const iommu_hwpt_pgfault* recs, uint32_t n, double now, uint32_t first);
   void AppendRecordsLocked(uint32_t read_index, const iommu_hwpt_pgfault* recs, uint32_t n);
   PendingEntry& HoldLocked(const OutAnswer& a);
   // Writes `out` with the channel's partial-write rules; accepted groups are
@@ -139,6 +140,7 @@ class FaultQueueCore : public QueueFormat {
   void KernelAnsweredLocked(PendingEntry& e, double now);
   void RecordAnsweredLocked(uint64_t seq, uint32_t cookie, uint32_t code, uint8_t by,
                             int16_t rule, double latency, double now);
+  void RecordWrittenLocked(const OutAnswer* a, size_t k, uint8_t by, double now);
   void RecordErrorLocked(uint64_t seq, bool has_cookie, uint32_t cookie, int err,
                          const std::string& op, const std::string& msg);
   AnswerFailure StaleLocked(uint64_t seq, const char* why_extra) const;

@@ -12,7 +12,10 @@
 namespace {
 constexpr size_t kRec = sizeof(iommu_hwpt_pgfault);
 constexpr size_t kInitialReadRecords = 256;
-constexpr size_t kAnswerChunk = 32;           // automatic answers written every this many groups
+// Automatic answers are written every this many groups and at the end of each
+// read: one write per read of the initial buffer (as the plain C loop does),
+// while a read of a grown buffer still answers its first groups early.
+constexpr size_t kAnswerChunk = kInitialReadRecords;
 constexpr size_t kMaxRecycledRecords = 1u << 16;  // larger batch buffers (bursts) are freed
 constexpr size_t kMaxRecycledGroups = 1u << 17;
 constexpr size_t kBacklogGroups = 1u << 18;  // unflushed reads that pause reading while JS is behind
@@ -71,22 +74,33 @@ void FaultQueueCore::ConsumeLocked(const uint8_t* data, size_t bytes, double now
   }
   next_seq_ = ReserveGroupSeqs(groups);
   seq_end_ = next_seq_ + groups;
+  buf_.ReserveReads(groups);
+  // When the whole read fits in this flush's record budget, its records go to
+  // JS in one copy (every group's, held or automatic); else group by group
+  // while there is room (kRecordsLeftOut: not copied yet).
+  uint32_t base = kRecordsLeftOut;
+  if (buf_.RecordCount() + count <= opts_.js_buffer_records) {
+    base = uint32_t(buf_.RecordCount());
+    buf_.records.insert(buf_.records.end(), data, data + count * kRec);
+  }
+  auto first_of = [&](size_t i) { return base == kRecordsLeftOut ? base : base + uint32_t(i); };
   size_t start = 0;  // first record of the group being collected
   for (size_t i = 0; i < count; i++) {
     const iommu_hwpt_pgfault& r = recs[i];
     if (Malformed(r)) totals_.malformed++;  // counted, still kept: it must be answered
     if (i > start && r.cookie != recs[start].cookie) {  // a group ended without LAST_PAGE
-      AddGroupLocked(recs + start, uint32_t(i - start), now);
+      AddGroupLocked(recs + start, uint32_t(i - start), now, first_of(start));
       start = i;
     }
     if (r.flags & IOMMU_PGFAULT_FLAGS_LAST_PAGE) {
-      AddGroupLocked(recs + start, uint32_t(i + 1 - start), now);
+      AddGroupLocked(recs + start, uint32_t(i + 1 - start), now, first_of(start));
       start = i + 1;
     }
     // Answer early groups without waiting for the rest of a large read.
     if (auto_.size() >= kAnswerChunk) FlushAutoLocked();
   }
-  if (start < count) AddGroupLocked(recs + start, uint32_t(count - start), now);  // whole groups
+  if (start < count)  // whole groups
+    AddGroupLocked(recs + start, uint32_t(count - start), now, first_of(start));
   if (!auto_.empty()) FlushAutoLocked();
   table_.Compact();
 }
@@ -98,10 +112,10 @@ void FaultQueueCore::AppendRecordsLocked(uint32_t read_index, const iommu_hwpt_p
   buf_.records.insert(buf_.records.end(), bytes, bytes + n * kRec);
 }
 
-void FaultQueueCore::AddGroupLocked(const iommu_hwpt_pgfault* recs, uint32_t n, double now) {
+void FaultQueueCore::AddGroupLocked(const iommu_hwpt_pgfault* recs, uint32_t n, double now,
+                                    uint32_t first) {
   totals_.groups++;
-  const iommu_hwpt_pgfault& first = recs[0];
-  const uint32_t cookie = first.cookie;
+  const uint32_t cookie = recs[0].cookie;
   // Only a channel breaking the kernel's rules repeats a cookie within one
   // read: answer the earlier group first, so one write never holds a cookie twice.
   if (AutoHoldsCookie(cookie)) FlushAutoLocked();
@@ -117,32 +131,40 @@ void FaultQueueCore::AddGroupLocked(const iommu_hwpt_pgfault* recs, uint32_t n, 
   const uint32_t row = uint32_t(buf_.read_seq.size());
   buf_.read_seq.push_back(double(seq));
   buf_.read_cookie.push_back(cookie);
-  buf_.read_first.push_back(kRecordsLeftOut);
+  buf_.read_first.push_back(first);
   buf_.read_pages.push_back(n);
   buf_.read_ns.push_back(now);
 
-  Action a;
-  int rule = MatchPolicy(policy_, recs, n, &a);
+  // No rules (one action for everything) is common and needs no group view.
+  int rule = -1;
+  const Action* a = &policy_.fallback;
+  Action matched;
+  if (!policy_.rules.empty()) {
+    rule = MatchPolicy(policy_, recs, n, &matched);
+    a = &matched;
+  }
   OutAnswer out = {seq, cookie, 0, int16_t(rule), now, nullptr, recs, n, row};
-  switch (a.kind) {
+  switch (a->kind) {
     case ActionKind::Hold:
       HoldLocked(out);
       return;
     case ActionKind::Delay: {
       HoldLocked(out).delayed = true;
-      delays_.push({uint64_t(now) + a.delay_ns, seq, a.code, int16_t(rule)});
+      delays_.push({uint64_t(now) + a->delay_ns, seq, a->code, int16_t(rule)});
       return;
     }
     case ActionKind::Success:
     case ActionKind::Invalid:
-      out.code = a.kind == ActionKind::Success ? 0u : 1u;
+      out.code = a->kind == ActionKind::Success ? 0u : 1u;
       break;
     case ActionKind::Map:
       out.code = MapGroupLocked(seq, recs, n);
       break;
   }
   // Automatic: its records go to JS only while this flush has room for them.
-  if (buf_.RecordCount() + n <= opts_.js_buffer_records) {
+  if (first != kRecordsLeftOut) {
+    // copied with the whole read
+  } else if (buf_.RecordCount() + n <= opts_.js_buffer_records) {
     AppendRecordsLocked(row, recs, n);
   } else {
     buf_.overflow += n;
