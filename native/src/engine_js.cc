@@ -22,12 +22,15 @@ void DeliverEngineBatch(Napi::Env env, Napi::Function callback, EngineJsContext*
     return;
   }
   napi_value arg = ctx->to_js(env, *owned);
-  ctx->engine->FlushDone(std::move(owned));
   // Raw call: at env teardown calling into JS fails, and node-addon-api would
   // turn that failure into a fatal napi_throw. A throwing callback surfaces
   // as an uncaught exception like any other.
   napi_value result;
   napi_call_function(env, env.Undefined(), callback, 1, &arg, &result);
+  // Only now may the engine hand over the next batch: released before the
+  // call, a reader faster than JS kept a batch queued behind every one, and
+  // Node's dispatch of queued calls never returned to the event loop.
+  ctx->engine->FlushDone(std::move(owned));
 }
 
 bool StartEngineJs(const Napi::CallbackInfo& info, std::shared_ptr<void> keep,

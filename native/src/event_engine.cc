@@ -231,9 +231,14 @@ void EventQueueEngine::MaybeFlush(uint64_t now, bool final_flush) {
 }
 
 void EventQueueEngine::FlushDone(std::unique_ptr<EngineBatch> spent) {
-  if (spent && format_->Recycle(spent.get())) {
+  bool recycle = spent && format_->Recycle(spent.get());
+  {
     std::lock_guard<std::mutex> lock(mu_);
-    spare_ = std::move(spent);
+    if (recycle) spare_ = std::move(spent);
+    // The next flush is a flush interval after JS finished this one, not after
+    // it was handed over: when JS is slower than the reader, the event loop
+    // gets that interval for signals, timers and EPIPE between batches.
+    last_flush_ns_ = MonotonicNs();
   }
   in_flight_ = false;
   Wake();  // more may have been buffered meanwhile, or reading may resume

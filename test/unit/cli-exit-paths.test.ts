@@ -195,12 +195,11 @@ test('serve: a crash in a timer drains, one summary, exit 70', { skip }, async (
 // thread-safe-function dispatch never returns to the event loop: no signal,
 // no EPIPE, no timer is seen (found by hand: SIGINT and SIGTERM ignored,
 // `| head -1` hung about one run in five, RSS past 1 GB). The fix is native
-// (engine_js.cc / event_engine.cc: release the in-flight slot after the JS
-// call returns and count the flush interval from there), outside this
-// branch; until it lands this test is a todo and reports, not fails.
+// (engine_js.cc / event_engine.cc): the in-flight slot is released after the
+// JS call returns and the flush interval counts from there.
 test(
   'watch --json at full sim speed (JS slower than the reader): SIGINT still stops it',
-  { skip, todo: 'needs the native engine to yield to the event loop between batches' },
+  { skip },
   async () => {
     const child = spawn(
       process.execPath,
