@@ -80,7 +80,7 @@ void EventQueueEngine::Run() {
     uint64_t due;
     {  // one lock per wake for resuming reads and the next due time
       std::lock_guard<std::mutex> lock(mu_);
-      if (paused_ && !dead_ && !(in_flight_ && format_->BackloggedLocked())) SetPolling(true);
+      if (paused_ && !dead_ && !format_->BackloggedLocked()) SetPolling(true);
       due = DueLocked();
     }
     ArmTimer(due);
@@ -132,7 +132,7 @@ void EventQueueEngine::ReadAvailable(bool hung_up) {
   for (int i = 0; i < kMaxReadsPerWake; i++) {
     std::lock_guard<std::mutex> lock(mu_);
     if (dead_) return;
-    if (in_flight_ && format_->BackloggedLocked()) {
+    if (format_->BackloggedLocked()) {
       SetPolling(false);  // JS is behind: let the records wait in the kernel
       return;
     }
