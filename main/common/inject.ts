@@ -45,6 +45,8 @@ export const INJECT_MAX_RATE = 100_000_000;
 export const INJECT_MIN_RATE = 0.001;
 export const INJECT_MAX_DEVICES = 4096;
 export const INJECT_MAX_GROUP_PAGES = 512;
+/** The sim's PRI credit when none is given (native SimChannel::kDefaultOutstanding). */
+export const INJECT_DEFAULT_OUTSTANDING = 512;
 /** The native queue's bound for the sim's PRI credit (2^24). */
 export const INJECT_MAX_OUTSTANDING = 1 << 24;
 /** PASIDs are 20 bits (PCIe). */

@@ -162,13 +162,13 @@ void FaultQueueCore::AddGroupLocked(const iommu_hwpt_pgfault* recs, uint32_t n, 
       break;
   }
   // Automatic: its records go to JS only while this flush has room for them.
-  if (first != kRecordsLeftOut) {
-    // copied with the whole read
-  } else if (buf_.RecordCount() + n <= opts_.js_buffer_records) {
-    AppendRecordsLocked(row, recs, n);
-  } else {
-    buf_.overflow += n;
-    totals_.overflow += n;
+  if (first == kRecordsLeftOut) {  // not copied with the whole read
+    if (buf_.RecordCount() + n <= opts_.js_buffer_records) {
+      AppendRecordsLocked(row, recs, n);
+    } else {
+      buf_.overflow += n;
+      totals_.overflow += n;
+    }
   }
   auto_.push_back(out);
   auto_cookies_.push_back(cookie);

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { GrammarError } from '../../common/grammar-error';
 import { INJECT_USAGE, parseInject, type InjectSpec } from '../../common/inject';
+import { outstandingOption } from '../session/native-specs';
 import { parsePolicy, POLICY_USAGE, type PolicySpec } from '../../common/policy';
 import { FaultMetrics } from '../metrics/fault-metrics';
 import { TopologyMetrics } from '../metrics/topology-metrics';
@@ -217,7 +218,7 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
         ...(s.device ? { device: s.device } : {}),
         ...(s.pasid !== undefined ? { pasid: s.pasid } : {}),
         ...(s.replay ? { replay: s.replay } : {}),
-        ...(s.inject?.outstanding !== undefined ? { outstandingLimit: s.inject.outstanding } : {}),
+        ...outstandingOption(s.inject?.outstanding),
         policy: s.policy,
       },
       (err) => say(`metrics: ${err instanceof Error ? err.message : String(err)}`),

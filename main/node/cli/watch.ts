@@ -9,7 +9,7 @@ import { parseUintRange } from '../../common/parse-values';
 import { parsePolicy, parsePolicyRules, POLICY_USAGE, type PolicySpec } from '../../common/policy';
 import type { FaultSourceKind } from '../../common/iommufd-objects';
 import { FaultSession } from '../session/fault-session';
-import { policyCanHold } from '../session/native-specs';
+import { outstandingOption, policyCanHold } from '../session/native-specs';
 import { didYouMean } from '../../common/suggest';
 import { flagHelp, numberFlag, parseFlags, UsageError, type FlagSpec } from './args';
 import type { Subcommand } from './main';
@@ -437,11 +437,6 @@ export async function runWatch(opts: WatchOptions, env: WatchEnv = {}): Promise<
   }
   summarize(final);
   return statusFor(final);
-}
-
-/** The sim's PRI credit as a queue option, when one was asked for (--inject outstanding=N). */
-export function outstandingOption(limit: number | undefined): { outstandingLimit?: number } {
-  return limit !== undefined ? { outstandingLimit: limit } : {};
 }
 
 /** The writer's backlog reached the stream, or the stream is gone (then nobody reads it). */

@@ -5,6 +5,7 @@ import { ActivityFeed } from './activity-feed';
 import { CoreService } from './core-service';
 import { packageVersion } from './version';
 import type { AppInfo } from '../../common/contract';
+import { outstandingOption } from '../session/native-specs';
 
 export function coreFromOptions(
   opts: DashboardOptions,
@@ -45,7 +46,7 @@ export function openSessionFromOptions(
       ...(s.device ? { device: s.device } : {}),
       ...(s.pasid !== undefined ? { pasid: s.pasid } : {}),
       policy: s.policy,
-      ...(s.inject?.outstanding !== undefined ? { outstandingLimit: s.inject.outstanding } : {}),
+      ...outstandingOption(s.inject?.outstanding),
       ...(opts.verbose ? { log } : {}),
     });
     if (s.inject) core.startInject(s.inject);

@@ -16,7 +16,7 @@
 // only if a device keeps faulting past that, then tears the objects down.
 import { openSource, type OpenSourceOptions } from '../sources/open-source';
 import type { FaultSource } from '../sources/fault-source';
-import type { InjectSpec } from '../../common/inject';
+import { INJECT_DEFAULT_OUTSTANDING, type InjectSpec } from '../../common/inject';
 import { policyProblemFor, type PolicySpec } from '../../common/policy';
 import { GrammarError } from '../../common/grammar-error';
 import type { IommufdObjects } from '../../common/iommufd-objects';
@@ -217,7 +217,7 @@ export class FaultSession {
         'inject',
         'EINVAL',
         `outstanding=${spec.outstanding} is the simulated device's PRI credit, fixed when the ` +
-          `session opened (this one has ${this.outstandingLimit ?? 'the default 512'})`,
+          `session opened (this one has ${this.outstandingLimit ?? `the default ${INJECT_DEFAULT_OUTSTANDING}`})`,
         'open the session with it (watch or serve --source sim --inject ...,outstanding=N), or leave it out here',
       );
     }

@@ -30,6 +30,11 @@ export function toNativeInject(spec: InjectSpec): NativeInjectSpec {
   return { ...rest, addr: BigInt(spec.addr) };
 }
 
+/** The sim's PRI credit as a queue option, when one was asked for (--inject outstanding=N). */
+export function outstandingOption(limit: number | undefined): { outstandingLimit?: number } {
+  return limit !== undefined ? { outstandingLimit: limit } : {};
+}
+
 /** True when some group may stay pending forever under this policy (until a user or the drain answers). */
 export function policyCanHold(spec: PolicySpec): boolean {
   return spec.fallback.kind === 'hold' || spec.rules.some((r) => r.action.kind === 'hold');
