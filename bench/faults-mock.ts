@@ -127,6 +127,8 @@ export async function pipelineRun(
     });
     const deadline = Date.now() + timeoutMs;
     // The queue does not keep the process alive: this poll does, and checks for failure.
+    // Every 100 ms: the run's end comes from the answers' write times, not from this
+    // poll, and a faster one takes CPU from the reader and the injector (the C loop has none).
     await new Promise<void>((resolve, reject) => {
       const tick = setInterval(() => {
         const p = q.injectProgress();
@@ -139,7 +141,7 @@ export async function pipelineRun(
           if (why) reject(new Error(why));
           else resolve();
         }
-      }, 20);
+      }, 100);
     });
     const totals = q.totals();
     if (totals.pending !== 0 || totals.errors !== 0 || totals.answered !== count)
