@@ -14,6 +14,11 @@
 
 namespace {
 constexpr int kMaxReadsPerWake = 64;  // then service timers and flushes; epoll re-fires
+// A slow JS thread (a loaded or emulated machine) gets batches less often, so that
+// it spends at most 1/kJsShare of its time on them and leaves the CPU to the reader
+// a device is waiting on; never less often than every kMaxFlushGapNs.
+constexpr uint64_t kJsShare = 10;
+constexpr uint64_t kMaxFlushGapNs = 100'000'000;
 std::atomic<uint32_t> g_next_queue_id{1};
 }  // namespace
 
@@ -30,7 +35,8 @@ EventQueueEngine::EventQueueEngine(std::unique_ptr<EventChannel> channel, QueueF
     : channel_(std::move(channel)),
       format_(format),
       flush_interval_ns_(flush_interval_ns),
-      read_buf_(format->InitialReadBytes()) {}
+      read_buf_(format->InitialReadBytes()),
+      flush_gap_ns_(flush_interval_ns) {}
 
 EventQueueEngine::~EventQueueEngine() { Stop(); }
 
@@ -187,7 +193,7 @@ void EventQueueEngine::ReadAvailable(bool hung_up) {
 uint64_t EventQueueEngine::DueLocked() const {
   uint64_t due = format_->NextDueLocked();
   if (format_->HasOutputLocked() && !in_flight_) {
-    uint64_t f = last_flush_ns_ + flush_interval_ns_;
+    uint64_t f = last_flush_ns_ + flush_gap_ns_;
     if (due == 0 || f < due) due = f;
   }
   return due;
@@ -207,7 +213,7 @@ void EventQueueEngine::ArmTimer(uint64_t due) {
 
 EngineBatch* EventQueueEngine::TakeFlushLocked(uint64_t now, bool final_flush) {
   if (!sink_ || !format_->HasOutputLocked()) return nullptr;
-  if (!final_flush && (in_flight_ || now < last_flush_ns_ + flush_interval_ns_)) return nullptr;
+  if (!final_flush && (in_flight_ || now < last_flush_ns_ + flush_gap_ns_)) return nullptr;
   EngineBatch* b = format_->TakeBatchLocked(spare_.release());
   last_flush_ns_ = now;
   in_flight_ = true;
@@ -237,8 +243,13 @@ void EventQueueEngine::FlushDone(std::unique_ptr<EngineBatch> spent) {
     if (recycle) spare_ = std::move(spent);
     // The next flush is a flush interval after JS finished this one, not after
     // it was handed over: when JS is slower than the reader, the event loop
-    // gets that interval for signals, timers and EPIPE between batches.
-    last_flush_ns_ = MonotonicNs();
+    // gets that interval for signals, timers and EPIPE between batches. And
+    // the interval stretches to kJsShare times what this batch took JS.
+    const uint64_t now = MonotonicNs();
+    const uint64_t js_ns = now > last_flush_ns_ ? now - last_flush_ns_ : 0;
+    const uint64_t cap = std::max(flush_interval_ns_, kMaxFlushGapNs);
+    flush_gap_ns_ = std::clamp(js_ns * kJsShare, flush_interval_ns_, cap);
+    last_flush_ns_ = now;
   }
   in_flight_ = false;
   Wake();  // more may have been buffered meanwhile, or reading may resume

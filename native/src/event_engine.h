@@ -85,7 +85,8 @@ class EventQueueEngine {
   BatchSink sink_;
   std::atomic<bool> in_flight_{false};
   std::atomic<bool> stop_{false};
-  uint64_t last_flush_ns_ = 0;
+  uint64_t last_flush_ns_ = 0;  // when the last batch was handed to JS, then when JS returned
+  uint64_t flush_gap_ns_;       // from JS returning to the next flush: see FlushDone
   uint64_t armed_ns_ = 0;  // the timerfd's armed absolute due time; 0 disarmed
   int epfd_ = -1, wakefd_ = -1, timerfd_ = -1;
   bool dead_ = false;    // the channel failed: no more reads

@@ -278,6 +278,14 @@ export interface InjectProgress {
   lastError?: string;
 }
 
+/**
+ * FLUSH_PACING: a queue hands JS its next batch `flushIntervalMs` after JS
+ * returned from the last one, or ten times as long as that batch took JS (from
+ * hand-over to return) when that is longer, at most 100 ms (or the interval,
+ * when larger). A slow JS thread (a loaded machine) then spends at most about a
+ * tenth of its time on batches and leaves the CPU to the native reader that
+ * devices wait on; batches get larger, nothing is dropped.
+ */
 export type FaultQueueOptions =
   | {
       kind: 'kernel';
@@ -290,7 +298,7 @@ export type FaultQueueOptions =
       mockDevId?: number;
       /** Per-flush cap on records of automatically answered groups (see FaultBatch.overflow). */
       jsBufferRecords?: number;
-      /** Minimum ms between flushes to JS (coalescing). Default 10. */
+      /** Minimum ms between flushes to JS (coalescing); see FLUSH_PACING. Default 10. */
       flushIntervalMs?: number;
       /**
        * For tests: the cap on the read buffer, which starts at 256 records
@@ -305,6 +313,7 @@ export type FaultQueueOptions =
   | {
       kind: 'sim';
       jsBufferRecords?: number;
+      /** As for kind 'kernel'. */
       flushIntervalMs?: number;
       /**
        * PRI credit: the simulated devices stall while this many groups are
@@ -400,7 +409,7 @@ export interface EventQueueOptions {
   dataBytes: number;
   /** Per-flush cap on delivered vEVENTs with data (see VeventBatch.overflow). Default 65536. */
   jsBufferEvents?: number;
-  /** Minimum ms between flushes to JS (coalescing). Default 10. */
+  /** Minimum ms between flushes to JS (coalescing); see FLUSH_PACING. Default 10. */
   flushIntervalMs?: number;
 }
 
