@@ -21,6 +21,7 @@ void DeliverEngineBatch(Napi::Env env, Napi::Function callback, EngineJsContext*
     ctx->engine->FlushDone(nullptr);
     return;
   }
+  const uint64_t js_start_ns = MonotonicNs();
   napi_value arg = ctx->to_js(env, *owned);
   // Raw call: at env teardown calling into JS fails, and node-addon-api would
   // turn that failure into a fatal napi_throw. A throwing callback surfaces
@@ -30,7 +31,7 @@ void DeliverEngineBatch(Napi::Env env, Napi::Function callback, EngineJsContext*
   // Only now may the engine hand over the next batch: released before the
   // call, a reader faster than JS kept a batch queued behind every one, and
   // Node's dispatch of queued calls never returned to the event loop.
-  ctx->engine->FlushDone(std::move(owned));
+  ctx->engine->FlushDone(std::move(owned), js_start_ns);
 }
 
 bool StartEngineJs(const Napi::CallbackInfo& info, std::shared_ptr<void> keep,

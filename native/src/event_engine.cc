@@ -14,9 +14,10 @@
 
 namespace {
 constexpr int kMaxReadsPerWake = 64;  // then service timers and flushes; epoll re-fires
-// A slow JS thread (a loaded or emulated machine) gets batches less often, so that
-// it spends at most 1/kJsShare of its time on them and leaves the CPU to the reader
-// a device is waiting on; never less often than every kMaxFlushGapNs.
+// A JS thread slow with batches (a loaded or emulated machine) gets them less
+// often: it then spends about 1/kJsShare of its time on them and leaves the CPU
+// to the reader that devices wait on. The wait after a batch is at most
+// kMaxFlushGapNs (or the flush interval, when longer).
 constexpr uint64_t kJsShare = 10;
 constexpr uint64_t kMaxFlushGapNs = 100'000'000;
 std::atomic<uint32_t> g_next_queue_id{1};
@@ -236,7 +237,7 @@ void EventQueueEngine::MaybeFlush(uint64_t now, bool final_flush) {
   if (b) Deliver(b);
 }
 
-void EventQueueEngine::FlushDone(std::unique_ptr<EngineBatch> spent) {
+void EventQueueEngine::FlushDone(std::unique_ptr<EngineBatch> spent, uint64_t js_start_ns) {
   bool recycle = spent && format_->Recycle(spent.get());
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -244,9 +245,10 @@ void EventQueueEngine::FlushDone(std::unique_ptr<EngineBatch> spent) {
     // The next flush is a flush interval after JS finished this one, not after
     // it was handed over: when JS is slower than the reader, the event loop
     // gets that interval for signals, timers and EPIPE between batches. And
-    // the interval stretches to kJsShare times what this batch took JS.
+    // the interval stretches to kJsShare times what converting and handling
+    // this batch took the JS thread.
     const uint64_t now = MonotonicNs();
-    const uint64_t js_ns = now > last_flush_ns_ ? now - last_flush_ns_ : 0;
+    const uint64_t js_ns = js_start_ns && now > js_start_ns ? now - js_start_ns : 0;
     const uint64_t cap = std::max(flush_interval_ns_, kMaxFlushGapNs);
     flush_gap_ns_ = std::clamp(js_ns * kJsShare, flush_interval_ns_, cap);
     last_flush_ns_ = now;

@@ -60,7 +60,8 @@ class EventQueueEngine {
   void Stop();                // joins the thread (after a last flush), closes the channel
   bool Started() const { return thread_.joinable(); }
   // JS consumed the batch in flight; `spent` (already copied out) is kept for reuse.
-  void FlushDone(std::unique_ptr<EngineBatch> spent);
+  // `js_start_ns`: when the JS thread began converting the batch (0: it did not).
+  void FlushDone(std::unique_ptr<EngineBatch> spent, uint64_t js_start_ns = 0);
   void Wake();  // so new output reaches JS in the next flush
   std::mutex& mu() { return mu_; }
   EventChannel* channel() const { return channel_.get(); }

@@ -280,11 +280,15 @@ export interface InjectProgress {
 
 /**
  * FLUSH_PACING: a queue hands JS its next batch `flushIntervalMs` after JS
- * returned from the last one, or ten times as long as that batch took JS (from
- * hand-over to return) when that is longer, at most 100 ms (or the interval,
- * when larger). A slow JS thread (a loaded machine) then spends at most about a
- * tenth of its time on batches and leaves the CPU to the native reader that
- * devices wait on; batches get larger, nothing is dropped.
+ * returned from the last one, or, when longer, ten times as long as that batch
+ * took the JS thread (conversion and callback), at most 100 ms (or the
+ * interval, when larger). A JS thread slow with batches (a loaded machine) then
+ * spends about a tenth of its time on them (more once one takes it over 10 ms,
+ * as the wait stops at 100 ms) and leaves the CPU to the native reader that
+ * automatic answers come from.
+ * The cost: held groups reach JS (and so user answers) up to that much later,
+ * and the per-flush caps (jsBufferRecords, jsBufferEvents) apply to the larger
+ * batches. Pending groups are always delivered.
  */
 export type FaultQueueOptions =
   | {
