@@ -266,6 +266,21 @@ export class FaultSession {
   }
 
   /**
+   * Resolves true once the batches delivered so far carry every read, answer
+   * and error the native queue has counted; false after `timeoutMs`. Batches
+   * come at least a flush interval apart, and further apart while JS is slow
+   * (FLUSH_PACING in addon-types.ts).
+   */
+  async untilDelivered(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.allDelivered(this.source.queue.totals())) {
+      if (this.source.queue.closed || Date.now() >= deadline) return false;
+      await this.nextBatch(this.flushMs * 3 + 20);
+    }
+    return true;
+  }
+
+  /**
    * Drain, detach, tear down; idempotent (later calls return the same summary).
    * drainCode: what pending groups are answered with (default 1 = INVALID).
    */
@@ -304,10 +319,7 @@ export class FaultSession {
       await this.nextBatch(this.flushMs * 3 + 20);
     }
     // Every answer and record counted natively is delivered in a batch before teardown.
-    const deadline = Date.now() + 1000;
-    while (!this.allDelivered(q.totals()) && Date.now() < deadline) {
-      await this.nextBatch(this.flushMs * 3 + 20);
-    }
+    await this.untilDelivered(1000);
     this.lastTotals = q.totals();
     teardownErrors.push(...this.source.close());
     this.untrack();
