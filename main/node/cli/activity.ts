@@ -9,7 +9,7 @@ import { TopologyResolver } from '../activity/topology-resolver';
 import { flagHelp, numberFlag, parseFlags, UsageError } from './args';
 import { debugfsBlock } from './activity-debugfs-format';
 import { faultJson, filterRates, formatTop, matchesFilter, type TopState } from './activity-format';
-import type { Subcommand } from './main';
+import type { Subcommand } from './subcommand';
 
 const FLAGS = {
   json: {
@@ -179,7 +179,5 @@ export async function activityCommand(argv: string[]): Promise<number> {
 }
 
 export const activitySubcommand: Subcommand = {
-  name: 'activity',
-  summary: 'live host IOMMU activity: decoded DMA faults, map/unmap/invalidation rates, interrupts',
   run: activityCommand,
 };

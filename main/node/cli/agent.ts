@@ -19,7 +19,7 @@ import { Recorder } from '../recording/recorder';
 import { packageVersion } from '../dashboard/version';
 import { makeToken } from '../server/token';
 import { flagHelp, numberFlag, parseFlags, UsageError, type FlagSpec } from './args';
-import type { Subcommand } from './main';
+import type { Subcommand } from './subcommand';
 
 export const AGENT_DEFAULT_PORT = 9469;
 
@@ -289,9 +289,6 @@ export async function runAgent(opts: AgentOptions): Promise<number> {
 }
 
 export const agentCommand: Subcommand = {
-  name: 'agent',
-  summary:
-    'headless core for lab hosts: /metrics for Prometheus (topology, optional fault session)',
   async run(argv) {
     const opts = parseAgentArgs(argv);
     if (opts === 'help') {

@@ -7,7 +7,7 @@ import { TableExporter, type ExportTable } from '../recording/export-table';
 import { PerfettoExporter } from '../recording/export-perfetto';
 import { RecordingError } from '../recording/recording-error';
 import { flagHelp, parseFlags, UsageError, type FlagSpec } from './args';
-import type { Subcommand } from './main';
+import type { Subcommand } from './subcommand';
 import { recordingFileArg } from './recording-arg';
 
 const flagSpec = {
@@ -95,8 +95,6 @@ export function exportRecording(
 }
 
 export const exportCommand: Subcommand = {
-  name: 'export',
-  summary: 'a recording as CSV/NDJSON tables or a Perfetto (Chrome trace) JSON',
   async run(argv) {
     const opts = parseExportArgs(argv);
     if (opts === 'help') {

@@ -9,7 +9,7 @@ import { scanTopology, type ScanOptions } from '../topology/scan';
 import { isVfioDriver } from '../topology/viability';
 import { TopologyWatcher } from '../topology/watcher';
 import { flagHelp, numberFlag, parseFlags, UsageError } from './args';
-import type { Subcommand } from './main';
+import type { Subcommand } from './subcommand';
 
 const FLAGS = {
   json: { type: 'boolean', help: 'one JSON document with units, groups and devices' },
@@ -200,7 +200,5 @@ export async function groupsCommand(argvIn: string[]): Promise<number> {
 }
 
 export const groupsSubcommand: Subcommand = {
-  name: 'groups',
-  summary: 'IOMMU units, groups and devices with ATS/PRI/PASID state and VFIO viability',
   run: groupsCommand,
 };

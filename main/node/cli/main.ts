@@ -1,35 +1,65 @@
-// `iommuscope` entry point: a table of subcommands. Other subcommands are
-// added with one line each in `commands` below.
+// `iommuscope` entry point: a table of subcommands, each loaded only when it
+// runs. A new subcommand is one entry in `commands` below.
 import { UsageError } from './args';
-import { activitySubcommand } from './activity';
-import { groupsSubcommand } from './groups';
-import { watchCommand } from './watch';
-import { serveCommand } from './serve';
-import { startCommand } from './start';
-import { replayCommand } from './replay';
-import { exportCommand } from './export';
-import { agentCommand } from './agent';
 import { ExitStatus, installExitPaths } from './exit-paths';
+import type { Subcommand } from './subcommand';
 import { IommuscopeError } from '../errors';
 import { escapeForTerminal } from '../../common/terminal-text';
 import { didYouMean } from '../../common/suggest';
 import { packageVersion } from '../dashboard/version';
 
-export interface Subcommand {
+interface CommandEntry {
   name: string;
   summary: string;
-  run(argv: string[]): Promise<number>;
+  /** Loaded only when run: under a slow file system (the test VMs' 9p root)
+   * loading every command's modules cost seconds per start. */
+  load(): Promise<Subcommand>;
 }
 
-const commands: Subcommand[] = [
-  groupsSubcommand,
-  watchCommand,
-  serveCommand,
-  startCommand,
-  replayCommand,
-  exportCommand,
-  agentCommand,
-  activitySubcommand,
+const commands: CommandEntry[] = [
+  {
+    name: 'groups',
+    summary: 'IOMMU units, groups and devices with ATS/PRI/PASID state and VFIO viability',
+    load: async () => (await import('./groups.js')).groupsSubcommand,
+  },
+  {
+    name: 'watch',
+    summary:
+      'read, answer and print page requests from a fault queue (sim, mock or a VFIO device), or read a vEVENTQ',
+    load: async () => (await import('./watch.js')).watchCommand,
+  },
+  {
+    name: 'serve',
+    summary: 'the dashboard in a web browser (prints the URL with its access token)',
+    load: async () => (await import('./serve.js')).serveCommand,
+  },
+  {
+    name: 'start',
+    summary: 'the desktop app (falls back to the browser dashboard without Electron)',
+    load: async () => (await import('./start.js')).startCommand,
+  },
+  {
+    name: 'replay',
+    summary: 'play a recording back (paced, --speed), as watch printed it; never touches a kernel',
+    load: async () => (await import('./replay.js')).replayCommand,
+  },
+  {
+    name: 'export',
+    summary: 'a recording as CSV/NDJSON tables or a Perfetto (Chrome trace) JSON',
+    load: async () => (await import('./export.js')).exportCommand,
+  },
+  {
+    name: 'agent',
+    summary:
+      'headless core for lab hosts: /metrics for Prometheus (topology, optional fault session)',
+    load: async () => (await import('./agent.js')).agentCommand,
+  },
+  {
+    name: 'activity',
+    summary:
+      'live host IOMMU activity: decoded DMA faults, map/unmap/invalidation rates, interrupts',
+    load: async () => (await import('./activity.js')).activitySubcommand,
+  },
 ];
 
 export function usage(): string {
@@ -66,7 +96,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   installExitPaths(`iommuscope ${cmd.name}`);
   try {
-    return await cmd.run(rest);
+    return await (await cmd.load()).run(rest);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(

@@ -7,7 +7,7 @@ import { ReplayQueue } from '../recording/replay-queue';
 import type { FaultBatch, QueueTotals } from '../native/addon-types';
 import { faultBatchToNdjson, otherFrameLine } from '../recording/batch-ndjson';
 import { flagHelp, numberFlag, parseFlags, UsageError, type FlagSpec } from './args';
-import type { Subcommand } from './main';
+import type { Subcommand } from './subcommand';
 import { attachReplayKeys } from './replay-keys';
 import { recordingFileArg } from './recording-arg';
 
@@ -168,8 +168,6 @@ export async function runReplay(opts: ReplayCliOptions): Promise<number> {
 }
 
 export const replayCommand: Subcommand = {
-  name: 'replay',
-  summary: 'play a recording back (paced, --speed), as watch printed it; never touches a kernel',
   async run(argv) {
     const opts = parseReplayArgs(argv);
     if (opts === 'help') {

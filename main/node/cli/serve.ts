@@ -2,7 +2,7 @@
 // access token) as the first line of stdout, serves until SIGINT/SIGTERM,
 // then drains what is pending (drain-code setting), closes the session and
 // prints one {"type":"summary"} line.
-import type { Subcommand } from './main';
+import type { Subcommand } from './subcommand';
 import {
   dashboardHelp,
   isLoopback,
@@ -21,8 +21,6 @@ const SUMMARY =
   'Serves the dashboard over HTTP + WebSocket (token-protected, loopback by default).';
 
 export const serveCommand: Subcommand = {
-  name: 'serve',
-  summary: 'the dashboard in a web browser (prints the URL with its access token)',
   run: async (argv) => {
     const opts = parseDashboardArgs(argv);
     if (opts === 'help') {

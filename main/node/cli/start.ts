@@ -3,7 +3,7 @@
 // browser (`serve`), printing the URL.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import type { Subcommand } from './main';
+import type { Subcommand } from './subcommand';
 import { dashboardHelp, parseDashboardArgs } from './dashboard-args';
 import { runServe } from './serve';
 import { findElectronBinary } from '../electron-binary';
@@ -27,8 +27,6 @@ export function rootRefusal(): string {
 }
 
 export const startCommand: Subcommand = {
-  name: 'start',
-  summary: 'the desktop app (falls back to the browser dashboard without Electron)',
   run: async (argv) => {
     const opts = parseDashboardArgs(argv);
     if (opts === 'help') {

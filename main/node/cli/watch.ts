@@ -12,7 +12,7 @@ import { FaultSession } from '../session/fault-session';
 import { outstandingOption, policyCanHold } from '../session/native-specs';
 import { didYouMean } from '../../common/suggest';
 import { flagHelp, numberFlag, parseFlags, UsageError, type FlagSpec } from './args';
-import type { Subcommand } from './main';
+import type { Subcommand } from './subcommand';
 import {
   batchToNdjson,
   buildSummary,
@@ -450,9 +450,6 @@ async function idleOrGone(writer: OutWriter, gone: () => boolean): Promise<void>
 }
 
 export const watchCommand: Subcommand = {
-  name: 'watch',
-  summary:
-    'read, answer and print page requests from a fault queue (sim, mock or a VFIO device), or read a vEVENTQ',
   async run(argv) {
     const opts = parseWatchCommand(argv);
     if (opts === 'help') {
