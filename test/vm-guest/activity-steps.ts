@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { facts, finish, step, waitFor } from './guest-steps';
+import { CLI_START_MS, facts, finish, step, waitFor } from './guest-steps';
 
 const repo = path.resolve(__dirname, '..', '..', '..');
 const tools = process.env.TOOLS!;
@@ -63,9 +63,8 @@ class ActivityCli {
   }
 }
 
-// A node start in the VM reads its files over 9p under TCG: on a loaded host (load 20 on 2
-// cores measured) that takes minutes, not seconds. Generous, but still a deadline.
-const sourcesReady = (cli: ActivityCli, ms = 240_000) =>
+// The sources report after the CLI has started: see CLI_START_MS.
+const sourcesReady = (cli: ActivityCli, ms = CLI_START_MS) =>
   cli.waitFor(
     'all four sources reported',
     () => cli.lines.filter((x) => x.line.type === 'source').length >= 4,
@@ -99,7 +98,7 @@ async function main() {
 
   await step('the CLI starts the helper and every source opens as root', async () => {
     cli = new ActivityCli(['--interval', '500']);
-    await sourcesReady(cli, 240_000);
+    await sourcesReady(cli);
     facts.sources = cli.lines.filter((x) => x.line.type === 'source').map((x) => x.line);
   });
 

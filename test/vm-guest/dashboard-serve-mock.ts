@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
 import type { AppInfo, FaultRow, ResponseEnvelope } from '../../main/common/contract';
 import type { IommufdObjects } from '../../main/common/iommufd-objects';
-import { facts, finish, step, waitFor } from './guest-steps';
+import { CLI_START_MS, facts, finish, step, waitFor } from './guest-steps';
 
 async function main(): Promise<void> {
   const proc = spawn(
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   // Slowness, not a kernel difference: under TCG on a loaded 2-core host the
   // URL came after 16-63 s on 7.3 and 27-41 s on 6.12 (a 20 s wait failed).
   const t0 = Date.now();
-  await waitFor('the URL line', () => lines.length > 0, 240_000);
+  await waitFor('the URL line', () => lines.length > 0, CLI_START_MS);
   facts.urlAfterMs = Date.now() - t0;
   const url = new URL(lines[0]!);
   const ws = new WebSocket(`ws://${url.host}/ws?token=${url.searchParams.get('token')}`);

@@ -39,6 +39,13 @@ export function waitFor(what: string, cond: () => boolean, timeoutMs = 60_000): 
   return waitForLocal(what, cond, timeoutMs);
 }
 
+/**
+ * How long a spawned CLI may take to print its first line. A node start in the
+ * guest reads its modules over 9p under TCG: the agent took 9.5-15.6 s on an
+ * idle host and more than 30 s in a loaded CI run (a 30 s wait failed there).
+ */
+export const CLI_START_MS = 240_000;
+
 export function finish(): never {
   console.log(`FACTS ${JSON.stringify(facts)}`);
   console.log(failures ? `FAILED ${failures} step(s)` : 'ALL STEPS PASSED');

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { facts, finish, step, waitFor } from './guest-steps';
+import { CLI_START_MS, facts, finish, step, waitFor } from './guest-steps';
 import { samples, sum } from '../shared/exposition';
 
 const scratch = process.env.VM_SCRATCH ?? '/tmp';
@@ -189,10 +189,12 @@ async function main(): Promise<void> {
       proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
       proc.once('exit', (code, sig) => (stderr += `\n(exited ${code ?? sig})`));
       createInterface({ input: proc.stdout! }).on('line', (l) => lines.push(l));
-      await waitFor('listening', () => lines.length > 0, 30_000).catch((err: Error) => {
+      const t0 = Date.now();
+      await waitFor('listening', () => lines.length > 0, CLI_START_MS).catch((err: Error) => {
         proc.kill('SIGKILL');
         throw new Error(`${err.message}; the agent's stderr: ${stderr.slice(-2000)}`);
       });
+      facts.agentListeningAfterMs = Date.now() - t0;
       const { url, token } = JSON.parse(lines[0]!) as { url: string; token: string };
       let text = '';
       const deadline = Date.now() + 60_000;
