@@ -7,7 +7,7 @@
 #include <algorithm>
 
 #include "anon_memory.h"
-#include "errors.h"
+#include "errno_text.h"
 #include "fault_core.h"
 #include "group_seq.h"
 #include "uapi.h"

@@ -7,8 +7,7 @@
 
 #include <string>
 
-const char* ErrnoName(int err);
-std::string ErrnoText(int err);  // "EINVAL (Invalid argument)"
+#include "errno_text.h"
 
 // Throws NativeError for a failed syscall; `message` overrides the default text.
 void ThrowErrno(Napi::Env env, int err, const std::string& syscall,

@@ -10,7 +10,7 @@
 
 #include <algorithm>
 
-#include "errors.h"
+#include "errno_text.h"
 
 namespace {
 constexpr int kMaxReadsPerWake = 64;  // then service timers and flushes; epoll re-fires

@@ -15,7 +15,7 @@
 #include "fault_core.h"
 #include "inject_spec.h"
 #include "injector.h"
-#include "policy.h"
+#include "policy_parse.h"
 #include "sim_channel.h"
 
 namespace {

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "errors.h"
+#include "errno_text.h"
 #include "fault_core.h"
 #include "group_seq.h"
 #include "sim_channel.h"

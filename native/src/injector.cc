@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "errors.h"
+#include "errno_text.h"
 #include "fault_core.h"
 #include "kernel_ioctls.h"
 #include "sim_channel.h"

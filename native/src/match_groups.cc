@@ -6,7 +6,7 @@
 
 #include "addon_init.h"
 #include "errors.h"
-#include "policy.h"
+#include "policy_parse.h"
 
 static Napi::Value MatchGroupsJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

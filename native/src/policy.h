@@ -3,8 +3,6 @@
 // program compiled from the filter language (main/node/native/compile-match.ts,
 // NativeMatch in addon-types.ts); evaluating it allocates nothing.
 #pragma once
-#include <napi.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -57,10 +55,3 @@ bool MatchGroup(const Match& m, const iommu_hwpt_pgfault* recs, size_t n);
 
 // Returns the matching rule index, or -1 for the fallback.
 int MatchPolicy(const Policy& p, const iommu_hwpt_pgfault* recs, size_t n, Action* out);
-
-// Parse a NativeMatch object; throws TypeError EARG and returns false on bad input.
-bool ParseMatch(Napi::Env env, Napi::Value v, Match* out);
-
-// Parse a NativePolicy object; throws TypeError EARG and returns false on bad
-// input. `map_allowed` is false when the queue has no iommufd/IOAS.
-bool ParsePolicy(Napi::Env env, Napi::Value v, bool map_allowed, Policy* out);

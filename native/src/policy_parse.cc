@@ -1,6 +1,4 @@
-// NativePolicy / NativeMatch objects from JS → Policy / Match, checked once
-// here so evaluation needs no checks.
-#include "policy.h"
+#include "policy_parse.h"
 
 #include <stdio.h>
 
