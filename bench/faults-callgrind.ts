@@ -4,6 +4,7 @@
 //   a C++ loop on the same SimChannel (native/bench/sim_fault_loop.cc);
 // each is run at N and at a small N0, and (I(N) - I(N0)) / (N - N0) removes start-up.
 import { spawnSync } from 'node:child_process';
+import { buildNativeProgram } from '../test/shared/native-programs';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,24 +41,7 @@ function instructions(dir: string, tag: string, argv: string[]): number {
 export function callgrindPerFault(n: number, n0: number): CallgrindResult {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'iommuscope-callgrind-'));
   try {
-    const bin = path.join(dir, 'sim_fault_loop');
-    const src = path.join(root, 'native', 'src');
-    const cc = spawnSync(
-      'g++',
-      [
-        '-O2',
-        '-std=c++17',
-        '-pthread',
-        '-I',
-        src,
-        path.join(root, 'native', 'bench', 'sim_fault_loop.cc'),
-        path.join(src, 'sim_channel.cc'),
-        '-o',
-        bin,
-      ],
-      { encoding: 'utf8' },
-    );
-    if (cc.status !== 0) throw new Error(`compiling sim_fault_loop failed:\n${cc.stderr}`);
+    const bin = buildNativeProgram('sim_fault_loop', dir);
     const script = path.join(root, 'dist', 'bench', 'faults-sim-pipeline.js');
     const node = [process.execPath, script];
     const cPerFault =

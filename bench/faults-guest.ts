@@ -1,7 +1,10 @@
 // Inside the test VM (-i none): the pipeline against the plain C loop
-// (native/bench/c_fault_loop.c) on the selftest mock device, in this one boot.
-//   node dist/bench/faults-guest.js --c-loop BIN [--count N] [--runs K] [--latency-runs K]
-// Saturation: K alternating runs (C, ours, C, ours, ...) at rate 0, medians.
+// (native/bench/c_fault_loop.c) on the selftest mock device, in this one boot,
+// and the pipeline's native core on its own, without Node
+// (native/bench/core_mock_loop.cc, --core-loop): where the pipeline's cost goes.
+//   node dist/bench/faults-guest.js --c-loop BIN [--core-loop BIN] [--count N] [--runs K]
+//       [--latency-runs K]
+// Saturation: K alternating runs (C, ours, core, C, ours, core, ...) at rate 0, medians.
 // Latency: at 1k, 10k and 50k requests/s (or --rates), alternating too, medians of p50/p99.
 //   Each latency run lasts about LATENCY_RUN_S (at least LATENCY_MIN_COUNT requests): many short
 //   alternating runs give a median that a burst of host load during one run cannot move much.
@@ -27,18 +30,26 @@ export interface Side {
 
 export interface GuestResult {
   kernel: string;
-  saturation: { count: number; c: Side; ours: Side };
-  latency: { rate: number; count: number; c: Side; ours: Side }[];
+  saturation: { count: number } & Sides;
+  latency: ({ rate: number; count: number } & Sides)[];
 }
 
-function cLoop(binary: string, count: number, rate: number): Measured {
+/** C loop and pipeline; `core` when the guest was given --core-loop. */
+export interface Sides {
+  c: Side;
+  ours: Side;
+  core?: Side;
+}
+
+/** c_fault_loop and core_mock_loop: `BIN N RATE` prints one JSON line. */
+function loopRun(binary: string, count: number, rate: number): Measured {
   const r = spawnSync(binary, [String(count), String(rate)], {
     encoding: 'utf8',
     timeout: RUN_TIMEOUT_MS,
   });
   const line = (r.stdout ?? '').split('\n').find((l) => l.trim().startsWith('{'));
   if (r.status !== 0 || !line)
-    throw new Error(`C loop failed (exit ${r.status}, ${r.signal ?? 'no signal'}): ${r.stderr}`);
+    throw new Error(`${binary} failed (exit ${r.status}, ${r.signal ?? 'no signal'}): ${r.stderr}`);
   return JSON.parse(line) as Measured;
 }
 
@@ -60,17 +71,26 @@ function show(what: string, m: Measured): void {
   );
 }
 
-async function alternate(binary: string, count: number, rate: number, runs: number) {
+interface Loops {
+  c: string;
+  core?: string;
+}
+
+async function alternate(loops: Loops, count: number, rate: number, runs: number): Promise<Sides> {
   const c: Measured[] = [];
   const ours: Measured[] = [];
+  const core: Measured[] = [];
   const a = addon();
   for (let i = 0; i < runs; i++) {
-    c.push(cLoop(binary, count, rate));
+    c.push(loopRun(loops.c, count, rate));
     show(`C loop     run ${i + 1}`, c[c.length - 1]!);
     ours.push(await pipelineRun(a, count, rate, RUN_TIMEOUT_MS));
     show(`pipeline   run ${i + 1}`, ours[ours.length - 1]!);
+    if (!loops.core) continue;
+    core.push(loopRun(loops.core, count, rate));
+    show(`core       run ${i + 1}`, core[core.length - 1]!);
   }
-  return { c: side(c), ours: side(ours) };
+  return { c: side(c), ours: side(ours), ...(loops.core ? { core: side(core) } : {}) };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -78,8 +98,12 @@ async function main(argv: string[]): Promise<number> {
     const i = argv.indexOf(name);
     return i >= 0 ? Number(argv[i + 1]) : dflt;
   };
-  const ci = argv.indexOf('--c-loop');
-  const binary = ci >= 0 ? argv[ci + 1] : undefined;
+  const stringArg = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const binary = stringArg('--c-loop');
+  const coreBinary = stringArg('--core-loop');
   const count = arg('--count', 100_000);
   const runs = arg('--runs', 7);
   const latencyRuns = arg('--latency-runs', 5);
@@ -92,20 +116,21 @@ async function main(argv: string[]): Promise<number> {
     !rates.every((r) => whole(r) && r > 0)
   ) {
     console.error(
-      'usage: faults-guest.js --c-loop BIN [--count N] [--runs K] [--latency-runs K] [--rates R,R,...]',
+      'usage: faults-guest.js --c-loop BIN [--core-loop BIN] [--count N] [--runs K] [--latency-runs K] [--rates R,R,...]',
     );
     return 2;
   }
+  const loops: Loops = { c: binary, ...(coreBinary ? { core: coreBinary } : {}) };
   const kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
   console.log(`guest kernel ${kernel}: warm-up`);
-  await alternate(binary, 5000, 0, 1);
+  await alternate(loops, 5000, 0, 1);
   console.log(`saturation: ${runs} alternating runs of ${count} requests at rate 0`);
-  const saturation = { count, ...(await alternate(binary, count, 0, runs)) };
+  const saturation = { count, ...(await alternate(loops, count, 0, runs)) };
   const latency: GuestResult['latency'] = [];
   for (const rate of rates) {
     const n = Math.max(LATENCY_MIN_COUNT, Math.round(rate * LATENCY_RUN_S));
     console.log(`latency at ${rate}/s: ${latencyRuns} alternating runs of ${n} requests`);
-    latency.push({ rate, count: n, ...(await alternate(binary, n, rate, latencyRuns)) });
+    latency.push({ rate, count: n, ...(await alternate(loops, n, rate, latencyRuns)) });
   }
   const result: GuestResult = { kernel, saturation, latency };
   console.log(`BENCH_GUEST ${JSON.stringify(result)}`);

@@ -72,6 +72,27 @@ function printVm(kernel: string, g: GuestResult): void {
   }
 }
 
+/** The pipeline's native core without Node, in the same runs: our code's cost apart from Node's. */
+function printCore(g: GuestResult): void {
+  const s = g.saturation;
+  if (!s.core) return;
+  console.log(
+    "  the pipeline's native core without Node (native/bench/core_mock_loop.cc), the same alternating runs:",
+  );
+  console.log(
+    `    saturation ${fmt(s.core.faultsPerSec)}/s: core/C ${fmt(s.core.faultsPerSec / s.c.faultsPerSec, 3)}, ` +
+      `pipeline/core ${fmt(s.ours.faultsPerSec / s.core.faultsPerSec, 3)}`,
+  );
+  console.log('    rate/s   core p50  core p99  core/C p50  pipeline/core p50');
+  for (const l of g.latency) {
+    if (!l.core) continue;
+    console.log(
+      `    ${String(l.rate).padStart(6)} ${fmt(l.core.p50Us, 1).padStart(9)} ${fmt(l.core.p99Us, 1).padStart(9)}` +
+        `  ${fmt(l.core.p50Us / l.c.p50Us, 2).padStart(10)}  ${fmt(l.ours.p50Us / l.core.p50Us, 2).padStart(17)}`,
+    );
+  }
+}
+
 export function printReport(
   vm: Record<string, Part<GuestResult>>,
   watch: Part<WatchResult> | undefined,
@@ -80,7 +101,10 @@ export function printReport(
   console.log('\n=== bench:faults ===');
   for (const [k, p] of Object.entries(vm)) {
     if ('skipped' in p) console.log(`\nkernel ${k}: skipped: ${p.skipped}`);
-    else printVm(k, p.ok);
+    else {
+      printVm(k, p.ok);
+      printCore(p.ok);
+    }
   }
   if (watch) {
     if ('skipped' in watch) console.log(`\nwatch --json vs watch (sim): skipped: ${watch.skipped}`);
@@ -138,6 +162,13 @@ export function reportJson(
         ratio: num(ratio),
         pairedRatio: num(pairedRatio(s.c, s.ours, (m) => m.faultsPerSec)),
         meets: ratio >= TARGETS.saturationRatio,
+        ...(s.core
+          ? {
+              corePerSec: num(s.core.faultsPerSec),
+              coreRuns: s.core.runs.map((r) => num(r.faultsPerSec)),
+              coreRatio: num(s.core.faultsPerSec / s.c.faultsPerSec),
+            }
+          : {}),
       },
       latency: p.ok.latency.map((l) => ({
         rate: l.rate,
@@ -156,6 +187,15 @@ export function reportJson(
         oursP50Runs: l.ours.runs.map((r) => num(r.p50Us)),
         meetsP50: l.ours.p50Us / l.c.p50Us <= TARGETS.latencyP50Ratio,
         meetsP99: l.ours.p99Us < TARGETS.latencyP99Us,
+        ...(l.core
+          ? {
+              coreP50Us: num(l.core.p50Us),
+              coreP99Us: num(l.core.p99Us),
+              coreReadP50Us: num(l.core.readP50Us),
+              coreP50Ratio: num(l.core.p50Us / l.c.p50Us),
+              coreP50Runs: l.core.runs.map((r) => num(r.p50Us)),
+            }
+          : {}),
       })),
     };
   }

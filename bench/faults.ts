@@ -4,14 +4,16 @@
 //       [--callgrind-n N] [--callgrind-n0 N]
 // vm: for each kernel image in ../shared/vm, one boot (-i none, the selftest
 //   mock device) measuring saturation throughput and trigger-to-answer
-//   latency of the pipeline against native/bench/c_fault_loop.c
+//   latency of the pipeline against native/bench/c_fault_loop.c, and of
+//   native/bench/core_mock_loop.cc (the pipeline's native core without Node)
 //   (bench/faults-guest.ts runs inside);
 // watch: `watch --json` against `watch` on the sim source (bench/faults-watch.ts);
 // callgrind: instructions per fault, sim pipeline against a loop on the same
 //   SimChannel (bench/faults-callgrind.ts).
 // Prints every figure with its ratio and target; the last line is one JSON object.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { buildNativeProgram } from '../test/shared/native-programs';
 import { vmArgv, vmKernels, vmSkipReason, vmWorkspace } from '../test/vm/vm';
 import { callgrindPerFault, type CallgrindResult } from './faults-callgrind';
 import type { GuestResult } from './faults-guest';
@@ -19,7 +21,6 @@ import { printReport, reportJson } from './faults-report';
 import { watchRates, type WatchResult } from './faults-watch';
 
 const root = path.resolve(__dirname, '..', '..');
-const cSource = path.join(root, 'native', 'bench', 'c_fault_loop.c');
 const VM_TIMEOUT_MS = 40 * 60_000; // one boot's whole bench on a loaded 2-core host under TCG
 
 export type Part<T> = { ok: T } | { skipped: string };
@@ -70,13 +71,13 @@ async function vmPart(kernel: string, o: Options): Promise<Part<GuestResult>> {
   if (skip) return { skipped: skip };
   const ws = vmWorkspace();
   try {
-    const cBinary = path.join(ws.scratch, 'c_fault_loop');
-    const cc = spawnSync(
-      'gcc',
-      ['-O2', '-Wall', '-pthread', '-I', path.join(root, 'native', 'src'), '-o', cBinary, cSource],
-      { encoding: 'utf8' },
-    );
-    if (cc.status !== 0) return { skipped: `compiling ${cSource} failed: ${cc.stderr}` };
+    let cBinary: string, coreBinary: string;
+    try {
+      cBinary = buildNativeProgram('c_fault_loop', ws.scratch);
+      coreBinary = buildNativeProgram('core_mock_loop', ws.scratch);
+    } catch (err) {
+      return { skipped: (err as Error).message };
+    }
     const guest = path.join(root, 'dist', 'bench', 'faults-guest.js');
     const argv = vmArgv(
       'none',
@@ -86,6 +87,8 @@ async function vmPart(kernel: string, o: Options): Promise<Part<GuestResult>> {
         guest,
         '--c-loop',
         cBinary,
+        '--core-loop',
+        coreBinary,
         '--count',
         String(o.count),
         '--runs',

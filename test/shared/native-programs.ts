@@ -1,39 +1,87 @@
-// Builds the small C++ programs in native/test/ with g++ (no node-gyp): the
-// simulator's own tests and the fault FD conformance sequence, which links
-// the simulator and runs against the kernel too.
+// Builds the small programs around the addon's native code with g++/gcc (no
+// node-gyp, no N-API): the simulator's own tests, the fault FD conformance
+// sequence (which runs against the kernel too) and the benchmarks' reference
+// loops. core_mock_loop links the whole native core: it building here is the
+// proof that the core needs no N-API.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
-const src = (f: string) => path.join(repoRoot, 'native', 'src', f);
+const srcDir = path.join(repoRoot, 'native', 'src');
 
+/** native/src files without N-API: the binding files around them convert to and from JS. */
+export const NATIVE_CORE_SOURCES = [
+  'anon_memory.cc',
+  'answer_writer.cc',
+  'errno_text.cc',
+  'event_engine.cc',
+  'fault_reader.cc',
+  'group_seq.cc',
+  'injector.cc',
+  'kernel_channel.cc',
+  'kernel_ioctls.cc',
+  'pending_table.cc',
+  'policy.cc',
+  'sim_channel.cc',
+  'vevent_queue.cc',
+] as const;
+
+interface Program {
+  cxx: readonly string[]; // C++ files, relative to the repository
+  core?: readonly string[]; // native/src files linked in
+  c?: readonly string[]; // C files, relative to the repository: gcc, then linked in
+}
+
+const MOCK_QUEUE = 'native/bench/mock_queue.c';
 const programs = {
-  fault_fd_conformance: ['sim_channel.cc', 'kernel_channel.cc', 'kernel_ioctls.cc'],
-  sim_channel_test: ['sim_channel.cc', 'kernel_channel.cc'],
-} as const;
+  fault_fd_conformance: {
+    cxx: ['native/test/fault_fd_conformance.cc'],
+    core: ['sim_channel.cc', 'kernel_channel.cc', 'kernel_ioctls.cc'],
+  },
+  sim_channel_test: {
+    cxx: ['native/test/sim_channel_test.cc'],
+    core: ['sim_channel.cc', 'kernel_channel.cc'],
+  },
+  sim_fault_loop: { cxx: ['native/bench/sim_fault_loop.cc'], core: ['sim_channel.cc'] },
+  c_fault_loop: { cxx: [], c: ['native/bench/c_fault_loop.c', MOCK_QUEUE] },
+  core_mock_loop: {
+    cxx: ['native/bench/core_mock_loop.cc'],
+    core: NATIVE_CORE_SOURCES,
+    c: [MOCK_QUEUE],
+  },
+} satisfies Record<string, Program>;
 export type NativeProgram = keyof typeof programs;
 
-/** Compile `name` into outDir; returns the binary's path or throws with g++'s output. */
-export function buildNativeProgram(name: NativeProgram, outDir: string): string {
-  const out = path.join(outDir, name);
-  const args = [
-    '-std=c++17',
-    '-O2',
-    '-Wall',
-    '-Wextra',
-    '-Werror',
-    '-Wno-missing-field-initializers',
-    `-I${path.join(repoRoot, 'native', 'src')}`,
-    path.join(repoRoot, 'native', 'test', `${name}.cc`),
-    ...programs[name].map(src),
-    '-lpthread',
-    '-o',
-    out,
-  ];
-  const r = spawnSync('g++', args, { encoding: 'utf8', timeout: 180_000 });
+const WARNINGS = ['-O2', '-Wall', '-Wextra', '-Werror', '-Wno-missing-field-initializers'];
+
+function compile(compiler: string, args: string[], what: string): void {
+  const r = spawnSync(compiler, args, { encoding: 'utf8', timeout: 180_000 });
   if (r.status !== 0) {
-    throw new Error(`g++ ${name} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stderr}`);
+    const why = r.error?.message ?? `exit ${r.status}`;
+    throw new Error(`${compiler} for ${what} failed (${why}):\n${r.stderr}`);
   }
+}
+
+/** Compile `name` into outDir; returns the binary's path or throws with the compiler's output. */
+export function buildNativeProgram(name: NativeProgram, outDir: string): string {
+  const p: Program = programs[name];
+  const out = path.join(outDir, name);
+  const include = `-I${srcDir}`;
+  const objects = (p.c ?? []).map((f) => {
+    const o = path.join(outDir, `${name}-${path.basename(f, '.c')}.o`);
+    compile('gcc', [...WARNINGS, include, '-c', path.join(repoRoot, f), '-o', o], name);
+    return o;
+  });
+  const cxx = [
+    ...p.cxx.map((f) => path.join(repoRoot, f)),
+    ...(p.core ?? []).map((f) => path.join(srcDir, f)),
+  ];
+  const linker = cxx.length ? ['g++', '-std=c++17'] : ['gcc'];
+  compile(
+    linker[0]!,
+    [...linker.slice(1), ...WARNINGS, '-pthread', include, ...cxx, ...objects, '-o', out],
+    name,
+  );
   return out;
 }
 
