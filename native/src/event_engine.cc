@@ -1,7 +1,6 @@
 #include "event_engine.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
@@ -11,6 +10,7 @@
 #include <algorithm>
 
 #include "errno_text.h"
+#include "native_thread.h"
 
 namespace {
 constexpr int kMaxReadsPerWake = 64;  // then service timers and flushes; epoll re-fires
@@ -81,7 +81,7 @@ void EventQueueEngine::Wake() {
 }
 
 void EventQueueEngine::Run() {
-  pthread_setname_np(pthread_self(), format_->ThreadName());
+  EnterNativeThread(format_->ThreadName());
   const int chan_fd = channel_->PollFd();
   while (!stop_) {
     uint64_t due;

@@ -1,7 +1,6 @@
 #include "injector.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <time.h>
 
 #include <vector>
@@ -9,6 +8,7 @@
 #include "errno_text.h"
 #include "fault_core.h"
 #include "kernel_ioctls.h"
+#include "native_thread.h"
 #include "sim_channel.h"
 
 Injector::Injector(SimChannel* sim, int iommufd, uint32_t mock_dev)
@@ -82,7 +82,7 @@ static uint64_t DueNs(uint64_t start, uint64_t i, double rate) {
 }
 
 void Injector::Run(InjectSpec spec) {
-  pthread_setname_np(pthread_self(), "iommuscope-inj");
+  EnterNativeThread("iommuscope-inj");
   // ParseInjectSpec bounds every field (devices, group_pages, pasids, rate).
   const uint64_t start = MonotonicNs();
   const uint32_t span = spec.pasid_max - spec.pasid_min + 1;

@@ -29,6 +29,16 @@ test('no native core file includes an N-API header, directly or through a core h
   assert.ok(seen.has('fault_core.h') && seen.has('event_engine.h'), [...seen].join(' '));
 });
 
+test("native threads get their name and the kernel's default PKRU (here: what this CPU allows)", () => {
+  const r = spawnSync(buildNativeProgram('native_thread_test', dir), [], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^PASS: 0 failed$/m);
+  assert.match(r.stdout, /^ok - (EnterNativeThread gives|without protection keys)/m);
+});
+
 for (const name of ['core_mock_loop', 'c_fault_loop'] as const) {
   test(`${name} builds, and refuses bad arguments with its usage (exit 2)`, () => {
     const bin = buildNativeProgram(name, dir);

@@ -20,6 +20,7 @@ export const NATIVE_CORE_SOURCES = [
   'injector.cc',
   'kernel_channel.cc',
   'kernel_ioctls.cc',
+  'native_thread.cc',
   'pending_table.cc',
   'policy.cc',
   'sim_channel.cc',
@@ -41,6 +42,10 @@ const programs = {
   sim_channel_test: {
     cxx: ['native/test/sim_channel_test.cc'],
     core: ['sim_channel.cc', 'kernel_channel.cc'],
+  },
+  native_thread_test: {
+    cxx: ['native/test/native_thread_test.cc'],
+    core: ['native_thread.cc'],
   },
   sim_fault_loop: { cxx: ['native/bench/sim_fault_loop.cc'], core: ['sim_channel.cc'] },
   c_fault_loop: { cxx: [], c: ['native/bench/c_fault_loop.c', MOCK_QUEUE] },
