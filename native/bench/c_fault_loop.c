@@ -6,8 +6,9 @@
  *   usage: c_fault_loop [N [RATE]]   N page requests (default 100000),
  *                                    RATE per second (default 0: as fast as possible)
  *
- * Sets up the mock fault queue (mock_queue.c); then the main thread issues N TRIGGER_IOPF (paced like the addon's injector: request i is
- * due at start + i/RATE) while a second thread poll()s the fault FD, read()s
+ * Sets up the mock fault queue (mock_queue.c); then the main thread issues
+ * N TRIGGER_IOPF (paced like the addon's injector: request i is due at
+ * start + i/RATE) while a second thread poll()s the fault FD, read()s
  * batches and write()s SUCCESS for every group. Each request has its own
  * address (MOCK_BASE_IOVA + i pages): the responder finds its trigger time by it.
  * Latency is per request, from CLOCK_MONOTONIC just before its TRIGGER_IOPF
