@@ -94,14 +94,11 @@ async function alternate(loops: Loops, count: number, rate: number, runs: number
 }
 
 async function main(argv: string[]): Promise<number> {
-  const arg = (name: string, dflt: number): number => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? Number(argv[i + 1]) : dflt;
-  };
   const stringArg = (name: string): string | undefined => {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
   };
+  const arg = (name: string, dflt: number): number => Number(stringArg(name) ?? dflt);
   const binary = stringArg('--c-loop');
   const coreBinary = stringArg('--core-loop');
   const count = arg('--count', 100_000);

@@ -174,7 +174,9 @@ async function main(argv: string[]): Promise<number> {
   if (o.parts.has('vm')) {
     if (o.kernels.length === 0) console.log('vm: skipped: no kernel images in ../shared/vm');
     for (const k of o.kernels) {
-      console.log(`vm ${k}: booting (-i none), C loop and pipeline alternating in this one boot`);
+      console.log(
+        `vm ${k}: booting (-i none), C loop, pipeline and core alternating in this one boot`,
+      );
       vm[k] = await vmPart(k, o);
     }
   }
