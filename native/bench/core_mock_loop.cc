@@ -11,8 +11,8 @@
 // Latency as the pipeline measures it: the injector's trigger time (captured
 // just before TRIGGER_IOPF) to the group's readNs + latencyNs.
 //
-// Build: g++ -O2 -std=c++17 -pthread -I native/src native/bench/core_mock_loop.cc
-//   native/bench/mock_queue.c plus native/src's core sources (bench/faults.ts)
+// Build: buildNativeProgram('core_mock_loop') in test/shared/native-programs.ts
+//   (this file, mock_queue.c and NATIVE_CORE_SOURCES; no N-API headers)
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
