@@ -9,21 +9,20 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { buildNativeProgram, NATIVE_CORE_SOURCES } from '../shared/native-programs';
+import { buildNativeProgram, NATIVE_CORE_SOURCES, NATIVE_SRC_DIR } from '../shared/native-programs';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'iommuscope-core-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const srcDir = path.resolve(__dirname, '..', '..', '..', 'native', 'src');
 
 test('no native core file includes an N-API header, directly or through a core header', () => {
   const seen = new Set<string>();
   const visit = (file: string, from: string): void => {
     if (seen.has(file)) return;
     seen.add(file);
-    const text = readFileSync(path.join(srcDir, file), 'utf8');
+    const text = readFileSync(path.join(NATIVE_SRC_DIR, file), 'utf8');
     assert.doesNotMatch(text, /#include\s*<(napi|node_api)\.h>/, `${file} (from ${from})`);
     for (const m of text.matchAll(/#include\s*"([^"]+)"/g))
-      if (existsSync(path.join(srcDir, m[1]!))) visit(m[1]!, file);
+      if (existsSync(path.join(NATIVE_SRC_DIR, m[1]!))) visit(m[1]!, file);
   };
   for (const f of NATIVE_CORE_SOURCES) visit(f, f);
   assert.ok(seen.has('fault_core.h') && seen.has('event_engine.h'), [...seen].join(' '));

@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
-const srcDir = path.join(repoRoot, 'native', 'src');
+/** native/src: the addon's sources. */
+export const NATIVE_SRC_DIR = path.join(repoRoot, 'native', 'src');
 
 /** native/src files without N-API: the binding files around them convert to and from JS. */
 export const NATIVE_CORE_SOURCES = [
@@ -71,7 +72,7 @@ function compile(compiler: string, args: string[], what: string): void {
 export function buildNativeProgram(name: NativeProgram, outDir: string): string {
   const p: Program = programs[name];
   const out = path.join(outDir, name);
-  const include = `-I${srcDir}`;
+  const include = `-I${NATIVE_SRC_DIR}`;
   const objects = (p.c ?? []).map((f) => {
     const o = path.join(outDir, `${name}-${path.basename(f, '.c')}.o`);
     compile('gcc', [...WARNINGS, include, '-c', path.join(repoRoot, f), '-o', o], name);
@@ -79,7 +80,7 @@ export function buildNativeProgram(name: NativeProgram, outDir: string): string 
   });
   const cxx = [
     ...p.cxx.map((f) => path.join(repoRoot, f)),
-    ...(p.core ?? []).map((f) => path.join(srcDir, f)),
+    ...(p.core ?? []).map((f) => path.join(NATIVE_SRC_DIR, f)),
   ];
   const linker = cxx.length ? ['g++', '-std=c++17'] : ['gcc'];
   compile(

@@ -69,6 +69,14 @@ export interface VmWorkspace {
   dispose(): void;
 }
 
+/** A new folder under the checkout's .vm-scratch: the guest sees it at the same path. */
+export function repoScratch(prefix: string): { dir: string; dispose(): void } {
+  const base = path.join(repoRoot, '.vm-scratch');
+  mkdirSync(base, { recursive: true });
+  const dir = mkdtempSync(path.join(base, prefix));
+  return { dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 export function vmWorkspace(): VmWorkspace {
   if (!hiddenInGuest(repoRoot)) {
     const scratch = mkdtempSync(path.join(os.tmpdir(), 'iommuscope-vm-'));
@@ -79,14 +87,12 @@ export function vmWorkspace(): VmWorkspace {
       dispose: () => rmSync(scratch, { recursive: true, force: true }),
     };
   }
-  const base = path.join(repoRoot, '.vm-scratch');
-  mkdirSync(base, { recursive: true });
-  const scratch = mkdtempSync(path.join(base, 'run-'));
+  const scratch = repoScratch('run-');
   return {
     workdir: repoRoot,
-    scratch,
+    scratch: scratch.dir,
     prefix: ['flock', path.join(repoRoot, '.vm.lock')],
-    dispose: () => rmSync(scratch, { recursive: true, force: true }),
+    dispose: scratch.dispose,
   };
 }
 
